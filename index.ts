@@ -1,0 +1,36 @@
+/**
+ * The scaling topology: validated stack config in, AWS topology out.
+ *
+ * Config is parsed and checked in full before any resource is constructed: an invalid stack fails
+ * with one message listing every problem (see config/).
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { loadStackConfig } from "./config";
+import { Network } from "./components";
+import { planSubnets } from "./sizing/subnets";
+
+const config = loadStackConfig();
+const prefix = `${pulumi.getProject()}-${config.stack}`;
+const baseTags = { project: pulumi.getProject(), stack: config.stack, environment: config.environment, "managed-by": "pulumi", ...config.tags };
+
+// One explicit provider: the region and default tags are visible in every plan and preview.
+const awsProvider = new aws.Provider("aws", { region: config.region as aws.Region, defaultTags: { tags: baseTags } });
+const providers = { aws: awsProvider };
+
+const network = new Network(`${config.stack}-net`, {
+    region: config.region,
+    cidr: config.network.cidr,
+    subnets: planSubnets(config.network)!, // validated by the config checks
+    natGateways: config.network.natGateways,
+    clusterName: `${prefix}-eks`,
+    flowLogs: config.network.flowLogs,
+}, { providers });
+
+export const region = config.region;
+export const environment = config.environment;
+export const vpcId = network.vpcId;
+export const publicSubnetIds = network.publicSubnetIds;
+export const privateSubnetIds = network.privateSubnetIds;
+export const isolatedSubnetIds = network.isolatedSubnetIds;
+export const natGatewayIds = network.natGatewayIds;

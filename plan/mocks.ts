@@ -1,0 +1,116 @@
+/**
+ * Mocks that stand in for the cloud during the offline plan: each resource gets the computed outputs
+ * its provider would return (ids, ARNs, endpoints, hostnames), so every stack output resolves in
+ * update mode. In preview mode resources get only their inputs back, as the engine does for a create,
+ * so computed outputs stay unknown.
+ *
+ * Add a type to `COMPUTED` when a component needs a computed output of it.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+
+export const MOCK_ACCOUNT_ID = "123456789012";
+
+export interface MockContext {
+    region: string;
+    accountId: string;
+    stack: string;
+}
+
+type Inputs = Record<string, any>;
+type Computed = (name: string, inputs: Inputs, ctx: MockContext, id: string) => Inputs;
+
+/** A short, stable hex digest: the same program yields the same ids run after run. */
+export function digest(...parts: string[]): string {
+    return createHash("sha256").update(parts.join("\0")).digest("hex");
+}
+
+/** EC2-style id prefixes (`vpc-0abc...`) by resource type. */
+const EC2_ID_PREFIX: Record<string, string> = {
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/internetGateway:InternetGateway": "igw",
+    "aws:ec2/natGateway:NatGateway": "nat",
+    "aws:ec2/eip:Eip": "eipalloc",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
+    "aws:ec2/securityGroup:SecurityGroup": "sg",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+    "aws:ec2/flowLog:FlowLog": "fl",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
+};
+
+function mockId(type: string, name: string, inputs: Inputs): string {
+    const h = digest(type, name);
+    const prefix = EC2_ID_PREFIX[type];
+    if (prefix) return `${prefix}-0${h.slice(0, 16)}`;
+    if (type.startsWith("kubernetes:")) {
+        const md = inputs.metadata ?? {};
+        return md.namespace ? `${md.namespace}/${md.name ?? name}` : String(md.name ?? name);
+    }
+    // Most AWS resources take their physical name from an explicit `name` input, else Pulumi auto-names.
+    if (typeof inputs.name === "string") return inputs.name;
+    return `${name}-${h.slice(0, 7)}`;
+}
+
+/** `aws:ec2/vpc:Vpc` -> service `ec2`, resource `vpc`. */
+function arnFor(type: string, id: string, ctx: MockContext): string {
+    const [, mod, res] = /^aws:([^/]+)\/([^:]+):/.exec(type) ?? [, "unknown", "resource"];
+    const service = mod === "cloudwatch" ? "logs" : mod;
+    const region = ["iam", "cloudfront", "route53", "waf"].includes(service) ? "" : ctx.region;
+    return `arn:aws:${service}:${region}:${ctx.accountId}:${res.toLowerCase()}/${id}`;
+}
+
+/** Computed outputs by type token, beyond `id` and `arn`. */
+export const COMPUTED: Record<string, Computed> = {
+    "aws:ec2/vpc:Vpc": (_n, _i, ctx, id) => ({ defaultSecurityGroupId: `sg-0${digest(id, "default").slice(0, 16)}`, mainRouteTableId: `rtb-0${digest(id, "main").slice(0, 16)}`, ownerId: ctx.accountId }),
+    "aws:ec2/eip:Eip": (_n, _i, _c, id) => ({ publicIp: `203.0.113.${parseInt(digest(id).slice(0, 2), 16) % 250 + 1}`, allocationId: id }),
+    "aws:cloudwatch/logGroup:LogGroup": (_n, inputs, ctx) => ({ arn: `arn:aws:logs:${ctx.region}:${ctx.accountId}:log-group:${inputs.name}` }),
+    "aws:iam/role:Role": (_n, _i, ctx, id) => ({ arn: `arn:aws:iam::${ctx.accountId}:role/${id}`, uniqueId: `AROA${digest(id).slice(0, 17).toUpperCase()}` }),
+    "aws:iam/policy:Policy": (_n, _i, ctx, id) => ({ arn: `arn:aws:iam::${ctx.accountId}:policy/${id}` }),
+    // Generated values: deterministic stand-ins (the provider marks `result` secret, so they stay secret).
+    "random:index/randomPassword:RandomPassword": (name, inputs) => ({ result: mockSecretText(name, inputs.length ?? 32) }),
+    "random:index/randomString:RandomString": (name, inputs) => ({ result: mockSecretText(name, inputs.length ?? 16) }),
+    "random:index/randomId:RandomId": (name, inputs) => ({ hex: digest("id", name).slice(0, 2 * (inputs.byteLength ?? 8)), b64Url: digest("b64", name).slice(0, 11) }),
+};
+
+function mockSecretText(name: string, length: number): string {
+    let out = "";
+    for (let i = 0; out.length < length; i++) out += digest("secret", name, String(i));
+    return out.slice(0, length);
+}
+
+/** Results of provider functions (invokes) the program calls. */
+const INVOKES: Record<string, (inputs: Inputs, ctx: MockContext) => Inputs> = {
+    "aws:index/getCallerIdentity:getCallerIdentity": (_i, ctx) => ({ accountId: ctx.accountId, arn: `arn:aws:iam::${ctx.accountId}:user/offline-plan`, userId: "AIDAOFFLINEPLAN", id: ctx.accountId }),
+    "aws:index/getRegion:getRegion": (_i, ctx) => ({ name: ctx.region, region: ctx.region, id: ctx.region }),
+    "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
+};
+
+export function createMocks(ctx: MockContext, preview: boolean): pulumi.runtime.Mocks {
+    return {
+        newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Inputs } {
+            if (preview) {
+                // As in a real preview of a create: inputs echo back, computed outputs and the id are unknown.
+                return { id: undefined, state: args.inputs };
+            }
+            const id = args.id || mockId(args.type, args.name, args.inputs);
+            const state: Inputs = { ...args.inputs };
+            if (args.type.startsWith("aws:")) state.arn = arnFor(args.type, id, ctx);
+            if (args.type.startsWith("kubernetes:") && args.type !== "kubernetes:helm.sh/v3:Release") {
+                const md = args.inputs.metadata ?? {};
+                state.metadata = { ...md, name: md.name ?? `${args.name}-${digest(args.name).slice(0, 8)}`, uid: digest("uid", args.type, args.name).slice(0, 32) };
+            }
+            Object.assign(state, COMPUTED[args.type]?.(args.name, args.inputs, ctx, id));
+            return { id, state };
+        },
+        call(args: pulumi.runtime.MockCallArgs): Inputs {
+            const fn = INVOKES[args.token];
+            if (!fn) throw new Error(`the offline plan has no mock for the provider function ${args.token}; add one to plan/mocks.ts`);
+            return fn(args.inputs, ctx);
+        },
+    };
+}

@@ -1,0 +1,157 @@
+/**
+ * A mock resource monitor that records every registration the way the engine sees it: type, name,
+ * parent, inputs (with secrets and unknowns marked) and resource options. That record is what the plan
+ * prints, what the policy pack is evaluated over, and what the tests assert on.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const resproto = require("@pulumi/pulumi/proto/resource_pb");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const structproto = require("google-protobuf/google/protobuf/struct_pb");
+
+/** How secrets and unknowns appear in recorded props (the plan JSON contract). */
+export const SECRET = "[secret]";
+export const UNKNOWN = "[unknown]";
+
+/** Resource options that matter to reviewers and policies. Absent fields were not set. */
+export interface RecordedOptions {
+    protect?: boolean;
+    retainOnDelete?: boolean;
+    deleteBeforeReplace?: boolean;
+    ignoreChanges?: string[];
+    replaceOnChanges?: string[];
+    additionalSecretOutputs?: string[];
+    aliases?: Array<{ urn?: string; name?: string; type?: string; parentUrn?: string; noParent?: boolean }>;
+    dependsOn?: string[];
+    provider?: string;
+    customTimeouts?: { create?: string; update?: string; delete?: string };
+}
+
+export interface RecordedResource {
+    urn: string;
+    type: string;
+    name: string;
+    /** Parent URN; null only for the stack itself. */
+    parent: string | null;
+    /** true for provider resources, false for components. */
+    custom: boolean;
+    /** The resource's inputs as the program passed them; secrets `"[secret]"`, unknowns `"[unknown]"`. */
+    props: Record<string, unknown>;
+    opts: RecordedOptions;
+}
+
+/** Turns deserialized RPC values into plain JSON, marking secrets and unknowns. */
+export function toPlain(value: unknown): unknown {
+    if (pulumi.runtime.isRpcSecret(value)) return SECRET;
+    if (value === undefined) return undefined;
+    if (pulumi.isUnknown(value)) return UNKNOWN;
+    if (value === null || typeof value !== "object") return value;
+    if (Array.isArray(value)) return value.map(toPlain);
+    if (pulumi.asset.Asset.isInstance(value) || pulumi.asset.Archive.isInstance(value)) return "[asset]";
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+        const p = toPlain(v);
+        if (p !== undefined) out[k] = p;
+    }
+    return out;
+}
+
+/** The URN the engine gives a resource: its type is qualified by its parent's type chain. */
+export function urnFor(parentUrn: string | undefined, type: string, name: string): string {
+    // As the engine does: children of the stack are not qualified by it; deeper ones carry the whole chain.
+    const parentType = parentUrn?.split("::")[2];
+    const qualified = parentType && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$${type}` : type;
+    return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
+}
+
+const providerUrn = (ref: string) => (ref ? ref.split("::").slice(0, -1).join("::") : undefined);
+
+function nonEmpty<T>(xs: T[]): T[] | undefined {
+    return xs.length > 0 ? xs : undefined;
+}
+
+export class RecordingMonitor extends MockMonitor {
+    public readonly records: RecordedResource[] = [];
+    /** Serialized outputs registered by components and the stack, by URN. */
+    public readonly registeredOutputs = new Map<string, unknown>();
+
+    constructor(mocks: pulumi.runtime.Mocks) {
+        super(mocks);
+        // MockMonitor qualifies URNs by the parent's last type only; use the engine's rule everywhere
+        // (reads, too), so the plan's URNs (and dependsOn, aliases, diffs) match what `pulumi preview` reports.
+        (this as unknown as { newUrn: typeof urnFor }).newUrn = urnFor;
+    }
+
+    public override async registerResource(req: any, callback: (err: any, response: any) => void): Promise<void> {
+        const urn = urnFor(req.getParent(), req.getType(), req.getName());
+        const timeouts = req.getCustomtimeouts();
+        const opts: RecordedOptions = {
+            protect: req.getProtect() || undefined,
+            retainOnDelete: req.getRetainondelete() || undefined,
+            deleteBeforeReplace: req.getDeletebeforereplace() || undefined,
+            ignoreChanges: nonEmpty(req.getIgnorechangesList()),
+            replaceOnChanges: nonEmpty(req.getReplaceonchangesList()),
+            additionalSecretOutputs: nonEmpty(req.getAdditionalsecretoutputsList()),
+            aliases: nonEmpty(req.getAliasesList().map((a: any) => {
+                if (a.hasUrn?.() || a.getUrn()) return { urn: a.getUrn() };
+                const s = a.getSpec();
+                return { name: s.getName() || undefined, type: s.getType() || undefined, parentUrn: s.getParenturn() || undefined, noParent: s.getNoparent() || undefined };
+            })),
+            dependsOn: nonEmpty(req.getDependenciesList()),
+            provider: providerUrn(req.getProvider()),
+            customTimeouts: timeouts && (timeouts.getCreate() || timeouts.getUpdate() || timeouts.getDelete())
+                ? { create: timeouts.getCreate() || undefined, update: timeouts.getUpdate() || undefined, delete: timeouts.getDelete() || undefined }
+                : undefined,
+        };
+        for (const k of Object.keys(opts) as (keyof RecordedOptions)[]) if (opts[k] === undefined) delete opts[k];
+        this.records.push({
+            urn,
+            type: req.getType(),
+            name: req.getName(),
+            parent: req.getParent() || null,
+            custom: req.getCustom(),
+            props: toPlain(pulumi.runtime.deserializeProperties(req.getObject(), true)) as Record<string, unknown>,
+            opts,
+        });
+        return this.registerAsEngine(req, callback);
+    }
+
+    /**
+     * MockMonitor.registerResource, plus what the engine does and the mock does not: outputs named in
+     * `additionalSecretOutputs` come back secret (e.g. a RandomPassword's `result`), so secrecy
+     * propagates through the program as it does under `pulumi up`.
+     */
+    private async registerAsEngine(req: any, callback: (err: any, response: any) => void): Promise<void> {
+        const self = this as unknown as { mocks: pulumi.runtime.Mocks; resources: Map<string, unknown>; transformCallbacks: Map<string, unknown> };
+        try {
+            const result = await self.mocks.newResource({
+                type: req.getType(),
+                name: req.getName(),
+                inputs: pulumi.runtime.deserializeProperties(req.getObject()),
+                provider: req.getProvider(),
+                custom: req.getCustom(),
+                id: req.getImportid(),
+            });
+            const state: Record<string, unknown> = { ...result.state };
+            for (const key of req.getAdditionalsecretoutputsList() as string[]) {
+                if (state[key] !== undefined) state[key] = pulumi.secret(state[key]);
+            }
+            const urn = urnFor(req.getParent(), req.getType(), req.getName());
+            const serializedState = await pulumi.runtime.serializeProperties("", state);
+            self.resources.set(urn, { urn, id: result.id ?? null, state: serializedState });
+            const response = new resproto.RegisterResourceResponse();
+            response.setUrn(urn);
+            response.setId(result.id || "");
+            response.setObject(structproto.Struct.fromJavaScript(serializedState));
+            callback(null, response);
+        } catch (err) {
+            callback(err, undefined);
+        }
+    }
+
+    public override registerResourceOutputs(req: any, callback: (err: any, response: any) => void): void {
+        this.registeredOutputs.set(req.getUrn(), toPlain(pulumi.runtime.deserializeProperties(req.getOutputs(), true)));
+        super.registerResourceOutputs(req, callback);
+    }
+}

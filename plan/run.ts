@@ -1,0 +1,90 @@
+/**
+ * The offline plan: runs the real program (`index.ts`) under Pulumi's mock runtime with the stack's
+ * config, and returns every resource it registered plus the stack outputs.
+ */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { createMocks, MOCK_ACCOUNT_ID } from "./mocks";
+import { RecordedResource, RecordingMonitor } from "./recorder";
+import { readStackFiles } from "./stackFiles";
+
+export const PROJECT_DIR = path.resolve(__dirname, "..");
+
+export interface PlanOptions {
+    /** Stack name; reads `Pulumi.<stack>.yaml`. */
+    stack: string;
+    /** Preview mode: computed outputs stay unknown, as in `pulumi preview`. @default false */
+    preview?: boolean;
+    /** Folder holding `Pulumi.yaml`. @default the repository root */
+    projectDir?: string;
+    /**
+     * Config to set on top of the stack file, by full key (`scaling-topology:network`); objects are
+     * JSON-encoded as the CLI does; `undefined` removes the key. For tests and what-if runs.
+     */
+    configOverrides?: Record<string, unknown>;
+    /** Progress messages (the CLI prints them to stderr). */
+    onProgress?: (message: string) => void;
+}
+
+/** The plan: the JSON contract documented in the README (later features add keys, never remove these). */
+export interface Plan {
+    project: string;
+    stack: string;
+    mode: "update" | "preview";
+    resources: RecordedResource[];
+    outputs: Record<string, unknown>;
+    [extra: string]: unknown;
+}
+
+/** The SDK's runtime state (internal: `@pulumi/pulumi/runtime/state` exports no types for it). */
+function runtimeStore(): { settings: { monitor?: unknown } } {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("@pulumi/pulumi/runtime/state").getStore();
+}
+
+// One plan at a time per process: the Pulumi runtime's state is global.
+let running: Promise<unknown> = Promise.resolve();
+
+export function runPlan(options: PlanOptions): Promise<Plan> {
+    const next = running.then(() => runPlanExclusive(options));
+    running = next.catch(() => undefined);
+    return next;
+}
+
+async function runPlanExclusive(options: PlanOptions): Promise<Plan> {
+    const projectDir = options.projectDir ?? PROJECT_DIR;
+    const preview = options.preview ?? false;
+    const progress = options.onProgress ?? (() => undefined);
+    const files = readStackFiles(projectDir, options.stack);
+    const config = { ...files.config };
+    for (const [k, v] of Object.entries(options.configOverrides ?? {})) {
+        if (v === undefined) delete config[k];
+        else config[k] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+
+    const ctx = { region: config["aws:region"] ?? "us-east-1", accountId: MOCK_ACCOUNT_ID, stack: options.stack };
+    const mocks = createMocks(ctx, preview);
+    await pulumi.runtime.setMocks(mocks, files.project, options.stack, preview);
+    const monitor = new RecordingMonitor(mocks);
+    // Swap in the recording monitor; setMocks has set the runtime flags a mock monitor supports.
+    runtimeStore().settings.monitor = monitor;
+    pulumi.runtime.setAllConfig(config, files.secretKeys);
+
+    const program = path.resolve(projectDir, files.main);
+    progress(`planning ${files.project}/${options.stack} (${preview ? "preview" : "update"} mode) from ${path.relative(process.cwd(), program) || program}`);
+    // The program runs at import, so each plan imports it afresh.
+    delete require.cache[require.resolve(program)];
+    await pulumi.runtime.runInPulumiStack(async () => require(program));
+    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    progress(`registered ${monitor.records.length} resources`);
+
+    const stackUrn = monitor.records.find((r) => r.type === "pulumi:pulumi:Stack")?.urn;
+    const outputs = (stackUrn && (monitor.registeredOutputs.get(stackUrn) as Record<string, unknown>)) || {};
+    return {
+        project: files.project,
+        stack: options.stack,
+        mode: preview ? "preview" : "update",
+        resources: [...monitor.records].sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0)),
+        outputs,
+    };
+}

@@ -1,0 +1,81 @@
+import { strict as assert } from "assert";
+import { parseStackConfig, ConfigError, RawConfig } from "../config";
+import { readStackFiles } from "../plan/stackFiles";
+import { PROJECT_DIR } from "../plan/run";
+
+const shipped = (stack: string): RawConfig => readStackFiles(PROJECT_DIR, stack).config;
+
+function problemsOf(stack: string, patch: (raw: Record<string, any>) => void) {
+    const raw: Record<string, any> = {};
+    for (const [k, v] of Object.entries(shipped(stack))) {
+        try { raw[k] = JSON.parse(v as string); } catch { raw[k] = v; }
+    }
+    patch(raw);
+    try {
+        parseStackConfig(stack, raw);
+    } catch (e) {
+        assert.ok(ConfigError.isInstance(e), `expected ConfigError, got ${e}`);
+        return (e as ConfigError).problems;
+    }
+    assert.fail("expected the config to be refused");
+}
+
+describe("stack config validation", () => {
+    for (const stack of ["dev", "prod"]) {
+        it(`accepts the shipped ${stack} stack and applies defaults`, () => {
+            const c = parseStackConfig(stack, shipped(stack));
+            assert.equal(c.environment, stack);
+            assert.equal(c.network.availabilityZones.length, 3);
+            assert.ok(c.load.peakConcurrentUsers > 0);
+        });
+    }
+
+    it("prod targets 500,000 peak concurrent users and 10M daily actives; dev a small fraction", () => {
+        const prod = parseStackConfig("prod", shipped("prod"));
+        const dev = parseStackConfig("dev", shipped("dev"));
+        assert.equal(prod.load.peakConcurrentUsers, 500_000);
+        assert.equal(prod.load.dailyActiveUsers, 10_000_000);
+        assert.ok(dev.load.peakConcurrentUsers <= prod.load.peakConcurrentUsers / 20);
+    });
+
+    const cases: Array<[string, (raw: Record<string, any>) => void, string, RegExp]> = [
+        ["a CIDR prefix out of range", (r) => (r["scaling-topology:network"].cidr = "10.0.0.0/33"), "scaling-topology:network.cidr", /IPv4 CIDR/],
+        ["a CIDR with host bits set", (r) => (r["scaling-topology:network"].cidr = "10.0.0.1/16"), "scaling-topology:network.cidr", /no host bits/],
+        ["a negative count", (r) => (r["scaling-topology:load"].peakConcurrentUsers = -5), "scaling-topology:load.peakConcurrentUsers", />=1/],
+        ["a fractional count", (r) => (r["scaling-topology:load"].dailyActiveUsers = 10.5), "scaling-topology:load.dailyActiveUsers", /expected int/],
+        ["a number given as text", (r) => (r["scaling-topology:load"].dailyActiveUsers = "many"), "scaling-topology:load.dailyActiveUsers", /number/],
+        ["an unknown enum value", (r) => (r["scaling-topology:environment"] = "staging"), "scaling-topology:environment", /"dev"\|"prod"/],
+        ["an unknown field (typo)", (r) => (r["scaling-topology:network"].natGateway = "single"), "scaling-topology:network.natGateway", /not a known field.*natGateways/],
+        ["an unknown top-level key", (r) => (r["scaling-topology:netwrk"] = {}), "scaling-topology:netwrk", /not a known key/],
+        ["a missing required key", (r) => delete r["scaling-topology:network"], "scaling-topology:network", /required/],
+        ["two zones instead of three", (r) => r["scaling-topology:network"].availabilityZones.pop(), "scaling-topology:network.availabilityZones", /exactly three/],
+        ["a duplicated zone", (r) => (r["scaling-topology:network"].availabilityZones[2] = r["scaling-topology:network"].availabilityZones[0]), "scaling-topology:network.availabilityZones", /distinct/],
+        ["a zone of another region", (r) => (r["scaling-topology:network"].availabilityZones[1] = "us-east-1b"), "scaling-topology:network.availabilityZones[1]", /zone of aws:region/],
+        ["an invalid region", (r) => (r["aws:region"] = "Europe"), "aws:region", /region name/],
+        ["a log retention CloudWatch does not offer", (r) => (r["scaling-topology:network"].flowLogs = { retentionDays: 8 }), "scaling-topology:network.flowLogs.retentionDays", /retention periods/],
+        ["subnets that do not fit the VPC", (r) => (r["scaling-topology:network"].subnetPrefixLengths = { public: 20, private: 16, isolated: 20 }), "scaling-topology:network.subnetPrefixLengths", /do not fit/],
+        ["more peak users than daily actives", (r) => (r["scaling-topology:load"].peakConcurrentUsers = r["scaling-topology:load"].dailyActiveUsers + 1), "scaling-topology:load.peakConcurrentUsers", /dailyActiveUsers/],
+    ];
+    for (const [what, patch, key, message] of cases) {
+        it(`refuses ${what}, naming ${key}`, () => {
+            const problems = problemsOf("dev", patch);
+            const p = problems.find((x) => x.key === key);
+            assert.ok(p, `no problem names ${key}; got: ${problems.map((x) => x.key).join(", ")}`);
+            assert.match(p!.message, message);
+        });
+    }
+
+    it("reports every problem at once, each line naming key and value", () => {
+        try {
+            parseStackConfig("dev", { ...shipped("dev"), "aws:region": "mars", "scaling-topology:environment": "qa", "scaling-topology:load": JSON.stringify({ dailyActiveUsers: -1, peakConcurrentUsers: 0 }) });
+            assert.fail("expected a ConfigError");
+        } catch (e) {
+            assert.ok(ConfigError.isInstance(e));
+            const keys = e.problems.map((p) => p.key);
+            for (const k of ["aws:region", "scaling-topology:environment", "scaling-topology:load.dailyActiveUsers", "scaling-topology:load.peakConcurrentUsers"]) assert.ok(keys.includes(k), `missing ${k}`);
+            assert.match(e.message, /aws:region = "mars"/);
+            assert.match(e.message, /scaling-topology:environment = "qa"/);
+            assert.doesNotMatch(e.message, /\n\s+at /, "no stack trace in the message");
+        }
+    });
+});

@@ -1,0 +1,112 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { runPlan, PROJECT_DIR } from "../plan/run";
+import { stackPlan } from "./helpers";
+
+const TS_NODE = require.resolve("ts-node/register/transpile-only");
+const fixture = path.join(__dirname, "fixtures", "secrets");
+
+function cli(args: string[]) {
+    return spawnSync(process.execPath, ["-r", TS_NODE, path.join(PROJECT_DIR, "plan", "cli.ts"), ...args], { cwd: PROJECT_DIR, encoding: "utf8" });
+}
+
+describe("offline plan", () => {
+    for (const stack of ["dev", "prod"]) {
+        for (const preview of [false, true]) {
+            it(`plans ${stack} in ${preview ? "preview" : "update"} mode with the documented JSON contract`, async () => {
+                const plan = await stackPlan(stack, preview);
+                assert.equal(plan.project, "scaling-topology");
+                assert.equal(plan.stack, stack);
+                assert.equal(plan.mode, preview ? "preview" : "update");
+                assert.ok(plan.resources.length > 30);
+                for (const r of plan.resources) {
+                    for (const k of ["urn", "type", "name", "parent", "custom", "props"]) assert.ok(k in r, `${r.urn} has ${k}`);
+                    assert.equal(typeof r.props, "object");
+                    assert.match(r.urn, new RegExp(`^urn:pulumi:${stack}::scaling-topology::`));
+                    if (r.type === "pulumi:pulumi:Stack") assert.equal(r.parent, null);
+                    else assert.ok(plan.resources.some((p) => p.urn === r.parent), `${r.urn} has a parent in the plan`);
+                }
+                const stackRes = plan.resources.filter((r) => r.type === "pulumi:pulumi:Stack");
+                assert.equal(stackRes.length, 1);
+                assert.equal(stackRes[0].name, `scaling-topology-${stack}`);
+                assert.equal(new Set(plan.resources.map((r) => r.urn)).size, plan.resources.length, "URNs are unique");
+                const vpcId = plan.outputs.vpcId as string;
+                if (preview) assert.equal(vpcId, "[unknown]");
+                else assert.match(vpcId, /^vpc-0[0-9a-f]{16}$/);
+            });
+        }
+    }
+
+    it("is deterministic: the same stack plans to the same JSON", async () => {
+        const a = await runPlan({ stack: "dev" });
+        const b = await runPlan({ stack: "dev" });
+        assert.deepEqual(JSON.parse(JSON.stringify(a)), JSON.parse(JSON.stringify(b)));
+    });
+
+    it("records secrets as [secret], preview unknowns as [unknown], and resource options", async () => {
+        const plan = await runPlan({ stack: "t", projectDir: fixture });
+        const version = plan.resources.find((r) => r.name === "db-secret-version")!;
+        assert.equal(version.props.secretString, "[secret]");
+        const param = plan.resources.find((r) => r.name === "api-key")!;
+        assert.equal(param.props.value, "[secret]", "a secure config value stays secret");
+        assert.equal(param.opts.protect, true);
+        assert.deepEqual(param.opts.ignoreChanges, ["value"]);
+        assert.equal(plan.outputs.passwordOut, "[secret]");
+        assert.match(plan.outputs.secretArn as string, /^arn:aws:secretsmanager:/);
+        assert.ok(!JSON.stringify(plan).includes("AAABAKhk0Q4s3V8vD2x2lq1ZHXbMmkCwqWmJrI1Lu2s="), "ciphertext never appears");
+
+        const preview = await runPlan({ stack: "t", projectDir: fixture, preview: true });
+        assert.equal(preview.resources.find((r) => r.name === "db-secret-version")!.props.secretId, "[unknown]");
+        assert.equal(preview.outputs.secretArn, "[unknown]");
+    });
+
+    it("CLI prints a tree by component with counts, progress on stderr", () => {
+        const r = cli(["--stack", "dev"]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, /^Plan of scaling-topology\/dev \(update mode\): \d+ resources/);
+        assert.match(r.stdout, /├─ scaling:network:Network {2}dev-net {2}\[\d+ children\]/);
+        assert.match(r.stdout, /Resources by type:/);
+        assert.match(r.stderr, /plan: registered \d+ resources/);
+        assert.doesNotMatch(r.stdout, /plan: /, "progress stays off stdout");
+    });
+
+    it("CLI writes JSON and Markdown to --out", () => {
+        const out = path.join(require("os").tmpdir(), `plan-${process.pid}.json`);
+        const r = cli(["--stack", "prod", "--format", "json", "--out", out, "--preview"]);
+        assert.equal(r.status, 0, r.stderr);
+        const plan = JSON.parse(require("fs").readFileSync(out, "utf8"));
+        assert.equal(plan.mode, "preview");
+        const md = cli(["--stack", "prod", "--format", "markdown"]);
+        assert.match(md.stdout, /^## Plan of `scaling-topology\/prod`/);
+    });
+
+    it("CLI exits 1 naming the key on a corrupted config value, with no stack trace and no resource", () => {
+        const fs = require("fs");
+        const os = require("os");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-bad-"));
+        for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml"]) fs.copyFileSync(path.join(PROJECT_DIR, f), path.join(dir, f));
+        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8").replace("main: index.ts", `main: ${path.join(PROJECT_DIR, "index.ts")}`));
+        const stackFile = path.join(dir, "Pulumi.dev.yaml");
+        fs.writeFileSync(stackFile, fs.readFileSync(stackFile, "utf8").replace(/cidr: 10\.20\.0\.0\/16/, "cidr: 10.20.0.0/33").replace(/peakConcurrentUsers: \d+/, "peakConcurrentUsers: -3"));
+        const r = spawnSync(process.execPath, ["-r", TS_NODE, "-e", `
+            require(${JSON.stringify(path.join(PROJECT_DIR, "plan", "run.ts"))}).runPlan({ stack: "dev", projectDir: ${JSON.stringify(dir)} })
+              .then(() => process.exit(0), (e) => { process.stderr.write(e.message); process.exit(e.name === "ConfigError" ? 1 : 3); });`], { encoding: "utf8", cwd: PROJECT_DIR, env: { ...process.env, TS_NODE_PROJECT: path.join(PROJECT_DIR, "tsconfig.json") } });
+        assert.equal(r.status, 1, r.stderr);
+        assert.match(r.stderr, /scaling-topology:network\.cidr = "10\.20\.0\.0\/33"/);
+        assert.match(r.stderr, /scaling-topology:load\.peakConcurrentUsers = -3/);
+        // The real CLI path: same config through plan/cli.ts.
+        const cliRun = spawnSync(process.execPath, ["-r", TS_NODE, path.join(PROJECT_DIR, "plan", "cli.ts"), "--stack", "dev"], { cwd: dir, encoding: "utf8", env: { ...process.env, TS_NODE_PROJECT: path.join(PROJECT_DIR, "tsconfig.json") } });
+        assert.equal(cliRun.status, 1, cliRun.stderr);
+        assert.match(cliRun.stderr, /scaling-topology:network\.cidr = "10\.20\.0\.0\/33": must be an IPv4 CIDR/);
+        assert.doesNotMatch(cliRun.stderr, /\n\s+at /, "no stack trace");
+        assert.doesNotMatch(cliRun.stderr, /registered/, "no resource was registered");
+    });
+
+    it("CLI exits 1 on an unknown stack or format", () => {
+        assert.equal(cli(["--stack", "nope"]).status, 1);
+        const r = cli(["--stack", "dev", "--format", "yaml"]);
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, /--format "yaml" is not one of text, json, markdown/);
+    });
+});
