@@ -9,7 +9,7 @@ import * as path from "path";
 
 const ROOT = path.resolve(__dirname, "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const TS_NODE = require.resolve("ts-node/register/transpile-only");
+const TS_NODE = require.resolve("sucrase/register/ts");
 
 function wall(args: string[]): number {
     const start = process.hrtime.bigint();

@@ -4,7 +4,7 @@ import * as path from "path";
 import { runPlan, PROJECT_DIR } from "../plan/run";
 import { stackPlan } from "./helpers";
 
-const TS_NODE = require.resolve("ts-node/register/transpile-only");
+const TS_NODE = require.resolve("sucrase/register/ts");
 const fixture = path.join(__dirname, "fixtures", "secrets");
 
 function cli(args: string[]) {
@@ -91,12 +91,12 @@ describe("offline plan", () => {
         fs.writeFileSync(stackFile, fs.readFileSync(stackFile, "utf8").replace(/cidr: 10\.20\.0\.0\/16/, "cidr: 10.20.0.0/33").replace(/peakConcurrentUsers: \d+/, "peakConcurrentUsers: -3"));
         const r = spawnSync(process.execPath, ["-r", TS_NODE, "-e", `
             require(${JSON.stringify(path.join(PROJECT_DIR, "plan", "run.ts"))}).runPlan({ stack: "dev", projectDir: ${JSON.stringify(dir)} })
-              .then(() => process.exit(0), (e) => { process.stderr.write(e.message); process.exit(e.name === "ConfigError" ? 1 : 3); });`], { encoding: "utf8", cwd: PROJECT_DIR, env: { ...process.env, TS_NODE_PROJECT: path.join(PROJECT_DIR, "tsconfig.json") } });
+              .then(() => process.exit(0), (e) => { process.stderr.write(e.message); process.exit(e.name === "ConfigError" ? 1 : 3); });`], { encoding: "utf8", cwd: PROJECT_DIR });
         assert.equal(r.status, 1, r.stderr);
         assert.match(r.stderr, /scaling-topology:network\.cidr = "10\.20\.0\.0\/33"/);
         assert.match(r.stderr, /scaling-topology:load\.peakConcurrentUsers = -3/);
         // The real CLI path: same config through plan/cli.ts.
-        const cliRun = spawnSync(process.execPath, ["-r", TS_NODE, path.join(PROJECT_DIR, "plan", "cli.ts"), "--stack", "dev"], { cwd: dir, encoding: "utf8", env: { ...process.env, TS_NODE_PROJECT: path.join(PROJECT_DIR, "tsconfig.json") } });
+        const cliRun = spawnSync(process.execPath, ["-r", TS_NODE, path.join(PROJECT_DIR, "plan", "cli.ts"), "--stack", "dev"], { cwd: dir, encoding: "utf8" });
         assert.equal(cliRun.status, 1, cliRun.stderr);
         assert.match(cliRun.stderr, /scaling-topology:network\.cidr = "10\.20\.0\.0\/33": must be an IPv4 CIDR/);
         assert.doesNotMatch(cliRun.stderr, /\n\s+at /, "no stack trace");
