@@ -27,6 +27,13 @@ const network = new Network(`${config.stack}-net`, {
     flowLogs: config.network.flowLogs,
 }, { providers });
 
+// ---- compute (issue 3): cluster, node groups, autoscaler, VPA, services, ingress ----
+
+// ---- data (issue 4): Aurora, PgBouncer, Redis ----
+
+// ---- edge and backups (issue 5): CloudFront, Cloudflare, AWS Backup ----
+
+// ---- stack outputs ----
 export const region = config.region;
 export const environment = config.environment;
 export const vpcId = network.vpcId;

@@ -34,6 +34,10 @@ export const CONFIG_DOMAINS = {
     tags: domain({ key: `${PROJECT}:tags`, schema: Tags, optional: true }),
     network: domain({ key: `${PROJECT}:network`, schema: NetworkConfig }),
     load: domain({ key: `${PROJECT}:load`, schema: LoadConfig }),
+    // compute (issue 3)
+    // data (issue 4)
+    // edge and backups (issue 5)
+    // policy waivers (issue 6)
 };
 
 type Domains = typeof CONFIG_DOMAINS;
@@ -52,7 +56,14 @@ export interface ConfigCheck {
 }
 
 /** Cross-key checks; later modules (capacity, connection budget, sizing) add theirs here. */
-export const CONFIG_CHECKS: ConfigCheck[] = [...networkChecks, ...loadChecks];
+export const CONFIG_CHECKS: ConfigCheck[] = [
+    ...networkChecks,
+    ...loadChecks,
+    // compute (issue 3)
+    // data (issue 4)
+    // edge and backups (issue 5)
+    // sizing (issue 7)
+];
 
 /** Raw values by full config key, as strings (Pulumi's representation) or already-parsed values. */
 export type RawConfig = Record<string, unknown>;

@@ -18,7 +18,7 @@ export interface MockContext {
 }
 
 type Inputs = Record<string, any>;
-type Computed = (name: string, inputs: Inputs, ctx: MockContext, id: string) => Inputs;
+export type Computed = (name: string, inputs: Inputs, ctx: MockContext, id: string) => Inputs;
 
 /** A short, stable hex digest: the same program yields the same ids run after run. */
 export function digest(...parts: string[]): string {
@@ -64,8 +64,12 @@ function arnFor(type: string, id: string, ctx: MockContext): string {
     return `arn:aws:${service}:${region}:${ctx.accountId}:${res.toLowerCase()}/${id}`;
 }
 
-/** Computed outputs by type token, beyond `id` and `arn`. */
+/**
+ * Computed outputs by type token, beyond `id` and `arn`. Each domain keeps its entries in its own
+ * `plan/mocks.<domain>.ts` (exporting a `Record<string, Computed>`) spread in here.
+ */
 export const COMPUTED: Record<string, Computed> = {
+    // ...computeMocks (issue 3), ...dataMocks (issue 4), ...edgeMocks (issue 5)
     "aws:ec2/vpc:Vpc": (_n, _i, ctx, id) => ({ defaultSecurityGroupId: `sg-0${digest(id, "default").slice(0, 16)}`, mainRouteTableId: `rtb-0${digest(id, "main").slice(0, 16)}`, ownerId: ctx.accountId }),
     "aws:ec2/eip:Eip": (_n, _i, _c, id) => ({ publicIp: `203.0.113.${parseInt(digest(id).slice(0, 2), 16) % 250 + 1}`, allocationId: id }),
     "aws:cloudwatch/logGroup:LogGroup": (_n, inputs, ctx) => ({ arn: `arn:aws:logs:${ctx.region}:${ctx.accountId}:log-group:${inputs.name}` }),
@@ -84,7 +88,7 @@ function mockSecretText(name: string, length: number): string {
 }
 
 /** Results of provider functions (invokes) the program calls. */
-const INVOKES: Record<string, (inputs: Inputs, ctx: MockContext) => Inputs> = {
+export const INVOKES: Record<string, (inputs: Inputs, ctx: MockContext) => Inputs> = {
     "aws:index/getCallerIdentity:getCallerIdentity": (_i, ctx) => ({ accountId: ctx.accountId, arn: `arn:aws:iam::${ctx.accountId}:user/offline-plan`, userId: "AIDAOFFLINEPLAN", id: ctx.accountId }),
     "aws:index/getRegion:getRegion": (_i, ctx) => ({ name: ctx.region, region: ctx.region, id: ctx.region }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
