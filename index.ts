@@ -25,6 +25,7 @@ const network = new Network(`${config.stack}-net`, {
     natGateways: config.network.natGateways,
     clusterName: `${prefix}-eks`,
     flowLogs: config.network.flowLogs,
+    protect: config.environment === "prod",
 }, { providers });
 
 // ---- compute (issue 3): cluster, node groups, autoscaler, VPA, services, ingress ----

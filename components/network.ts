@@ -28,6 +28,12 @@ export interface NetworkArgs {
         /** Which traffic to log. @default "ALL" */
         trafficType?: "ALL" | "ACCEPT" | "REJECT";
     };
+    /**
+     * Pulumi `protect` on the VPC and its subnets: replacing them would take down everything inside,
+     * so prod refuses to delete them without an explicit unprotect.
+     * @default false
+     */
+    protect?: boolean;
     /** Tags for every resource, besides the provider's default tags. */
     tags?: Record<string, string>;
 }
@@ -74,7 +80,7 @@ export class Network extends pulumi.ComponentResource {
             enableDnsHostnames: true, // required for EKS private endpoints and RDS/ElastiCache DNS names
             enableDnsSupport: true,
             tags: nameTag("vpc"),
-        }, { parent: this });
+        }, { parent: this, protect: args.protect ?? false });
         const vpcId = this.vpc.id;
 
         // No rules on the default security group: nothing can fall back to it (CIS AWS 5.4).
@@ -90,7 +96,7 @@ export class Network extends pulumi.ComponentResource {
                 availabilityZone: s.az,
                 mapPublicIpOnLaunch: false, // nothing gets a public IP by accident; load balancers and NAT have their own
                 tags: { ...nameTag(`${tier}-${s.az}`), ...tierTags[tier] },
-            }, { parent: this }));
+            }, { parent: this, protect: args.protect ?? false }));
         }
 
         const publicRt = new aws.ec2.RouteTable(`${name}-public-rt`, {

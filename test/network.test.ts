@@ -70,6 +70,12 @@ describe("Network component", () => {
                 assert.ok(!dsg.props.ingress || (dsg.props.ingress as unknown[]).length === 0);
             });
 
+            it(`${stack === "prod" ? "protects" : "does not protect"} the VPC and subnets`, async () => {
+                const plan = await stackPlan(stack);
+                const guarded = [...ofType(plan, "aws:ec2/vpc:Vpc"), ...ofType(plan, "aws:ec2/subnet:Subnet")];
+                assert.ok(guarded.every((r) => (r.opts.protect ?? false) === (stack === "prod")));
+            });
+
             it("parents every network resource to the component and exports subnet ids by tier", async () => {
                 const plan = await stackPlan(stack);
                 const component = ofType(plan, "scaling:network:Network")[0];
