@@ -11,6 +11,7 @@ import { ConfigError, ConfigProblem } from "./errors";
 import { Environment, LoadConfig, Region, Tags } from "./core";
 import { NetworkConfig } from "./network";
 import { loadChecks, networkChecks } from "./checks";
+import { AuroraConfig, PgBouncerConfig, RedisConfig, dataChecks } from "./data";
 
 export { ConfigError, ConfigProblem, formatProblems } from "./errors";
 
@@ -36,6 +37,9 @@ export const CONFIG_DOMAINS = {
     load: domain({ key: `${PROJECT}:load`, schema: LoadConfig }),
     // compute (issue 3)
     // data (issue 4)
+    aurora: domain({ key: `${PROJECT}:aurora`, schema: AuroraConfig }),
+    pgbouncer: domain({ key: `${PROJECT}:pgbouncer`, schema: PgBouncerConfig }),
+    redis: domain({ key: `${PROJECT}:redis`, schema: RedisConfig }),
     // edge and backups (issue 5)
     // policy waivers (issue 6)
 };
@@ -61,6 +65,7 @@ export const CONFIG_CHECKS: ConfigCheck[] = [
     ...loadChecks,
     // compute (issue 3)
     // data (issue 4)
+    ...dataChecks,
     // edge and backups (issue 5)
     // sizing (issue 7)
 ];
