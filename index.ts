@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config";
 import { Network } from "./components";
 import { planSubnets } from "./sizing/subnets";
+import { BackupPlan } from "./components/backupPlan";
 
 const config = loadStackConfig();
 const prefix = `${pulumi.getProject()}-${config.stack}`;
@@ -33,6 +34,25 @@ const network = new Network(`${config.stack}-net`, {
 // ---- data (issue 4): Aurora, PgBouncer, Redis ----
 
 // ---- edge and backups (issue 5): CloudFront, Cloudflare, AWS Backup ----
+// AWS Backup: every resource tagged BACKUP_TAG (components/tags.ts) is covered; prod copies to the DR region and locks the vaults.
+const drProvider = config.backup.disasterRecovery
+    ? new aws.Provider("aws-dr", { region: config.backup.disasterRecovery.region as aws.Region, defaultTags: { tags: baseTags } })
+    : undefined;
+const backup = new BackupPlan(`${config.stack}-backup`, {
+    rules: (["daily", "weekly", "monthly"] as const).map((r) => ({ name: r, ...config.backup[r] })),
+    continuous: config.backup.continuous.enabled ? { retentionDays: config.backup.continuous.retentionDays } : undefined,
+    timezone: config.backup.timezone,
+    startWindowMinutes: config.backup.startWindowMinutes,
+    completionWindowMinutes: config.backup.completionWindowMinutes,
+    disasterRecovery: drProvider && { provider: drProvider, retentionDays: config.backup.disasterRecovery?.retentionDays },
+    vaultLock: config.backup.vaultLock,
+    notificationEmail: config.backup.notificationEmail,
+    protect: config.environment === "prod",
+}, { providers });
+export const backupVaultName = backup.vaultName;
+export const backupPlanId = backup.planId;
+export const backupDrVaultArn = backup.drVaultArn ?? null; // null without disaster-recovery copies
+
 
 // ---- stack outputs ----
 export const region = config.region;

@@ -1,2 +1,5 @@
 export * from "./network";
 export * from "./tags";
+export * from "./cloudfrontEdge";
+export * from "./cloudflareEdge";
+export * from "./backupPlan";

@@ -11,6 +11,8 @@ import { ConfigError, ConfigProblem } from "./errors";
 import { Environment, LoadConfig, Region, Tags } from "./core";
 import { NetworkConfig } from "./network";
 import { loadChecks, networkChecks } from "./checks";
+import { CloudflareApiToken, EdgeConfig, edgeChecks } from "./edge";
+import { BackupConfig, backupChecks } from "./backup";
 import { AuroraConfig, PgBouncerConfig, RedisConfig, dataChecks } from "./data";
 
 export { ConfigError, ConfigProblem, formatProblems } from "./errors";
@@ -41,6 +43,9 @@ export const CONFIG_DOMAINS = {
     pgbouncer: domain({ key: `${PROJECT}:pgbouncer`, schema: PgBouncerConfig }),
     redis: domain({ key: `${PROJECT}:redis`, schema: RedisConfig }),
     // edge and backups (issue 5)
+    edge: domain({ key: `${PROJECT}:edge`, schema: EdgeConfig }),
+    backup: domain({ key: `${PROJECT}:backup`, schema: BackupConfig }),
+    cloudflareApiToken: domain({ key: "cloudflare:apiToken", schema: CloudflareApiToken, optional: true }),
     // policy waivers (issue 6)
 };
 
@@ -67,6 +72,8 @@ export const CONFIG_CHECKS: ConfigCheck[] = [
     // data (issue 4)
     ...dataChecks,
     // edge and backups (issue 5)
+    ...edgeChecks,
+    ...backupChecks,
     // sizing (issue 7)
 ];
 

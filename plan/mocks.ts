@@ -8,6 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import { edgeMocks } from "./mocks.edge";
 
 export const MOCK_ACCOUNT_ID = "123456789012";
 
@@ -70,6 +71,7 @@ function arnFor(type: string, id: string, ctx: MockContext): string {
  */
 export const COMPUTED: Record<string, Computed> = {
     // ...computeMocks (issue 3), ...dataMocks (issue 4), ...edgeMocks (issue 5)
+    ...edgeMocks,
     "aws:ec2/vpc:Vpc": (_n, _i, ctx, id) => ({ defaultSecurityGroupId: `sg-0${digest(id, "default").slice(0, 16)}`, mainRouteTableId: `rtb-0${digest(id, "main").slice(0, 16)}`, ownerId: ctx.accountId }),
     "aws:ec2/eip:Eip": (_n, _i, _c, id) => ({ publicIp: `203.0.113.${parseInt(digest(id).slice(0, 2), 16) % 250 + 1}`, allocationId: id }),
     "aws:cloudwatch/logGroup:LogGroup": (_n, inputs, ctx) => ({ arn: `arn:aws:logs:${ctx.region}:${ctx.accountId}:log-group:${inputs.name}` }),
@@ -94,13 +96,19 @@ export const INVOKES: Record<string, (inputs: Inputs, ctx: MockContext) => Input
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
 };
 
-export function createMocks(ctx: MockContext, preview: boolean): pulumi.runtime.Mocks {
+export function createMocks(baseCtx: MockContext, preview: boolean): pulumi.runtime.Mocks {
+    // Regions of explicit aws providers by name: a resource of a second-region provider (DR, us-east-1) gets that region's ARNs.
+    const providerRegions = new Map<string, string>();
     return {
         newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Inputs } {
+            if (args.type === "pulumi:providers:aws" && typeof args.inputs.region === "string") providerRegions.set(args.name, args.inputs.region);
             if (preview) {
                 // As in a real preview of a create: inputs echo back, computed outputs and the id are unknown.
                 return { id: undefined, state: args.inputs };
             }
+            // A provider reference is `<provider urn>::<id>`; the urn's last part is the provider's name.
+            const providerName = args.provider?.split("::")[3];
+            const ctx = { ...baseCtx, region: (providerName && providerRegions.get(providerName)) || baseCtx.region };
             const id = args.id || mockId(args.type, args.name, args.inputs);
             const state: Inputs = { ...args.inputs };
             if (args.type.startsWith("aws:")) state.arn = arnFor(args.type, id, ctx);
@@ -114,7 +122,7 @@ export function createMocks(ctx: MockContext, preview: boolean): pulumi.runtime.
         call(args: pulumi.runtime.MockCallArgs): Inputs {
             const fn = INVOKES[args.token];
             if (!fn) throw new Error(`the offline plan has no mock for the provider function ${args.token}; add one to plan/mocks.ts`);
-            return fn(args.inputs, ctx);
+            return fn(args.inputs, baseCtx);
         },
     };
 }

@@ -1,0 +1,350 @@
+import * as aws from "@pulumi/aws";
+import * as cloudflare from "@pulumi/cloudflare";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+
+/** Where the certificate's DNS validation records (and, for Route 53, the alias records) go. */
+export type CertificateDns =
+    /** A Route 53 hosted zone holding `hostname`: validation records plus A/AAAA alias records to the distribution. */
+    | { route53ZoneId: pulumi.Input<string> }
+    /** A Cloudflare zone holding `hostname`: validation records only (Cloudflare's own record points at the distribution). */
+    | { cloudflareZoneId: pulumi.Input<string>; cloudflareProvider: cloudflare.Provider };
+
+/** Arguments of {@link CloudFrontEdge}. */
+export interface CloudFrontEdgeArgs {
+    /** The origin: the ingress load balancer's hostname. It must serve a certificate valid for `hostname` (the Host header is forwarded). */
+    originDomainName: pulumi.Input<string>;
+    /** The public hostname (distribution alias and certificate name), e.g. `app.example.com`. */
+    hostname: string;
+    /** An `aws.Provider` for us-east-1: CloudFront takes its certificate and WAF web ACL from there only. */
+    usEast1Provider: aws.Provider;
+    /** Where the certificate is validated (and, for Route 53, where the alias records go). */
+    dns: CertificateDns;
+    /** `PriceClass_100`, `PriceClass_200` or `PriceClass_All`. @default "PriceClass_100" */
+    priceClass?: string;
+    /** WAF rate-based rule: requests per client IP per 5 minutes before blocking. @default 2000 */
+    wafRateLimitPer5Min?: number;
+    /**
+     * Header carrying the real client IP when another proxy sits in front (e.g. `CF-Connecting-IP`
+     * behind Cloudflare): the WAF rate limit then counts per that IP, not per proxy address.
+     * @default undefined (count per connecting IP)
+     */
+    clientIpHeader?: string;
+    /** Days access logs are kept. @default 90 */
+    logRetentionDays?: number;
+    /** Default TTL of static assets at the edge, seconds. @default 86400 */
+    staticTtlSeconds?: number;
+    /** Default TTL of API and page responses without Cache-Control, seconds. @default 0 */
+    apiTtlSeconds?: number;
+    /** Path patterns of static assets (long TTL, compressed, only the `v` query string in the key). @default ["/static/*", "/assets/*"] */
+    staticPaths?: string[];
+    /** Path patterns of the API (no or short caching, Authorization in the key). @default ["/api/*"] */
+    apiPaths?: string[];
+    /** Name of the secret header CloudFront sends to the origin. @default "X-Origin-Verify" */
+    originVerifyHeader?: string;
+    /** Keep the access logs (no `forceDestroy`, `retainOnDelete` on the bucket): prod. @default false */
+    protect?: boolean;
+    /** Tags for every AWS resource, besides the provider's default tags. */
+    tags?: Record<string, string>;
+}
+
+const DEFAULTS = {
+    priceClass: "PriceClass_100",
+    wafRateLimitPer5Min: 2000,
+    logRetentionDays: 90,
+    staticTtlSeconds: 86400,
+    apiTtlSeconds: 0,
+    staticPaths: ["/static/*", "/assets/*"],
+    apiPaths: ["/api/*"],
+    originVerifyHeader: "X-Origin-Verify",
+};
+
+const ORIGIN_ID = "ingress";
+const ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"];
+const READ_METHODS = ["GET", "HEAD", "OPTIONS"];
+
+/**
+ * A CloudFront distribution in front of the ingress:
+ * - viewers: HTTPS only (HTTP redirects), TLSv1.2_2021 minimum, HTTP/2 and HTTP/3, IPv6, an ACM
+ *   certificate (us-east-1) validated by DNS;
+ * - origin: HTTPS only, TLS 1.2, with a secret header (from `@pulumi/random`) the origin must require;
+ * - cache policies per path class (static, API/pages), one origin request policy, a security response
+ *   headers policy, custom error responses (short error caching);
+ * - a WAFv2 web ACL (AWS common and known-bad-inputs rule groups, a per-IP rate limit);
+ * - access logs to an encrypted, private S3 bucket with the ownership controls CloudFront logging needs.
+ */
+export class CloudFrontEdge extends pulumi.ComponentResource {
+    public readonly distribution: aws.cloudfront.Distribution;
+    public readonly distributionId: pulumi.Output<string>;
+    /** The distribution's own hostname (`dxxxx.cloudfront.net`): what a CNAME in front points at. */
+    public readonly domainName: pulumi.Output<string>;
+    public readonly webAclArn: pulumi.Output<string>;
+    public readonly certificateArn: pulumi.Output<string>;
+    public readonly logBucketName: pulumi.Output<string>;
+    /** Header name the origin must check. */
+    public readonly originVerifyHeader: string;
+    /** Header value the origin must require (a Pulumi secret). */
+    public readonly originVerifySecret: pulumi.Output<string>;
+
+    constructor(name: string, args: CloudFrontEdgeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("scaling:edge:CloudFrontEdge", name, {}, opts);
+        const tags = args.tags ?? {};
+        const nameTag = (role: string) => ({ ...tags, Name: `${name}-${role}` });
+        const staticPaths = args.staticPaths ?? DEFAULTS.staticPaths;
+        const apiPaths = args.apiPaths ?? DEFAULTS.apiPaths;
+        const header = args.originVerifyHeader ?? DEFAULTS.originVerifyHeader;
+        const staticTtl = args.staticTtlSeconds ?? DEFAULTS.staticTtlSeconds;
+        const apiTtl = args.apiTtlSeconds ?? DEFAULTS.apiTtlSeconds;
+        const usEast1 = { parent: this, provider: args.usEast1Provider };
+        if (new Set([...staticPaths, ...apiPaths]).size !== staticPaths.length + apiPaths.length) {
+            throw new pulumi.ResourceError("CloudFrontEdge: a path pattern is listed in both `staticPaths` and `apiPaths`", this);
+        }
+
+        const secret = new random.RandomPassword(`${name}-origin-secret`, { length: 48, special: false }, { parent: this });
+
+        const certificate = this.certificate(name, args, nameTag, usEast1);
+        const webAcl = this.webAcl(name, args, nameTag, usEast1);
+        const logs = this.logBucket(name, args.logRetentionDays ?? DEFAULTS.logRetentionDays, args.protect ?? false, nameTag);
+
+        // Static assets: long TTL, compressed, query strings ignored except the cache-busting `v`.
+        const staticPolicy = new aws.cloudfront.CachePolicy(`${name}-cache-static`, {
+            name: `${name}-static`,
+            comment: "Static assets: long TTL, compressed, only ?v= in the key",
+            minTtl: 0,
+            defaultTtl: staticTtl,
+            maxTtl: Math.max(staticTtl, 31_536_000),
+            parametersInCacheKeyAndForwardedToOrigin: {
+                enableAcceptEncodingGzip: true,
+                enableAcceptEncodingBrotli: true,
+                cookiesConfig: { cookieBehavior: "none" },
+                headersConfig: { headerBehavior: "none" },
+                queryStringsConfig: { queryStringBehavior: "whitelist", queryStrings: { items: ["v"] } },
+            },
+        }, { parent: this });
+        // API and pages: not cached unless the origin says so (short max), per user (Authorization, cookies) and per query.
+        const apiPolicy = new aws.cloudfront.CachePolicy(`${name}-cache-api`, {
+            name: `${name}-api`,
+            comment: "API and pages: no caching by default, short max TTL, Authorization/cookies/query in the key",
+            minTtl: 0,
+            defaultTtl: apiTtl,
+            maxTtl: 300,
+            parametersInCacheKeyAndForwardedToOrigin: {
+                enableAcceptEncodingGzip: true,
+                enableAcceptEncodingBrotli: true,
+                cookiesConfig: { cookieBehavior: "all" },
+                headersConfig: { headerBehavior: "whitelist", headers: { items: ["Authorization", "Accept", "Accept-Language"] } },
+                queryStringsConfig: { queryStringBehavior: "all" },
+            },
+        }, { parent: this });
+        // Everything the viewer sent (the Host header included: the ingress routes and presents its certificate by it) plus the client address.
+        const originRequest = new aws.cloudfront.OriginRequestPolicy(`${name}-origin-request`, {
+            name: `${name}-all-viewer`,
+            comment: "All viewer headers (Host included), cookies and query strings, plus the viewer address",
+            headersConfig: { headerBehavior: "allViewerAndWhitelistCloudFront", headers: { items: ["CloudFront-Viewer-Address", "CloudFront-Forwarded-Proto"] } },
+            cookiesConfig: { cookieBehavior: "all" },
+            queryStringsConfig: { queryStringBehavior: "all" },
+        }, { parent: this });
+        const responseHeaders = new aws.cloudfront.ResponseHeadersPolicy(`${name}-security-headers`, {
+            name: `${name}-security-headers`,
+            comment: "HSTS, nosniff, frame options, referrer policy",
+            securityHeadersConfig: {
+                strictTransportSecurity: { accessControlMaxAgeSec: 63_072_000, includeSubdomains: true, preload: true, override: true },
+                contentTypeOptions: { override: true },
+                frameOptions: { frameOption: "DENY", override: true },
+                referrerPolicy: { referrerPolicy: "strict-origin-when-cross-origin", override: true },
+                xssProtection: { protection: true, modeBlock: true, override: true },
+            },
+        }, { parent: this });
+
+        const behavior = (cachePolicyId: pulumi.Output<string>, methods: string[]) => ({
+            targetOriginId: ORIGIN_ID,
+            viewerProtocolPolicy: "redirect-to-https",
+            allowedMethods: methods,
+            cachedMethods: ["GET", "HEAD"],
+            compress: true,
+            cachePolicyId,
+            originRequestPolicyId: originRequest.id,
+            responseHeadersPolicyId: responseHeaders.id,
+        });
+
+        this.distribution = new aws.cloudfront.Distribution(`${name}-distribution`, {
+            enabled: true,
+            comment: `${args.hostname} -> ingress`,
+            aliases: [args.hostname],
+            httpVersion: "http2and3",
+            isIpv6Enabled: true,
+            priceClass: args.priceClass ?? DEFAULTS.priceClass,
+            webAclId: webAcl.arn,
+            viewerCertificate: {
+                acmCertificateArn: certificate.arn,
+                sslSupportMethod: "sni-only",
+                minimumProtocolVersion: "TLSv1.2_2021",
+            },
+            origins: [{
+                originId: ORIGIN_ID,
+                domainName: args.originDomainName,
+                customOriginConfig: {
+                    httpPort: 80,
+                    httpsPort: 443,
+                    originProtocolPolicy: "https-only",
+                    originSslProtocols: ["TLSv1.2"],
+                    originReadTimeout: 30,
+                    originKeepaliveTimeout: 5,
+                },
+                customHeaders: [{ name: header, value: secret.result }],
+            }],
+            defaultCacheBehavior: behavior(apiPolicy.id, ALL_METHODS),
+            orderedCacheBehaviors: [
+                ...staticPaths.map((pathPattern) => ({ pathPattern, ...behavior(staticPolicy.id, READ_METHODS) })),
+                ...apiPaths.map((pathPattern) => ({ pathPattern, ...behavior(apiPolicy.id, ALL_METHODS) })),
+            ],
+            // Origin errors are cached briefly, so a recovering origin is not hidden behind stale errors.
+            customErrorResponses: [
+                { errorCode: 500, errorCachingMinTtl: 0 },
+                { errorCode: 502, errorCachingMinTtl: 5 },
+                { errorCode: 503, errorCachingMinTtl: 5 },
+                { errorCode: 504, errorCachingMinTtl: 5 },
+                { errorCode: 404, errorCachingMinTtl: 60 },
+            ],
+            restrictions: { geoRestriction: { restrictionType: "none" } },
+            loggingConfig: { bucket: logs.bucketDomainName, prefix: "cloudfront/", includeCookies: false },
+            tags: nameTag("distribution"),
+        }, { parent: this, dependsOn: logs.ready });
+
+        if ("route53ZoneId" in args.dns) {
+            for (const type of ["A", "AAAA"]) {
+                new aws.route53.Record(`${name}-alias-${type.toLowerCase()}`, {
+                    zoneId: args.dns.route53ZoneId,
+                    name: args.hostname,
+                    type,
+                    aliases: [{ name: this.distribution.domainName, zoneId: this.distribution.hostedZoneId, evaluateTargetHealth: false }],
+                }, { parent: this });
+            }
+        }
+
+        this.distributionId = this.distribution.id;
+        this.domainName = this.distribution.domainName;
+        this.webAclArn = webAcl.arn;
+        this.certificateArn = certificate.arn;
+        this.logBucketName = logs.bucket.bucket;
+        this.originVerifyHeader = header;
+        this.originVerifySecret = pulumi.secret(secret.result);
+        this.registerOutputs({
+            distributionId: this.distributionId,
+            domainName: this.domainName,
+            webAclArn: this.webAclArn,
+            certificateArn: this.certificateArn,
+            logBucketName: this.logBucketName,
+        });
+    }
+
+    /** The ACM certificate in us-east-1, validated by a DNS record in Route 53 or Cloudflare; returns the validated certificate. */
+    private certificate(name: string, args: CloudFrontEdgeArgs, nameTag: (r: string) => Record<string, string>, usEast1: pulumi.CustomResourceOptions) {
+        const cert = new aws.acm.Certificate(`${name}-cert`, {
+            domainName: args.hostname,
+            validationMethod: "DNS",
+            keyAlgorithm: "EC_prime256v1",
+            tags: nameTag("cert"),
+        }, usEast1);
+        const option = cert.domainValidationOptions.apply((o) => o[0]);
+        const recordName = option.apply((o) => o.resourceRecordName.replace(/\.$/, ""));
+        const recordValue = option.apply((o) => o.resourceRecordValue.replace(/\.$/, ""));
+        let fqdn: pulumi.Output<string>;
+        if ("route53ZoneId" in args.dns) {
+            const record = new aws.route53.Record(`${name}-cert-validation`, {
+                zoneId: args.dns.route53ZoneId,
+                name: recordName,
+                type: option.apply((o) => o.resourceRecordType),
+                records: [recordValue],
+                ttl: 300,
+                allowOverwrite: true,
+            }, { parent: this });
+            fqdn = record.fqdn;
+        } else {
+            const record = new cloudflare.DnsRecord(`${name}-cert-validation`, {
+                zoneId: args.dns.cloudflareZoneId,
+                name: recordName,
+                type: option.apply((o) => o.resourceRecordType),
+                content: recordValue,
+                proxied: false, // ACM must see the record itself
+                ttl: 300,
+                comment: `ACM validation for ${args.hostname} (CloudFront)`,
+            }, { parent: this, provider: args.dns.cloudflareProvider });
+            fqdn = record.name;
+        }
+        const validation = new aws.acm.CertificateValidation(`${name}-cert-validation`, {
+            certificateArn: cert.arn,
+            validationRecordFqdns: [fqdn],
+        }, usEast1);
+        return { arn: validation.certificateArn };
+    }
+
+    /** WAFv2 (scope CLOUDFRONT, us-east-1): AWS common and known-bad-inputs rule groups, then a per-IP rate limit. */
+    private webAcl(name: string, args: CloudFrontEdgeArgs, nameTag: (r: string) => Record<string, string>, usEast1: pulumi.CustomResourceOptions) {
+        const metric = (m: string) => ({ cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: `${name}-${m}` });
+        const managed = (priority: number, ruleGroup: string) => ({
+            name: ruleGroup,
+            priority,
+            overrideAction: { none: {} },
+            statement: { managedRuleGroupStatement: { vendorName: "AWS", name: ruleGroup } },
+            visibilityConfig: metric(ruleGroup),
+        });
+        return new aws.wafv2.WebAcl(`${name}-waf`, {
+            scope: "CLOUDFRONT",
+            description: `Edge rules for ${args.hostname}`,
+            defaultAction: { allow: {} },
+            rules: [
+                managed(10, "AWSManagedRulesCommonRuleSet"),
+                managed(20, "AWSManagedRulesKnownBadInputsRuleSet"),
+                {
+                    name: "rate-limit-per-ip",
+                    priority: 30,
+                    action: { block: {} },
+                    statement: {
+                        rateBasedStatement: args.clientIpHeader
+                            ? { limit: args.wafRateLimitPer5Min ?? DEFAULTS.wafRateLimitPer5Min, evaluationWindowSec: 300, aggregateKeyType: "FORWARDED_IP", forwardedIpConfig: { headerName: args.clientIpHeader, fallbackBehavior: "MATCH" } }
+                            : { limit: args.wafRateLimitPer5Min ?? DEFAULTS.wafRateLimitPer5Min, evaluationWindowSec: 300, aggregateKeyType: "IP" },
+                    },
+                    visibilityConfig: metric("rate-limit-per-ip"),
+                },
+            ],
+            visibilityConfig: metric("web-acl"),
+            tags: nameTag("waf"),
+        }, usEast1);
+    }
+
+    /** The access log bucket: private, encrypted, ACLs enabled for the CloudFront log delivery (BucketOwnerPreferred), expiring logs. */
+    private logBucket(name: string, retentionDays: number, keep: boolean, nameTag: (r: string) => Record<string, string>) {
+        const bucket = new aws.s3.Bucket(`${name}-logs`, { forceDestroy: !keep, tags: nameTag("logs") }, { parent: this, retainOnDelete: keep });
+        const pab = new aws.s3.BucketPublicAccessBlock(`${name}-logs-public-access`, {
+            bucket: bucket.id,
+            blockPublicAcls: true,
+            blockPublicPolicy: true,
+            ignorePublicAcls: true,
+            restrictPublicBuckets: true,
+        }, { parent: this });
+        // CloudFront standard logging writes with an ACL grant to the awslogsdelivery account: ACLs must be enabled.
+        const ownership = new aws.s3.BucketOwnershipControls(`${name}-logs-ownership`, {
+            bucket: bucket.id,
+            rule: { objectOwnership: "BucketOwnerPreferred" },
+        }, { parent: this });
+        // SSE-S3: CloudFront's log delivery cannot write to SSE-KMS buckets without a key policy for its account.
+        const sse = new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-logs-encryption`, {
+            bucket: bucket.id,
+            rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+        }, { parent: this });
+        new aws.s3.BucketLifecycleConfiguration(`${name}-logs-lifecycle`, {
+            bucket: bucket.id,
+            rules: [{ id: "expire-access-logs", status: "Enabled", filter: {}, expiration: { days: retentionDays }, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } }],
+        }, { parent: this });
+        // In transit: refuse plain HTTP.
+        new aws.s3.BucketPolicy(`${name}-logs-tls-only`, {
+            bucket: bucket.id,
+            policy: bucket.arn.apply((arn) => JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [arn, `${arn}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } }],
+            })),
+        }, { parent: this, dependsOn: [pab] });
+        return { bucket, bucketDomainName: bucket.bucketDomainName, ready: [pab, ownership, sse] as pulumi.Resource[] };
+    }
+}

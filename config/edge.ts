@@ -1,0 +1,137 @@
+/**
+ * `scaling-topology:edge`: what sits in front of the ingress. `cloudfront` (AWS-side cache + WAF),
+ * `cloudflare` (Cloudflare DNS/proxy, cache, rate limits and firewall rules), or `both` (Cloudflare
+ * in front, CloudFront behind it as the AWS-side cache).
+ */
+import { z } from "zod";
+import type { ConfigCheck } from "./index";
+import type { ConfigProblem } from "./errors";
+
+export const EDGE_MODES = ["cloudfront", "cloudflare", "both"] as const;
+export type EdgeMode = (typeof EDGE_MODES)[number];
+
+/** CloudFront price classes (which edge locations serve the distribution). */
+export const PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_All"] as const;
+
+/** Rate-limit periods (seconds) the Cloudflare ruleset engine accepts (10 s on every plan; longer ones need Business/Enterprise). */
+export const CLOUDFLARE_RATELIMIT_PERIODS = [10, 60, 120, 300, 600, 3600] as const;
+
+const hostname = z
+    .string()
+    .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { message: "must be a lower-case DNS hostname such as app.example.com" });
+
+const rateLimit = (requests: number, period: number) =>
+    z
+        .strictObject({
+            /** Requests allowed per client IP per period. */
+            requestsPerPeriod: z.number().int().min(1),
+            /** Counting period in seconds. */
+            periodSeconds: z
+                .number()
+                .int()
+                .refine((p) => (CLOUDFLARE_RATELIMIT_PERIODS as readonly number[]).includes(p), { message: `must be one of ${CLOUDFLARE_RATELIMIT_PERIODS.join(", ")} (seconds)` }),
+            /** How long a client that tripped the limit stays blocked, in seconds. */
+            mitigationTimeoutSeconds: z.number().int().min(0).max(86400).default(period),
+        })
+        .prefault({ requestsPerPeriod: requests, periodSeconds: period });
+
+export const CloudFrontConfig = z.strictObject({
+    /** Which edge locations serve the distribution (cost vs. latency). */
+    priceClass: z.enum(PRICE_CLASSES).default("PriceClass_100"),
+    /**
+     * Route 53 hosted zone of `edge.hostname`: ACM DNS validation records and the alias record go there.
+     * Required in `cloudfront` mode; in `both` mode the validation records go to the Cloudflare zone.
+     */
+    route53ZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, { message: "must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ" }).optional(),
+    /** WAF rate-based rule: requests per client IP per 5 minutes before blocking (AWS minimum 10). */
+    wafRateLimitPer5Min: z.number().int().min(10).max(2_000_000_000).default(2000),
+    /** Days the CloudFront access logs are kept in their S3 bucket. */
+    logRetentionDays: z.number().int().min(1).max(3650).default(90),
+    /** TTL (seconds) of static assets at the edge (the cache policy's default TTL). */
+    staticTtlSeconds: z.number().int().min(60).max(31_536_000).default(86400),
+    /** TTL (seconds) of API responses that send no Cache-Control (0 = never cached unless the origin says so). */
+    apiTtlSeconds: z.number().int().min(0).max(300).default(0),
+});
+
+export const CloudflareConfig = z.strictObject({
+    /** Cloudflare zone id of the zone that holds `edge.hostname` (32 hex characters). */
+    zoneId: z.string().regex(/^[0-9a-f]{32}$/, { message: "must be a Cloudflare zone id (32 lower-case hex characters)" }),
+    /** Edge TTL of static assets, seconds. */
+    staticEdgeTtlSeconds: z.number().int().min(60).max(31_536_000).default(86400),
+    /** Browser TTL of static assets, seconds. */
+    staticBrowserTtlSeconds: z.number().int().min(60).max(31_536_000).default(3600),
+    /** Cookie whose presence means a logged-in session: requests carrying it bypass the cache. */
+    sessionCookie: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { message: "must be a cookie name (letters, digits, _.-)" }).default("session"),
+    /** Strict per-IP limit on the authentication endpoints (`/auth/`, `/login`). */
+    authRateLimit: rateLimit(10, 60),
+    /** Broader per-IP limit on `/api/`. */
+    apiRateLimit: rateLimit(600, 60),
+    /** ISO 3166-1 alpha-2 country codes blocked outright. */
+    blockedCountries: z.array(z.string().regex(/^[A-Z]{2}$/, { message: "must be an ISO 3166-1 alpha-2 country code such as KP" })).default([]),
+    /** Autonomous system numbers blocked outright. */
+    blockedAsns: z.array(z.number().int().min(1).max(4_294_967_295)).default([]),
+    /** Path prefixes behind a managed challenge (admin consoles). */
+    adminPaths: z.array(z.string().regex(/^\/[\w./-]*$/, { message: "must be a URL path starting with /" })).min(1).default(["/admin"]),
+    /** Health-check paths exempt from the custom firewall rules. */
+    healthCheckPaths: z.array(z.string().regex(/^\/[\w./-]*$/, { message: "must be a URL path starting with /" })).default(["/healthz", "/readyz"]),
+});
+
+export const EdgeConfig = z.strictObject({
+    /** `cloudfront`, `cloudflare`, or `both` (Cloudflare in front of CloudFront). */
+    mode: z.enum(EDGE_MODES, { message: `must be one of ${EDGE_MODES.join(", ")}` }),
+    /** The public hostname users reach (and the name on the edge certificate). */
+    hostname,
+    cloudfront: CloudFrontConfig.optional(),
+    cloudflare: CloudflareConfig.optional(),
+});
+export type EdgeConfig = z.output<typeof EdgeConfig>;
+export type CloudFrontConfig = z.output<typeof CloudFrontConfig>;
+export type CloudflareConfig = z.output<typeof CloudflareConfig>;
+
+/**
+ * `cloudflare:apiToken`: the Cloudflare provider's API token. Keep it `secure:` in the stack file
+ * (`pulumi config set --secret cloudflare:apiToken ...`); the program passes it on as a Pulumi secret.
+ */
+export const CloudflareApiToken = z.string().min(1, { message: "must be a Cloudflare API token" }).optional();
+
+export const usesCloudFront = (e: EdgeConfig) => e.mode === "cloudfront" || e.mode === "both";
+export const usesCloudflare = (e: EdgeConfig) => e.mode === "cloudflare" || e.mode === "both";
+
+const KEY = "scaling-topology:edge";
+
+/** Cross-key checks of the edge config. */
+export const edgeChecks: ConfigCheck[] = [
+    {
+        needs: ["edge"],
+        check: ({ edge }) => {
+            const problems: ConfigProblem[] = [];
+            if (usesCloudFront(edge) && !edge.cloudfront) {
+                problems.push({ key: `${KEY}.cloudfront`, value: undefined, message: `is required when edge.mode is "${edge.mode}" (at least {} for the defaults)` });
+            }
+            if (usesCloudflare(edge) && !edge.cloudflare) {
+                problems.push({ key: `${KEY}.cloudflare`, value: undefined, message: `is required when edge.mode is "${edge.mode}" (it needs the zoneId)` });
+            }
+            if (!usesCloudFront(edge) && edge.cloudfront) {
+                problems.push({ key: `${KEY}.cloudfront`, value: edge.cloudfront, message: `is set but edge.mode "${edge.mode}" does not use CloudFront; remove it or use mode "both"` });
+            }
+            if (!usesCloudflare(edge) && edge.cloudflare) {
+                problems.push({ key: `${KEY}.cloudflare`, value: edge.cloudflare, message: `is set but edge.mode "${edge.mode}" does not use Cloudflare; remove it or use mode "both"` });
+            }
+            if (edge.mode === "cloudfront" && edge.cloudfront && !edge.cloudfront.route53ZoneId) {
+                problems.push({ key: `${KEY}.cloudfront.route53ZoneId`, value: undefined, message: "is required in mode \"cloudfront\": the certificate's DNS validation records and the alias record go to this hosted zone" });
+            }
+            const cf = edge.cloudflare;
+            if (cf && cf.apiRateLimit.requestsPerPeriod / cf.apiRateLimit.periodSeconds < cf.authRateLimit.requestsPerPeriod / cf.authRateLimit.periodSeconds) {
+                problems.push({ key: `${KEY}.cloudflare.authRateLimit`, value: cf.authRateLimit, message: "must be stricter (fewer requests per second) than cloudflare.apiRateLimit" });
+            }
+            return problems;
+        },
+    },
+    {
+        needs: ["edge", "cloudflareApiToken"],
+        check: ({ edge, cloudflareApiToken }) =>
+            usesCloudflare(edge) && !cloudflareApiToken
+                ? [{ key: "cloudflare:apiToken", value: undefined, message: `is required when edge.mode is "${edge.mode}"; set it with: pulumi config set --secret cloudflare:apiToken <token>` }]
+                : [],
+    },
+];
