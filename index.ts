@@ -9,6 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config";
 import { Network } from "./components";
 import { planSubnets } from "./sizing/subnets";
+import { AuroraPostgres, RedisCache } from "./components";
+import { auroraArgs, redisArgs } from "./config/data";
 import { BackupPlan } from "./components/backupPlan";
 
 const config = loadStackConfig();
@@ -32,6 +34,30 @@ const network = new Network(`${config.stack}-net`, {
 // ---- compute (issue 3): cluster, node groups, autoscaler, VPA, services, ingress ----
 
 // ---- data (issue 4): Aurora, PgBouncer, Redis ----
+// Aurora and Redis in the isolated subnets; their security groups admit the EKS cluster security group only.
+const dataIngress: pulumi.Input<string>[] = [];
+const aurora = new AuroraPostgres(`${config.stack}-aurora`, {
+    ...auroraArgs(config.aurora),
+    identifier: `${prefix}-aurora`,
+    vpcId: network.vpcId,
+    subnetIds: network.isolatedSubnetIds,
+    availabilityZones: network.availabilityZones,
+    allowedSecurityGroupIds: dataIngress,
+    protect: config.environment === "prod",
+}, { providers });
+const redis = new RedisCache(`${config.stack}-redis`, {
+    ...redisArgs(config.redis),
+    identifier: `${prefix}-redis`,
+    vpcId: network.vpcId,
+    subnetIds: network.isolatedSubnetIds,
+    allowedSecurityGroupIds: dataIngress,
+    protect: config.environment === "prod",
+}, { providers });
+export const auroraWriterEndpoint = aurora.writerEndpoint;
+export const auroraReaderEndpoint = aurora.readerEndpoint;
+export const auroraPort = aurora.port;
+export const auroraSecretArn = aurora.secretArn;
+export const redisConfigurationEndpoint = redis.configurationEndpoint;
 
 // ---- edge and backups (issue 5): CloudFront, Cloudflare, AWS Backup ----
 // AWS Backup: every resource tagged BACKUP_TAG (components/tags.ts) is covered; prod copies to the DR region and locks the vaults.

@@ -8,6 +8,9 @@ import { z } from "zod";
 import type { ConfigCheck } from "./index";
 import { LogRetentionDays } from "./network";
 import { AURORA_INSTANCE_CLASSES, connectionBudget, describeBudget } from "../sizing/connections";
+import type { AuroraPostgresArgs } from "../components/aurora";
+import type { RedisCacheArgs } from "../components/redis";
+import type { PgBouncerArgs } from "../components/pgbouncer";
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -220,5 +223,69 @@ export function auroraConnectionInputs(a: AuroraConfig) {
         readerAutoscaling: a.readerAutoscaling,
         maxConnections: a.maxConnections,
         connectionHeadroom: a.connectionHeadroom,
+    };
+}
+
+// ---- config -> component args (small pure functions, so sizing can feed them derived numbers) ----
+
+type Placement = "vpcId" | "subnetIds" | "availabilityZones" | "allowedSecurityGroupIds" | "identifier" | "protect" | "tags";
+
+/** The Aurora component's sizing and settings from `scaling-topology:aurora`. */
+export function auroraArgs(a: AuroraConfig): Omit<AuroraPostgresArgs, Placement> {
+    return {
+        engineVersion: a.engineVersion,
+        instanceClass: a.instanceClass,
+        readerInstanceClass: a.readerInstanceClass,
+        readers: a.readers,
+        readerAutoscaling: a.readerAutoscaling && {
+            minReaders: a.readerAutoscaling.minReaders,
+            maxReaders: a.readerAutoscaling.maxReaders,
+            metric: a.readerAutoscaling.metric,
+            target: a.readerAutoscaling.target,
+            scaleInCooldownSeconds: a.readerAutoscaling.scaleInCooldownSeconds,
+            scaleOutCooldownSeconds: a.readerAutoscaling.scaleOutCooldownSeconds,
+        },
+        databaseName: a.databaseName,
+        masterUsername: a.masterUsername,
+        backupRetentionDays: a.backupRetentionDays,
+        backupWindow: a.backupWindow,
+        maintenanceWindow: a.maintenanceWindow,
+        performanceInsightsRetentionDays: a.performanceInsightsRetentionDays,
+        monitoringIntervalSeconds: a.monitoringIntervalSeconds,
+        logMinDurationMs: a.logMinDurationMs,
+        logRetentionDays: a.logRetentionDays,
+        maxConnections: a.maxConnections,
+    };
+}
+
+/** The Redis component's sizing and settings from `scaling-topology:redis`. */
+export function redisArgs(r: RedisConfig): Omit<RedisCacheArgs, Exclude<Placement, "availabilityZones">> {
+    return {
+        engine: r.engine,
+        engineVersion: r.engineVersion,
+        nodeType: r.nodeType,
+        shards: r.shards,
+        replicasPerShard: r.replicasPerShard,
+        maxmemoryPolicy: r.maxmemoryPolicy,
+        snapshotRetentionDays: r.snapshotRetentionDays,
+        snapshotWindow: r.snapshotWindow,
+        maintenanceWindow: r.maintenanceWindow,
+        logRetentionDays: r.logRetentionDays,
+    };
+}
+
+/** The PgBouncer component's pools and settings from `scaling-topology:pgbouncer`. */
+export function pgbouncerArgs(p: PgBouncerConfig): Pick<PgBouncerArgs, "namespace" | "readWrite" | "readOnly" | "maxPreparedStatements" | "serverLifetimeSeconds" | "dnsMaxTtlSeconds" | "queryWaitTimeoutSeconds" | "cpuMillis" | "memoryMiB"> {
+    const pool = (x: PgBouncerPoolConfig) => ({ minReplicas: x.minReplicas, maxReplicas: x.maxReplicas, defaultPoolSize: x.defaultPoolSize, reservePoolSize: x.reservePoolSize, maxClientConn: x.maxClientConn, targetCpuPercent: x.targetCpuPercent });
+    return {
+        namespace: p.namespace,
+        readWrite: pool(p.readWrite),
+        readOnly: pool(p.readOnly),
+        maxPreparedStatements: p.maxPreparedStatements,
+        serverLifetimeSeconds: p.serverLifetimeSeconds,
+        dnsMaxTtlSeconds: p.dnsMaxTtlSeconds,
+        queryWaitTimeoutSeconds: p.queryWaitTimeoutSeconds,
+        cpuMillis: p.cpuMillis,
+        memoryMiB: p.memoryMiB,
     };
 }

