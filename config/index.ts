@@ -10,6 +10,7 @@ import { z } from "zod";
 import { ConfigError, ConfigProblem } from "./errors";
 import { Environment, LoadConfig, Region, Tags } from "./core";
 import { NetworkConfig } from "./network";
+import { PolicyConfig, policyChecks } from "./policy";
 import { loadChecks, networkChecks } from "./checks";
 import { CloudflareApiToken, EdgeConfig, edgeChecks } from "./edge";
 import { BackupConfig, backupChecks } from "./backup";
@@ -47,6 +48,7 @@ export const CONFIG_DOMAINS = {
     backup: domain({ key: `${PROJECT}:backup`, schema: BackupConfig }),
     cloudflareApiToken: domain({ key: "cloudflare:apiToken", schema: CloudflareApiToken, optional: true }),
     // policy waivers (issue 6)
+    policy: domain({ key: `${PROJECT}:policy`, schema: PolicyConfig, optional: true }),
 };
 
 type Domains = typeof CONFIG_DOMAINS;
@@ -75,6 +77,8 @@ export const CONFIG_CHECKS: ConfigCheck[] = [
     ...edgeChecks,
     ...backupChecks,
     // sizing (issue 7)
+    // policy (issue 6)
+    ...policyChecks,
 ];
 
 /** Raw values by full config key, as strings (Pulumi's representation) or already-parsed values. */

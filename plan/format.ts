@@ -1,6 +1,7 @@
 /** Human formats of a plan: a text tree for terminals and Markdown for pull requests. */
 import { Plan } from "./run";
 import { RecordedResource } from "./recorder";
+import { policySection } from "../audit/plan";
 
 /**
  * Extra report sections (sizing, policy results, ...). A feature that adds a key to the plan JSON
@@ -11,7 +12,7 @@ export interface PlanSection {
     text(plan: Plan): string | undefined;
     markdown(plan: Plan): string | undefined;
 }
-export const PLAN_SECTIONS: PlanSection[] = [];
+export const PLAN_SECTIONS: PlanSection[] = [policySection];
 
 function childrenByParent(resources: RecordedResource[]): Map<string | null, RecordedResource[]> {
     const map = new Map<string | null, RecordedResource[]>();

@@ -1,0 +1,160 @@
+/**
+ * Report formats of a policy evaluation: text (terminals), JSON (the audit contract), Markdown (pull
+ * request comments) and SARIF 2.1.0 (code scanning), with waived findings marked in each.
+ */
+import { RULES, Rule } from "../policies/rules";
+import { PolicyReport, Violation } from "./evaluate";
+
+export const REPORT_FORMATS = ["text", "json", "markdown", "sarif"] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** Resource name from a URN (last segment). */
+export const urnName = (urn?: string): string => (urn ? urn.split("::").pop()! : "(stack)");
+/** Resource type from a URN (last type of the qualified chain). */
+export const urnType = (urn?: string): string => (urn ? urn.split("::")[2]?.split("$").pop() ?? "" : "pulumi:pulumi:Stack");
+
+/** The finding's own message, without the policy description the engine prepends. */
+function detail(v: Violation): string {
+    const lines = v.message.split("\n");
+    return lines.length > 1 ? lines.slice(1).join(" ") : lines[0];
+}
+
+function status(v: Violation): string {
+    if (v.waived) return `waived until ${v.waiver!.expires} (${v.waiver!.owner}: ${v.waiver!.reason})`;
+    if (v.waiver?.expired) return `waiver EXPIRED ${v.waiver.expires} (${v.waiver.owner})`;
+    return "";
+}
+
+const LEVEL_ORDER: Record<string, number> = { mandatory: 0, advisory: 1 };
+const SEVERITY_ORDER: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
+
+/** Open findings first (mandatory, then advisory), by severity and policy; waived ones last. */
+export function sortedViolations(report: PolicyReport): Violation[] {
+    return [...report.violations].sort((a, b) =>
+        Number(a.waived) - Number(b.waived)
+        || LEVEL_ORDER[a.enforcementLevel] - LEVEL_ORDER[b.enforcementLevel]
+        || (SEVERITY_ORDER[a.severity ?? "low"] ?? 9) - (SEVERITY_ORDER[b.severity ?? "low"] ?? 9)
+        || a.policyName.localeCompare(b.policyName)
+        || (a.urn ?? "").localeCompare(b.urn ?? ""));
+}
+
+export function summaryLine(report: PolicyReport): string {
+    const s = report.summary;
+    const verdict = s.blocking ? "FAIL" : "pass";
+    const extra = [s.expiredWaivers ? `${s.expiredWaivers} under an expired waiver` : "", s.unusedWaivers ? `${s.unusedWaivers} unused waiver(s)` : ""].filter(Boolean).join(", ");
+    return `${verdict}: ${s.mandatory} mandatory, ${s.advisory} advisory, ${s.waived} waived (policy pack ${report.policyPack}@${report.policyPackVersion}, ${s.policies} policies, ${s.resources} resources)${extra ? `; ${extra}` : ""}`;
+}
+
+export function formatReportText(report: PolicyReport): string {
+    const lines = [summaryLine(report)];
+    for (const v of sortedViolations(report)) {
+        const tag = v.waived ? "waived" : v.enforcementLevel;
+        lines.push(`  [${tag}] ${v.policyName} (${v.severity ?? "-"}) ${urnName(v.urn)}: ${detail(v)}${status(v) ? `  -- ${status(v)}` : ""}`);
+    }
+    return lines.join("\n") + "\n";
+}
+
+const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+
+export function formatReportMarkdown(report: PolicyReport, heading = "## Policy report"): string {
+    const s = report.summary;
+    const icon = s.blocking ? ":x:" : ":white_check_mark:";
+    const lines = [
+        ...(heading ? [heading, ""] : []),
+        `${icon} **${s.mandatory} mandatory**, ${s.advisory} advisory, ${s.waived} waived — \`${report.policyPack}@${report.policyPackVersion}\`, ${s.policies} policies over ${s.resources} resources${report.stack ? ` (stack \`${report.stack}\`)` : ""}.`,
+    ];
+    const vs = sortedViolations(report);
+    if (vs.length > 0) {
+        lines.push("", "| level | policy | severity | resource | finding | waiver |", "|---|---|---|---|---|---|");
+        for (const v of vs) {
+            lines.push(`| ${v.waived ? "waived" : v.enforcementLevel} | \`${v.policyName}\` | ${v.severity ?? ""} | \`${cell(urnName(v.urn))}\` | ${cell(detail(v))} | ${cell(status(v))} |`);
+        }
+    }
+    return lines.join("\n") + "\n";
+}
+
+export function formatReportJson(report: PolicyReport): string {
+    return JSON.stringify(report, null, 2) + "\n";
+}
+
+const SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
+const SECURITY_SEVERITY: Record<string, string> = { critical: "9.5", high: "8.0", medium: "5.5", low: "3.0" };
+
+function sarifLevel(v: Violation): "error" | "warning" | "note" {
+    if (v.enforcementLevel === "mandatory") return "error";
+    return v.message.includes("during preview:") ? "note" : "warning";
+}
+
+/**
+ * SARIF 2.1.0: one rule per policy (id = policy name, with its description, remediation, severity
+ * and framework control), one result per finding; resources are logical locations (their URNs) and
+ * the program's entry point is the physical location. Waived findings carry an accepted suppression.
+ */
+export function formatReportSarif(report: PolicyReport, rules: Rule[] = RULES, artifact = "index.ts"): string {
+    const known = new Map(rules.map((r) => [r.name, r]));
+    const ids = [...new Set([...rules.map((r) => r.name), ...report.violations.map((v) => v.policyName)])];
+    const sarifRules = ids.map((id) => {
+        const r = known.get(id);
+        const tags = [...(r?.tags ?? []), "security"];
+        return {
+            id,
+            name: id.split("-").map((w) => w[0].toUpperCase() + w.slice(1)).join(""),
+            shortDescription: { text: r?.description ?? id },
+            fullDescription: { text: r?.description ?? id },
+            help: { text: r?.remediationSteps ?? "See the policy pack.", markdown: r?.remediationSteps ?? "See the policy pack." },
+            defaultConfiguration: { level: r?.enforcementLevel === "mandatory" ? "error" : "warning", enabled: r?.enforcementLevel !== "disabled" },
+            properties: {
+                tags,
+                ...(r?.severity ? { "security-severity": SECURITY_SEVERITY[r.severity], severity: r.severity } : {}),
+                ...(r?.framework ? { framework: `${r.framework.name} ${r.framework.reference}`, frameworkSpecification: r.framework.specification } : {}),
+            },
+        };
+    });
+    const index = new Map(ids.map((id, i) => [id, i]));
+    const results = report.violations.map((v) => ({
+        ruleId: v.policyName,
+        ruleIndex: index.get(v.policyName)!,
+        level: sarifLevel(v),
+        message: { text: `${urnName(v.urn)}: ${detail(v)}` },
+        locations: [{
+            physicalLocation: { artifactLocation: { uri: artifact }, region: { startLine: 1 } },
+            logicalLocations: [{ fullyQualifiedName: v.urn ?? `stack:${report.stack ?? ""}`, name: urnName(v.urn), kind: "resource" }],
+        }],
+        partialFingerprints: { "policyResource/v1": `${v.policyName}:${v.urn ?? "stack"}` },
+        properties: { enforcementLevel: v.enforcementLevel, severity: v.severity, policyPack: v.policyPack, urn: v.urn },
+        ...(v.waiver ? {
+            suppressions: [{
+                kind: "external",
+                status: v.waived ? "accepted" : "rejected",
+                justification: `${v.waiver.reason} (owner ${v.waiver.owner}, expires ${v.waiver.expires}${v.waiver.expired ? ", expired" : ""})`,
+            }],
+        } : {}),
+    }));
+    const log = {
+        $schema: SARIF_SCHEMA,
+        version: "2.1.0",
+        runs: [{
+            tool: {
+                driver: {
+                    name: report.policyPack,
+                    version: report.policyPackVersion,
+                    informationUri: "https://www.pulumi.com/docs/iac/packages-and-automation/crossguard/",
+                    rules: sarifRules,
+                },
+            },
+            automationDetails: { id: `${report.policyPack}/${report.stack ?? "stack"}/` },
+            results,
+            properties: { summary: report.summary, source: report.source, stack: report.stack, mode: report.mode },
+        }],
+    };
+    return JSON.stringify(log, null, 2) + "\n";
+}
+
+export function formatReport(report: PolicyReport, format: ReportFormat): string {
+    switch (format) {
+        case "json": return formatReportJson(report);
+        case "markdown": return formatReportMarkdown(report);
+        case "sarif": return formatReportSarif(report);
+        default: return formatReportText(report);
+    }
+}

@@ -1,0 +1,75 @@
+/**
+ * A stack's policy config (`scaling-topology:policy`) applied to the pack as the engine applies a
+ * `--policy-pack-config` file: enforcement level per policy (policy config, else `all`, else the
+ * policy's own, else the pack's) and per-policy settings (schema defaults, then the stack's values).
+ */
+import Ajv from "ajv";
+import { EnforcementLevel } from "@pulumi/policy";
+import { PolicyConfig } from "../config/policy";
+import { PACK_ENFORCEMENT_LEVEL, Rule, RULES } from "../policies/rules";
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+
+function schemaOf(rule: Rule) {
+    return { type: "object", properties: rule.configSchema?.properties ?? {}, required: rule.configSchema?.required ?? [], additionalProperties: false };
+}
+
+/** The engine's order: the stack's level for the policy, else its `all`, else the policy's own, else the pack's. */
+export function enforcementLevelOf(rule: Rule, config: PolicyConfig): EnforcementLevel {
+    return config.enforcement[rule.name] ?? config.enforcement.all ?? rule.enforcementLevel ?? PACK_ENFORCEMENT_LEVEL;
+}
+
+/** What `args.getConfig()` returns: the schema's defaults overlaid with the stack's settings. */
+export function settingsOf(rule: Rule, config: PolicyConfig): Record<string, unknown> {
+    const settings = structuredClone(config.config[rule.name] ?? {});
+    ajv.validate(schemaOf(rule), settings); // fills defaults; problems are reported when config is parsed
+    return settings;
+}
+
+/** Problems in a stack's policy config: unknown policy names, settings that fail a policy's schema. */
+export function policyConfigProblems(config: PolicyConfig, key: string, rules: Rule[] = RULES): { key: string; value: unknown; message: string }[] {
+    const names = new Set(rules.map((r) => r.name));
+    const known = `known policies: see the README's policy table (e.g. ${rules.slice(0, 3).map((r) => r.name).join(", ")})`;
+    const problems: { key: string; value: unknown; message: string }[] = [];
+    for (const name of Object.keys(config.enforcement)) {
+        if (name !== "all" && !names.has(name)) problems.push({ key: `${key}.enforcement.${name}`, value: config.enforcement[name], message: `is not a policy of the pack; ${known}` });
+    }
+    for (const [name, settings] of Object.entries(config.config)) {
+        const rule = rules.find((r) => r.name === name);
+        if (!rule) {
+            problems.push({ key: `${key}.config.${name}`, value: settings, message: `is not a policy of the pack; ${known}` });
+            continue;
+        }
+        const validate = ajv.compile(schemaOf(rule));
+        if (!validate(structuredClone(settings))) {
+            for (const e of validate.errors ?? []) {
+                const field = e.instancePath.replace(/^\//, "").replace(/\//g, ".") || (e.params as { additionalProperty?: string }).additionalProperty;
+                const allowed = Object.keys(rule.configSchema?.properties ?? {});
+                problems.push({
+                    key: `${key}.config.${name}${field ? `.${field}` : ""}`,
+                    value: field ? (settings as Record<string, unknown>)[field.split(".")[0]] : settings,
+                    message: e.keyword === "additionalProperties" ? `is not a setting of ${name}; allowed: ${allowed.join(", ") || "none"}` : e.message ?? "is invalid",
+                });
+            }
+        }
+    }
+    config.waivers.forEach((w, i) => {
+        if (!names.has(w.policy)) problems.push({ key: `${key}.waivers[${i}].policy`, value: w.policy, message: `is not a policy of the pack; ${known}` });
+    });
+    return problems;
+}
+
+/**
+ * The stack's policy config in the engine's `--policy-pack-config` format, so a real
+ * `pulumi preview --policy-pack policies --policy-pack-config FILE` enforces what the offline plan does.
+ */
+export function enginePackConfig(config: PolicyConfig, rules: Rule[] = RULES): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    if (config.enforcement.all) out.all = config.enforcement.all;
+    for (const rule of rules) {
+        const settings = config.config[rule.name];
+        const level = config.enforcement[rule.name];
+        if (settings || level) out[rule.name] = { ...(level ? { enforcementLevel: level } : {}), ...(settings ?? {}) };
+    }
+    return out;
+}

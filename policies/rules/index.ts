@@ -1,0 +1,27 @@
+/**
+ * Every rule of the pack, and the pack's identity. Imported by `policies/index.ts` (which serves the
+ * pack to the Pulumi engine) and by the in-process evaluator (`audit/`), which never constructs a
+ * `PolicyPack`.
+ */
+import { EnforcementLevel } from "@pulumi/policy";
+import { backup } from "./backup";
+import { Rule } from "./common";
+import { compute } from "./compute";
+import { dataRules } from "./data";
+import { edge } from "./edge";
+import { kubernetes } from "./kubernetes";
+import { stack } from "./stack";
+
+export type { Rule } from "./common";
+
+/** Name of the pack as the engine reports it (`policyPackName`). */
+export const PACK_NAME = "scaling-topology";
+/** Level of a policy that sets none (each rule here sets its own). */
+export const PACK_ENFORCEMENT_LEVEL: EnforcementLevel = "advisory";
+export const PACK_DESCRIPTION = "Guards of the scaling topology: data, compute, Kubernetes workloads, edge, backups and stack-wide budgets.";
+
+/** The pack's version: policies/package.json `version`, as `PolicyPack` reads it. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const PACK_VERSION: string = require("../package.json").version;
+
+export const RULES: Rule[] = [...dataRules, ...compute, ...kubernetes, ...edge, ...backup, ...stack];
