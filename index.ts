@@ -12,6 +12,8 @@ import { planSubnets } from "./sizing/subnets";
 import { AuroraPostgres, RedisCache } from "./components";
 import { auroraArgs, redisArgs } from "./config/data";
 import { BackupPlan } from "./components/backupPlan";
+import { autoscalerArgs, clusterArgs, ingressArgs, serviceArgs, vpaArgs } from "./components/computeArgs";
+import { Cluster, ClusterAutoscaler, Ingress, ScalableService, VerticalPodAutoscaler } from "./components";
 
 const config = loadStackConfig();
 const prefix = `${pulumi.getProject()}-${config.stack}`;
@@ -32,6 +34,20 @@ const network = new Network(`${config.stack}-net`, {
 }, { providers });
 
 // ---- compute (issue 3): cluster, node groups, autoscaler, VPA, services, ingress ----
+// EKS in the private subnets; everything in-cluster goes through cluster.k8sProvider.
+const cluster = new Cluster(`${config.stack}-eks`, clusterArgs(config, `${prefix}-eks`, network.privateSubnetIds), { providers });
+const k8sProviders = { aws: awsProvider, kubernetes: cluster.k8sProvider };
+const clusterAutoscaler = new ClusterAutoscaler(`${config.stack}-cluster-autoscaler`, autoscalerArgs(config, cluster.clusterName), { providers: k8sProviders });
+const vpa = new VerticalPodAutoscaler(`${config.stack}-vpa`, vpaArgs(config), { providers: k8sProviders });
+// ingress-nginx behind an internet-facing NLB; the edge points at ingress.hostname.
+const ingress = new Ingress(`${config.stack}-ingress`, ingressArgs(config), { providers: k8sProviders });
+const services = config.services.map((s) => new ScalableService(`${config.stack}-svc-${s.name}`, serviceArgs(s, { vpaDependsOn: [vpa.release], ingressClassName: ingress.ingressClassName }), { providers: k8sProviders, dependsOn: [ingress.release, clusterAutoscaler] }));
+export const clusterName = cluster.name;
+export const clusterEndpoint = cluster.endpoint;
+export const clusterSecurityGroupId = cluster.clusterSecurityGroupId;
+export const oidcProviderArn = cluster.oidcProviderArn;
+export const ingressHostname = ingress.hostname;
+export const serviceHosts = Object.fromEntries(config.services.map((s, i) => [s.name, services[i].serviceHost]));
 
 // ---- data (issue 4): Aurora, PgBouncer, Redis ----
 // Aurora and Redis in the isolated subnets; their security groups admit the EKS cluster security group only.

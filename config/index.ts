@@ -10,6 +10,7 @@ import { z } from "zod";
 import { ConfigError, ConfigProblem } from "./errors";
 import { Environment, LoadConfig, Region, Tags } from "./core";
 import { NetworkConfig } from "./network";
+import { ClusterConfig, IngressConfig, ServicesConfig, computeChecks } from "./compute";
 import { PolicyConfig, policyChecks } from "./policy";
 import { loadChecks, networkChecks } from "./checks";
 import { CloudflareApiToken, EdgeConfig, edgeChecks } from "./edge";
@@ -39,6 +40,9 @@ export const CONFIG_DOMAINS = {
     network: domain({ key: `${PROJECT}:network`, schema: NetworkConfig }),
     load: domain({ key: `${PROJECT}:load`, schema: LoadConfig }),
     // compute (issue 3)
+    cluster: domain({ key: `${PROJECT}:cluster`, schema: ClusterConfig }),
+    ingress: domain({ key: `${PROJECT}:ingress`, schema: IngressConfig }),
+    services: domain({ key: `${PROJECT}:services`, schema: ServicesConfig }),
     // data (issue 4)
     aurora: domain({ key: `${PROJECT}:aurora`, schema: AuroraConfig }),
     pgbouncer: domain({ key: `${PROJECT}:pgbouncer`, schema: PgBouncerConfig }),
@@ -71,6 +75,7 @@ export const CONFIG_CHECKS: ConfigCheck[] = [
     ...networkChecks,
     ...loadChecks,
     // compute (issue 3)
+    ...computeChecks,
     // data (issue 4)
     ...dataChecks,
     // edge and backups (issue 5)

@@ -8,6 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import { computeMocks } from "./mocks.compute";
 import { edgeMocks } from "./mocks.edge";
 import { dataMocks } from "./mocks.data";
 
@@ -72,6 +73,7 @@ function arnFor(type: string, id: string, ctx: MockContext): string {
  */
 export const COMPUTED: Record<string, Computed> = {
     // ...computeMocks (issue 3), ...dataMocks (issue 4), ...edgeMocks (issue 5)
+    ...computeMocks,
     ...dataMocks,
     ...edgeMocks,
     "aws:ec2/vpc:Vpc": (_n, _i, ctx, id) => ({ defaultSecurityGroupId: `sg-0${digest(id, "default").slice(0, 16)}`, mainRouteTableId: `rtb-0${digest(id, "main").slice(0, 16)}`, ownerId: ctx.accountId }),

@@ -1,0 +1,224 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+export type VpaMode = "Off" | "Initial" | "Recreate" | "InPlaceOrRecreate" | "Auto";
+export type ScaledResource = "cpu" | "memory";
+
+/** Arguments of {@link ScalableService}. */
+export interface ScalableServiceArgs {
+    /** Name of the Kubernetes objects (Deployment, Service, HPA, PDB, VPA, labels). @default the component name */
+    serviceName?: string;
+    /** Owning team (label `team`). */
+    team: string;
+    /** Namespace created for the service. @default the component's service name */
+    namespace?: string;
+    /** Container image with a pinned tag or digest (`latest` is refused). */
+    image: string;
+    /** HTTP container port. */
+    port: number;
+    /** Probe paths. */
+    readinessPath: string;
+    livenessPath: string;
+    /** HPA bounds. minReplicas >= 2. */
+    minReplicas: number;
+    maxReplicas: number;
+    /** Requests per replica (millicores, MiB). */
+    cpuMillis: number;
+    memoryMiB: number;
+    /** CPU limit; unset = none. */
+    cpuLimitMillis?: number;
+    /** Memory limit. @default memoryMiB */
+    memoryLimitMiB?: number;
+    /** HPA targets (% of requests): at least one. */
+    targetCpuUtilization?: number;
+    targetMemoryUtilization?: number;
+    /** Scale-up: at most this % per 15 s (and at least 4 pods). @default 100 */
+    scaleUpPercentPer15s?: number;
+    /** @default 300 */
+    scaleDownStabilizationSeconds?: number;
+    /** @default 10 */
+    scaleDownPercentPerMinute?: number;
+    /** VPA mode; `Off` (default) only recommends. */
+    vpaMode?: VpaMode;
+    /** Resources the VPA controls. @default ["cpu", "memory"] */
+    vpaControlledResources?: ScaledResource[];
+    /** PDB maxUnavailable. @default 1 */
+    pdbMaxUnavailable?: number;
+    /** Zone spread. @default "ScheduleAnyway" */
+    zoneSpread?: "DoNotSchedule" | "ScheduleAnyway";
+    /** Node selector (e.g. `{ "node-role": "application" }`). */
+    nodeSelector?: Record<string, string>;
+    /** Route this path prefix from the ingress controller. */
+    ingressPath?: string;
+    /** IngressClass. @default "nginx" */
+    ingressClassName?: string;
+    /** UID/GID the container runs as. @default 10001 */
+    runAsUser?: number;
+    /** Resources VPA objects must wait for (the VPA chart that installs the CRD). */
+    vpaDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** `app.kubernetes.io/part-of`. @default the Pulumi project */
+    partOf?: string;
+}
+
+const DEFAULTS = { scaleUpPercentPer15s: 100, scaleDownStabilizationSeconds: 300, scaleDownPercentPerMinute: 10, vpaMode: "Off" as VpaMode, vpaControlledResources: ["cpu", "memory"] as ScaledResource[], pdbMaxUnavailable: 1, zoneSpread: "ScheduleAnyway" as const, ingressClassName: "nginx", runAsUser: 10001 };
+
+/** Resources the VPA would act on that the HPA also scales on (empty = no conflict). */
+export function vpaHpaConflict(a: Pick<ScalableServiceArgs, "vpaMode" | "vpaControlledResources" | "targetCpuUtilization" | "targetMemoryUtilization">): ScaledResource[] {
+    if ((a.vpaMode ?? DEFAULTS.vpaMode) === "Off") return [];
+    const hpa: ScaledResource[] = [...(a.targetCpuUtilization !== undefined ? ["cpu" as const] : []), ...(a.targetMemoryUtilization !== undefined ? ["memory" as const] : [])];
+    return (a.vpaControlledResources ?? DEFAULTS.vpaControlledResources).filter((r) => hpa.includes(r));
+}
+
+/**
+ * The unit application teams deploy: a namespace (Pod Security `restricted`), a Deployment with
+ * requests/limits, readiness and liveness probes, a restricted security context, zone and node spread;
+ * a Service; an `autoscaling/v2` HPA with scale-up/scale-down behavior; a VPA object (recommend-only by
+ * default, and never acting on a resource the HPA scales on); a PodDisruptionBudget; optionally an
+ * Ingress route.
+ */
+export class ScalableService extends pulumi.ComponentResource {
+    public readonly namespace: k8s.core.v1.Namespace;
+    public readonly deployment: k8s.apps.v1.Deployment;
+    public readonly service: k8s.core.v1.Service;
+    public readonly hpa: k8s.autoscaling.v2.HorizontalPodAutoscaler;
+    public readonly pdb: k8s.policy.v1.PodDisruptionBudget;
+    public readonly vpa: k8s.apiextensions.CustomResource;
+    /** In-cluster DNS name of the Service. */
+    public readonly serviceHost: pulumi.Output<string>;
+
+    constructor(name: string, args: ScalableServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("scaling:compute:ScalableService", name, {}, opts);
+        const svc = args.serviceName ?? name;
+        const fail = (msg: string) => { throw new pulumi.ResourceError(msg, this); };
+        if (args.minReplicas < 2) fail(`minReplicas must be >= 2 (got ${args.minReplicas}): a PDB must be able to allow one disruption while another replica serves`);
+        if (args.minReplicas > args.maxReplicas) fail(`minReplicas (${args.minReplicas}) exceeds maxReplicas (${args.maxReplicas})`);
+        if (!/(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/.test(args.image.replace(/^[^/]*\//, "")) || /:latest$/.test(args.image)) fail(`image "${args.image}" must pin a tag or digest other than latest`);
+        if (args.targetCpuUtilization === undefined && args.targetMemoryUtilization === undefined) fail("the HPA needs targetCpuUtilization and/or targetMemoryUtilization");
+        const conflict = vpaHpaConflict(args);
+        if (conflict.length > 0) fail(`vpaMode ${args.vpaMode} would act on ${conflict.join(" and ")}, which the HPA scales on: use vpaMode "Off" or vpaControlledResources without ${conflict.join(", ")}`);
+
+        const version = args.image.includes("@") ? args.image.split("@sha256:")[1].slice(0, 12) : args.image.slice(args.image.lastIndexOf(":") + 1);
+        const selector = { "app.kubernetes.io/name": svc, "app.kubernetes.io/instance": svc };
+        const labels = { ...selector, "app.kubernetes.io/version": version, "app.kubernetes.io/component": "server", "app.kubernetes.io/part-of": args.partOf ?? pulumi.getProject(), "app.kubernetes.io/managed-by": "pulumi", team: args.team };
+        const uid = args.runAsUser ?? DEFAULTS.runAsUser;
+
+        this.namespace = new k8s.core.v1.Namespace(`${name}-ns`, {
+            metadata: {
+                name: args.namespace ?? svc,
+                labels: { team: args.team, "app.kubernetes.io/managed-by": "pulumi", "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest" },
+            },
+        }, { parent: this });
+        const namespace = this.namespace.metadata.name;
+        const meta = { name: svc, namespace, labels };
+
+        const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: meta, automountServiceAccountToken: false }, { parent: this });
+
+        const spread = (topologyKey: string, whenUnsatisfiable: string) => ({ maxSkew: 1, topologyKey, whenUnsatisfiable, labelSelector: { matchLabels: selector } });
+        this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
+            metadata: meta,
+            spec: {
+                replicas: args.minReplicas, // the HPA owns it after creation (ignoreChanges)
+                revisionHistoryLimit: 5,
+                selector: { matchLabels: selector },
+                strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
+                template: {
+                    metadata: { labels },
+                    spec: {
+                        serviceAccountName: sa.metadata.name,
+                        automountServiceAccountToken: false,
+                        nodeSelector: { "kubernetes.io/os": "linux", ...(args.nodeSelector ?? {}) },
+                        topologySpreadConstraints: [
+                            spread("topology.kubernetes.io/zone", args.zoneSpread ?? DEFAULTS.zoneSpread),
+                            spread("kubernetes.io/hostname", "ScheduleAnyway"),
+                        ],
+                        terminationGracePeriodSeconds: 30,
+                        securityContext: { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: "RuntimeDefault" } },
+                        containers: [{
+                            name: svc,
+                            image: args.image,
+                            imagePullPolicy: "IfNotPresent",
+                            ports: [{ name: "http", containerPort: args.port, protocol: "TCP" }],
+                            resources: {
+                                requests: { cpu: `${args.cpuMillis}m`, memory: `${args.memoryMiB}Mi` },
+                                limits: { memory: `${args.memoryLimitMiB ?? args.memoryMiB}Mi`, ...(args.cpuLimitMillis ? { cpu: `${args.cpuLimitMillis}m` } : {}) },
+                            },
+                            readinessProbe: { httpGet: { path: args.readinessPath, port: "http" }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
+                            livenessProbe: { httpGet: { path: args.livenessPath, port: "http" }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+                            // Endpoints and the NLB stop sending before the process gets SIGTERM.
+                            lifecycle: { preStop: { sleep: { seconds: 5 } } },
+                            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
+                            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                        }],
+                        volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+                    },
+                },
+            },
+        }, { parent: this, ignoreChanges: ["spec.replicas"] });
+
+        this.service = new k8s.core.v1.Service(`${name}-svc`, {
+            metadata: meta,
+            spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }] },
+        }, { parent: this });
+        this.serviceHost = pulumi.interpolate`${svc}.${namespace}.svc.cluster.local`;
+
+        const target = { apiVersion: "apps/v1", kind: "Deployment", name: this.deployment.metadata.name };
+        const metric = (resource: ScaledResource, utilization: number) => ({ type: "Resource", resource: { name: resource, target: { type: "Utilization", averageUtilization: utilization } } });
+        this.hpa = new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, {
+            metadata: meta,
+            spec: {
+                scaleTargetRef: target,
+                minReplicas: args.minReplicas,
+                maxReplicas: args.maxReplicas,
+                metrics: [
+                    ...(args.targetCpuUtilization !== undefined ? [metric("cpu", args.targetCpuUtilization)] : []),
+                    ...(args.targetMemoryUtilization !== undefined ? [metric("memory", args.targetMemoryUtilization)] : []),
+                ],
+                behavior: {
+                    scaleUp: {
+                        stabilizationWindowSeconds: 0,
+                        selectPolicy: "Max",
+                        policies: [
+                            { type: "Percent", value: args.scaleUpPercentPer15s ?? DEFAULTS.scaleUpPercentPer15s, periodSeconds: 15 },
+                            { type: "Pods", value: 4, periodSeconds: 15 },
+                        ],
+                    },
+                    scaleDown: {
+                        stabilizationWindowSeconds: args.scaleDownStabilizationSeconds ?? DEFAULTS.scaleDownStabilizationSeconds,
+                        selectPolicy: "Max",
+                        policies: [{ type: "Percent", value: args.scaleDownPercentPerMinute ?? DEFAULTS.scaleDownPercentPerMinute, periodSeconds: 60 }],
+                    },
+                },
+            },
+        }, { parent: this });
+
+        this.vpa = new k8s.apiextensions.CustomResource(`${name}-vpa`, {
+            apiVersion: "autoscaling.k8s.io/v1",
+            kind: "VerticalPodAutoscaler",
+            metadata: meta,
+            spec: {
+                targetRef: target,
+                updatePolicy: { updateMode: args.vpaMode ?? DEFAULTS.vpaMode },
+                resourcePolicy: {
+                    containerPolicies: [{ containerName: svc, controlledResources: args.vpaControlledResources ?? DEFAULTS.vpaControlledResources, controlledValues: "RequestsAndLimits" }],
+                },
+            },
+        }, { parent: this, dependsOn: args.vpaDependsOn });
+
+        this.pdb = new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
+            metadata: meta,
+            spec: { maxUnavailable: args.pdbMaxUnavailable ?? DEFAULTS.pdbMaxUnavailable, selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: "AlwaysAllow" },
+        }, { parent: this });
+
+        if (args.ingressPath) {
+            new k8s.networking.v1.Ingress(`${name}-ingress`, {
+                metadata: meta,
+                spec: {
+                    ingressClassName: args.ingressClassName ?? DEFAULTS.ingressClassName,
+                    rules: [{ http: { paths: [{ path: args.ingressPath, pathType: "Prefix", backend: { service: { name: this.service.metadata.name, port: { name: "http" } } } }] } }],
+                },
+            }, { parent: this });
+        }
+
+        this.registerOutputs({ namespace, serviceHost: this.serviceHost });
+    }
+}

@@ -1,0 +1,210 @@
+/**
+ * Config of the compute domain (issue 3): `scaling-topology:cluster`, `scaling-topology:ingress` and
+ * `scaling-topology:services`. Sizing fields are plain numbers (millicores, MiB, counts) so that the
+ * sizing model (issue 7) can derive them.
+ */
+import { z } from "zod";
+import type { ConfigCheck } from "./index";
+import { cidrSchema, LogRetentionDays } from "./network";
+import { INSTANCE_TYPE_NAMES, INSTANCE_TYPES, isInstanceTypeName } from "../sizing/instances";
+import { capacityProblems } from "../sizing/capacity";
+import { AutoscalerKubernetesVersion, CLUSTER_AUTOSCALER_RELEASES } from "../components/autoscalerReleases";
+
+/** Kubernetes minors the program supports: those with a matching cluster-autoscaler release. */
+export const KUBERNETES_VERSIONS = Object.keys(CLUSTER_AUTOSCALER_RELEASES) as AutoscalerKubernetesVersion[];
+
+const count = (min: number, max: number) => z.number().int().min(min).max(max);
+const dnsLabel = z.string().regex(/^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/, { message: "must be a DNS label: lowercase letters, digits and '-', 1-32 characters, starting with a letter" });
+const labelValue = z.string().regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/).max(63);
+const labelKey = z.string().regex(/^([a-z0-9.-]{1,253}\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, { message: "must be a Kubernetes label key" });
+
+const InstanceType = z.string().refine(isInstanceTypeName, { message: `must be an instance type of sizing/instances.ts: ${INSTANCE_TYPE_NAMES.join(", ")}` });
+
+export const NodeGroupConfig = z.strictObject({
+    /** Managed node group name (unique in the cluster). */
+    name: dnsLabel,
+    /**
+     * `system`: cluster add-ons (CoreDNS, autoscaler, metrics-server, VPA), tainted `CriticalAddonsOnly`
+     * so application pods stay off. `application`: everything else.
+     */
+    role: z.enum(["system", "application"]),
+    /** Instance types (one architecture, similar sizes: the autoscaler plans with the smallest). */
+    instanceTypes: z.array(InstanceType).min(1).max(10),
+    /** `ON_DEMAND` or `SPOT`. */
+    capacityType: z.enum(["ON_DEMAND", "SPOT"]),
+    /** Scaling bounds; the cluster autoscaler moves the desired size between them. */
+    minSize: count(0, 1000),
+    maxSize: count(1, 1000),
+    /** Root volume (gp3, encrypted) size in GiB. @default 50 */
+    diskSizeGiB: count(20, 2000).default(50),
+    /** Extra node labels. */
+    labels: z.record(labelKey, labelValue).default({}),
+}).refine((g) => g.minSize <= g.maxSize, { message: "minSize must not exceed maxSize", path: ["minSize"] })
+    .refine((g) => new Set(g.instanceTypes.map((i) => INSTANCE_TYPES[i as keyof typeof INSTANCE_TYPES].architecture)).size === 1, { message: "instance types of one node group must share a CPU architecture", path: ["instanceTypes"] });
+export type NodeGroupConfig = z.output<typeof NodeGroupConfig>;
+
+/** `scaling-topology:cluster`: the EKS cluster, its node groups and cluster add-ons. */
+export const ClusterConfig = z.strictObject({
+    /** Kubernetes minor, pinned (upgrades are deliberate, one minor at a time). */
+    kubernetesVersion: z.enum(KUBERNETES_VERSIONS as [AutoscalerKubernetesVersion, ...AutoscalerKubernetesVersion[]]),
+    /**
+     * CIDRs allowed to reach the public API endpoint; empty (the default) turns the public endpoint off
+     * and the API is reachable from inside the VPC only.
+     */
+    endpointPublicAccessCidrs: z.array(cidrSchema(8, 32)).default([]),
+    /** IAM role names (in the stack's account) given cluster-admin through an EKS access entry. */
+    adminRoleNames: z.array(z.string().regex(/^[\w+=,.@-]{1,64}$/)).default([]),
+    /** Control-plane log retention in CloudWatch Logs (days). @default 90 */
+    logRetentionDays: LogRetentionDays.default(90),
+    /**
+     * VPC CNI prefix delegation: each ENI slot holds a /28 prefix, so max pods per node is 110 rather
+     * than `ENIs x (IPs per ENI - 1) + 2` (29 on an m6i.large). @default true
+     */
+    prefixDelegation: z.boolean().default(true),
+    /** CoreDNS replicas (spread across zones). @default 2 */
+    corednsReplicas: count(2, 20).default(2),
+    /** Managed node groups: at least one `system` and one `application` group. */
+    nodeGroups: z.array(NodeGroupConfig).min(2)
+        .refine((gs) => new Set(gs.map((g) => g.name)).size === gs.length, { message: "node group names must be unique" })
+        .refine((gs) => gs.some((g) => g.role === "system") && gs.some((g) => g.role === "application"), { message: "needs at least one node group with role system and one with role application" }),
+    /** Cluster autoscaler settings. */
+    autoscaler: z.strictObject({
+        /** How to choose the node group to grow: see the cluster-autoscaler FAQ. @default "least-waste" */
+        expander: z.enum(["least-waste", "random", "most-pods", "price", "priority"]).default("least-waste"),
+        /** Nodes below this requested/allocatable ratio are scale-down candidates. @default 0.5 */
+        scaleDownUtilizationThreshold: z.number().min(0.1).max(0.9).default(0.5),
+        /** How long a node must be unneeded before removal (minutes). @default 10 */
+        scaleDownUnneededMinutes: count(1, 120).default(10),
+        /** No scale-down for this long after a scale-up (minutes). @default 10 */
+        scaleDownDelayAfterAddMinutes: count(0, 120).default(10),
+        /** Replicas (leader election; 2 = a warm standby). @default 2 */
+        replicas: count(1, 3).default(2),
+    }).prefault({}),
+    /** Vertical Pod Autoscaler: the recommender always runs; updater and admission controller only when on. */
+    vpa: z.strictObject({
+        /** Evicts pods whose VPA mode is Recreate/Auto to apply new requests. @default false */
+        updater: z.boolean().default(false),
+        /** Mutating webhook that applies recommendations at pod creation (Initial/Recreate/Auto). @default false */
+        admissionController: z.boolean().default(false),
+    }).prefault({}),
+});
+export type ClusterConfig = z.output<typeof ClusterConfig>;
+
+/** Per-replica resources: requests (what scheduling and the capacity check count) and limits. */
+const Resources = z.strictObject({
+    /** CPU request per replica, millicores. */
+    cpuMillis: count(10, 64000),
+    /** Memory request per replica, MiB. */
+    memoryMiB: count(16, 262144),
+    /** CPU limit, millicores; unset = no CPU limit (no CFS throttling; requests still guarantee a share). */
+    cpuLimitMillis: count(10, 64000).optional(),
+    /** Memory limit, MiB. @default memoryMiB (a pod never uses memory the scheduler did not reserve) */
+    memoryLimitMiB: count(16, 262144).optional(),
+}).refine((r) => r.cpuLimitMillis === undefined || r.cpuLimitMillis >= r.cpuMillis, { message: "cpuLimitMillis must be >= cpuMillis", path: ["cpuLimitMillis"] })
+    .refine((r) => r.memoryLimitMiB === undefined || r.memoryLimitMiB >= r.memoryMiB, { message: "memoryLimitMiB must be >= memoryMiB", path: ["memoryLimitMiB"] });
+
+const Replicas = z.strictObject({
+    /** At least 2: one replica can be disrupted (PDB) while another serves. */
+    min: count(2, 10000),
+    max: count(2, 10000),
+}).refine((r) => r.min <= r.max, { message: "min must not exceed max", path: ["min"] });
+
+/** `scaling-topology:ingress`: ingress-nginx behind an internet-facing AWS network load balancer. */
+export const IngressConfig = z.strictObject({
+    replicas: Replicas,
+    resources: Resources,
+    /** HPA CPU utilization target (% of request). @default 70 */
+    targetCpuUtilization: count(10, 100).default(70),
+    /** Node group the controller runs on. */
+    nodeGroup: dnsLabel,
+    /** Source CIDRs the NLB admits. @default ["0.0.0.0/0"] (the CDN edge in front connects from anywhere) */
+    sourceCidrs: z.array(cidrSchema(0, 32)).min(1).default(["0.0.0.0/0"]),
+});
+export type IngressConfig = z.output<typeof IngressConfig>;
+
+const image = z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/, { message: "must be an image reference with a pinned tag or digest (registry/repo:tag)" })
+    .refine((s) => !/:latest$/.test(s), { message: "must pin a version: `latest` moves" });
+
+const VpaResource = z.enum(["cpu", "memory"]);
+
+export const ServiceConfig = z.strictObject({
+    /** Service name: the Deployment, Service, HPA, PDB and namespace are named after it. */
+    name: dnsLabel,
+    /** Owning team (label `team`). */
+    team: dnsLabel,
+    /** Container image with a pinned tag or digest. */
+    image,
+    /** Container port serving HTTP. */
+    port: count(1024, 65535),
+    /** Readiness probe path (taken out of the Service when it fails). */
+    readinessPath: z.string().startsWith("/"),
+    /** Liveness probe path (restarted when it fails). */
+    livenessPath: z.string().startsWith("/"),
+    /** Path prefix routed to this service by ingress-nginx; unset = not exposed. */
+    ingressPath: z.string().startsWith("/").optional(),
+    replicas: Replicas,
+    resources: Resources,
+    /** HPA: utilization targets (% of requests) and scaling behavior. */
+    hpa: z.strictObject({
+        cpuUtilization: count(10, 100).optional(),
+        memoryUtilization: count(10, 100).optional(),
+        /** Scale up by at most this % of current replicas per 15 s (and at least 4 pods). @default 100 */
+        scaleUpPercentPer15s: count(10, 1000).default(100),
+        /** Scale-down stabilization window (s): the highest recommendation over it wins. @default 300 */
+        scaleDownStabilizationSeconds: count(0, 3600).default(300),
+        /** Scale down by at most this % of current replicas per minute. @default 10 */
+        scaleDownPercentPerMinute: count(1, 100).default(10),
+    }).refine((h) => h.cpuUtilization !== undefined || h.memoryUtilization !== undefined, { message: "needs cpuUtilization and/or memoryUtilization" }),
+    /**
+     * VPA object: `Off` (the default) only recommends. Any other mode acts on requests, and must not
+     * act on a resource the HPA scales on (the two would fight).
+     */
+    vpa: z.strictObject({
+        mode: z.enum(["Off", "Initial", "Recreate", "InPlaceOrRecreate", "Auto"]).default("Off"),
+        controlledResources: z.array(VpaResource).min(1).default(["cpu", "memory"]),
+    }).prefault({}),
+    /** PodDisruptionBudget maxUnavailable (pods). @default 1 */
+    pdbMaxUnavailable: count(1, 1000).default(1),
+    /**
+     * Zone spread: `DoNotSchedule` guarantees the skew; `ScheduleAnyway` prefers it. A managed node
+     * group spans the three zones in one ASG, so the autoscaler cannot choose the zone of a new node:
+     * `ScheduleAnyway` avoids pods stuck pending. @default "ScheduleAnyway"
+     */
+    zoneSpread: z.enum(["DoNotSchedule", "ScheduleAnyway"]).default("ScheduleAnyway"),
+    /** Node group (name) the service runs on. */
+    nodeGroup: dnsLabel,
+}).superRefine((s, ctx) => {
+    if (s.vpa.mode === "Off") return;
+    const hpaResources = [s.hpa.cpuUtilization !== undefined ? "cpu" : undefined, s.hpa.memoryUtilization !== undefined ? "memory" : undefined].filter(Boolean);
+    const clash = s.vpa.controlledResources.filter((r) => hpaResources.includes(r));
+    if (clash.length > 0) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["vpa"],
+            message: `VPA mode ${s.vpa.mode} would act on ${clash.join(" and ")}, which the HPA also scales on; use mode Off (recommend only) or controlledResources without ${clash.join(", ")}`,
+        });
+    }
+});
+export type ServiceConfig = z.output<typeof ServiceConfig>;
+
+/** `scaling-topology:services`: the application services (one ScalableService each). */
+export const ServicesConfig = z.array(ServiceConfig).min(1)
+    .refine((ss) => new Set(ss.map((s) => s.name)).size === ss.length, { message: "service names must be unique" });
+export type ServicesConfig = z.output<typeof ServicesConfig>;
+
+/** Cross-key checks: node group references, then the capacity check (sizing/capacity.ts). */
+export const computeChecks: ConfigCheck[] = [
+    {
+        needs: ["cluster", "services", "ingress"],
+        check: (c) => {
+            const groups = new Set(c.cluster.nodeGroups.filter((g) => g.role === "application").map((g) => g.name));
+            const known = [...groups].join(", ");
+            const refs = [
+                ...c.services.map((s, i) => ({ key: `scaling-topology:services[${i}].nodeGroup`, value: s.nodeGroup })),
+                { key: "scaling-topology:ingress.nodeGroup", value: c.ingress.nodeGroup },
+            ];
+            const bad = refs.filter((r) => !groups.has(r.value)).map((r) => ({ ...r, message: `is not an application node group of scaling-topology:cluster.nodeGroups (${known}); system groups are tainted for cluster add-ons` }));
+            return bad.length > 0 ? bad : capacityProblems(c);
+        },
+    },
+];

@@ -1,0 +1,110 @@
+/**
+ * The PgBouncer configuration, proven on a real PgBouncer in front of a real PostgreSQL (Debian
+ * packages, loopback only): rendered by the same functions and from the same stack config as the
+ * component's ConfigMap, with only where it listens, where the server is and TLS changed.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { ChildProcess } from "child_process";
+import { ensureServers, freePort, pgbouncerVersion, run, startProcess, stopProcess, TempPostgres, waitForPort, writeOwned } from "./realServersHarness";
+import { parseStackConfig } from "../config";
+import { pgbouncerArgs } from "../config/data";
+import { readStackFiles } from "../plan/stackFiles";
+import { poolSettings, podRuntime } from "../components/pgbouncer";
+import { pgbouncerSettings, renderPgBouncerIni, renderUserlist, serverConnectionCap } from "../components/pgbouncerConfig";
+
+const CLIENTS = 200;
+const SECONDS = 4;
+const APP_PASSWORD = "test-app-password-1\"x";
+
+describe("PgBouncer on real servers (pgbench through the rendered config)", function () {
+    this.timeout(120_000);
+    const config = parseStackConfig("dev", readStackFiles(path.resolve(__dirname, ".."), "dev").config);
+    const args = pgbouncerArgs(config.pgbouncer);
+    const pool = poolSettings(args, args.readWrite!);
+    let pg: TempPostgres;
+    let bouncer: ChildProcess | undefined;
+    let bouncerPort = 0;
+    let ini = "";
+
+    before(async function () {
+        ensureServers();
+        pg = new TempPostgres();
+        // Room for more connections than the pool, so only PgBouncer can be what keeps them down.
+        await pg.start({ max_connections: String(CLIENTS + 20), password_encryption: "scram-sha-256" });
+        await pg.psql(`create role app login password '${APP_PASSWORD.replace(/'/g, "''")}'`);
+        await pg.psql("create database app owner app");
+        // pgbench tables, created directly (not through the pool).
+        const init = await run("pgbench", ["-i", "-s", "4", "-q", "-h", pg.dir, "-p", String(pg.port), "-U", "app", "app"], { timeoutMs: 60_000 });
+        assert.equal(init.code, 0, init.stderr);
+
+        bouncerPort = await freePort();
+        const version = pgbouncerVersion();
+        ini = renderPgBouncerIni(pool, { host: "127.0.0.1", port: pg.port, dbname: "app", sslmode: "disable" }, {
+            ...podRuntime(version),
+            listenAddr: "127.0.0.1",
+            listenPort: bouncerPort,
+            authFile: path.join(pg.dir, "userlist.txt"),
+            unixSocketDir: pg.dir,
+            pidFile: path.join(pg.dir, "pgbouncer.pid"),
+            logFile: path.join(pg.dir, "pgbouncer.log"),
+        });
+        writeOwned(path.join(pg.dir, "pgbouncer.ini"), ini);
+        writeOwned(path.join(pg.dir, "userlist.txt"), renderUserlist([{ name: "app", password: APP_PASSWORD }, { name: "pgbouncer_stats", password: "stats" }]));
+        bouncer = startProcess("pgbouncer", [path.join(pg.dir, "pgbouncer.ini")], path.join(pg.dir, "pgbouncer.stdout"));
+        await waitForPort(bouncerPort).catch((e) => {
+            const log = [path.join(pg.dir, "pgbouncer.log"), path.join(pg.dir, "pgbouncer.stdout")].filter(fs.existsSync).map((f) => fs.readFileSync(f, "utf8")).join("\n");
+            throw new Error(`${e.message}\n${log}`);
+        });
+    });
+
+    after(async () => {
+        await stopProcess(bouncer);
+        await pg?.stop();
+    });
+
+    it("renders the component's settings: only listen/auth paths, the server and TLS differ from the pod's", () => {
+        const pod = pgbouncerSettings(pool, { host: "writer.example", port: 5432, dbname: "app", sslmode: "verify-full", caFile: "/ca.pem" }, podRuntime("1.23.1"));
+        const local = pgbouncerSettings(pool, { host: "127.0.0.1", port: 5432, dbname: "app", sslmode: "disable" }, { ...podRuntime(pgbouncerVersion()), listenAddr: "127.0.0.1", listenPort: 1, authFile: "/x", unixSocketDir: "/d", pidFile: "/p", logFile: "/l" });
+        const environment = new Set(["listen_addr", "listen_port", "auth_file", "unix_socket_dir", "pidfile", "logfile", "server_tls_sslmode", "server_tls_ca_file", "max_prepared_statements"]);
+        const strip = (kv: Array<[string, string | number]>) => kv.filter(([k]) => !environment.has(k));
+        assert.deepEqual(strip(local.pgbouncer), strip(pod.pgbouncer));
+        assert.match(ini, /^pool_mode = transaction$/m);
+        assert.match(ini, new RegExp(`^default_pool_size = ${pool.defaultPoolSize}$`, "m"));
+        assert.match(ini, new RegExp(`^max_db_connections = ${serverConnectionCap(pool)}$`, "m"));
+    });
+
+    it(`serves ${CLIENTS} concurrent pgbench clients with zero errors while PostgreSQL sees at most pool + reserve server connections`, async () => {
+        const cap = serverConnectionCap(pool);
+        assert.ok(CLIENTS > 4 * cap, "the test must drive many more clients than the pool");
+        const samples: number[] = [];
+        let running = true;
+        const sampler = (async () => {
+            while (running) {
+                const n = await pg.psql("select count(*) from pg_stat_activity where usename = 'app' and backend_type = 'client backend'");
+                samples.push(Number(n.trim()));
+                await new Promise((r) => setTimeout(r, 50));
+            }
+        })();
+        const bench = await run("pgbench", ["-h", "127.0.0.1", "-p", String(bouncerPort), "-U", "app", "-c", String(CLIENTS), "-j", "2", "-T", String(SECONDS), "-M", "simple", "-n", "-b", "select-only@9", "-b", "tpcb-like@1", "app"], {
+            env: { PGPASSWORD: APP_PASSWORD, PGCONNECT_TIMEOUT: "10" },
+            timeoutMs: 60_000,
+        });
+        running = false;
+        await sampler;
+        const transactions = Number(/number of transactions actually processed: (\d+)/.exec(bench.stdout)?.[1] ?? NaN);
+        const failed = Number(/number of failed transactions: (\d+)/.exec(bench.stdout)?.[1] ?? 0);
+        const clientErrors = (bench.stderr.match(/error|FATAL/gi) ?? []).length;
+        const peak = Math.max(...samples);
+        const figures = { clients: CLIENTS, seconds: SECONDS, poolSize: pool.defaultPoolSize, reservePoolSize: pool.reservePoolSize, maxServerConnections: cap, transactions, failedTransactions: failed, clientErrors, pgbenchExit: bench.code, peakServerConnections: peak, samples: samples.length };
+        console.log(`      figures: ${JSON.stringify(figures)}`);
+        assert.equal(bench.code, 0, `pgbench failed:\n${bench.stderr.slice(0, 2000)}`);
+        assert.ok(transactions > CLIENTS, `only ${transactions} transactions`);
+        assert.equal(failed, 0);
+        assert.equal(clientErrors, 0, bench.stderr.slice(0, 2000));
+        assert.ok(samples.length >= 10, `only ${samples.length} samples of pg_stat_activity`);
+        assert.ok(peak >= 1, "PostgreSQL never saw the pool's connections");
+        assert.ok(peak <= cap, `PostgreSQL saw ${peak} server connections; the pool allows ${cap}`);
+    });
+});
