@@ -56,7 +56,8 @@ export interface BackupPlanArgs {
     /** Email subscribed (with a filter: failures only) to the job notification topic. @default none */
     notificationEmail?: string;
     /**
-     * Pulumi `protect` on the vaults and keys, and no `forceDestroy` on the vaults (prod).
+     * Pulumi `protect` and `retainOnDelete` on the vaults and KMS keys, and no `forceDestroy` on the
+     * vaults (prod): losing either loses every recovery point.
      * @default false
      */
     protect?: boolean;
@@ -113,7 +114,8 @@ export class BackupPlan extends pulumi.ComponentResource {
         const timezone = args.timezone ?? DEFAULTS.timezone;
         const startWindow = args.startWindowMinutes ?? DEFAULTS.startWindowMinutes;
         const completionWindow = args.completionWindowMinutes ?? DEFAULTS.completionWindowMinutes;
-        const stateful = { parent: this, protect };
+        // Losing a key or vault loses every recovery point in it: prod protects them and keeps them if removed from the program.
+        const stateful = { parent: this, protect, retainOnDelete: protect };
 
         const account = aws.getCallerIdentityOutput({}, { parent: this });
         const key = this.kmsKey(`${name}-key`, account.accountId, nameTag("key"), stateful);
@@ -121,7 +123,7 @@ export class BackupPlan extends pulumi.ComponentResource {
         if (args.vaultLock) this.lock(`${name}-vault-lock`, this.vault, args.vaultLock, { parent: this });
 
         if (args.disasterRecovery) {
-            const dr = { parent: this, protect, provider: args.disasterRecovery.provider };
+            const dr = { parent: this, protect, retainOnDelete: protect, provider: args.disasterRecovery.provider };
             const drKey = this.kmsKey(`${name}-dr-key`, account.accountId, nameTag("dr-key"), dr);
             this.drVault = new aws.backup.Vault(`${name}-dr-vault`, { kmsKeyArn: drKey.arn, forceDestroy: !protect, tags: nameTag("dr-vault") }, dr);
             if (args.vaultLock) this.lock(`${name}-dr-vault-lock`, this.drVault, args.vaultLock, { parent: this, provider: args.disasterRecovery.provider });
