@@ -361,7 +361,11 @@ export function formatDiffMarkdown(d: PlanDiff): string {
     }
     const rest = ordered.filter((c) => !c.destructive);
     if (rest.length) {
-        lines.push(destructive.length ? "### Other changes" : "### Changes", "", "| op | type | name | changed inputs | notes |", "|---|---|---|---|---|");
+        const title = destructive.length ? "Other changes" : "Changes";
+        // A long list folds away, so the destructive part stays on screen.
+        if (rest.length > 25) lines.push(`<details><summary>${title} (${rest.length})</summary>`, "");
+        else lines.push(`### ${title}`, "");
+        lines.push("| op | type | name | changed inputs | notes |", "|---|---|---|---|---|");
         for (const c of rest) {
             const notes = [c.unknownKeys ? `unknown until apply: ${c.unknownKeys.join(", ")}` : "", c.options ? `options: ${c.options.join(", ")}` : "",
                 c.aliasedFrom ? `renamed (alias of ${code(c.aliasedFrom.split("::").pop()!)})` : "", why(c), protectNote(c)].filter(Boolean);
@@ -369,6 +373,7 @@ export function formatDiffMarkdown(d: PlanDiff): string {
             lines.push(`| \`${SYMBOL[c.op]}\` ${c.op} | ${code(c.type)} | ${code(c.name)} | ${keys} | ${notes.join("; ").replace(/\|/g, "\\|")} |`);
         }
         lines.push("");
+        if (rest.length > 25) lines.push("</details>", "");
     } else if (!destructive.length) {
         lines.push("No infrastructure changes.", "");
     }
