@@ -13,6 +13,7 @@ import { NetworkConfig } from "./network";
 import { ClusterConfig, IngressConfig, ServicesConfig, computeChecks } from "./compute";
 import { PolicyConfig, policyChecks } from "./policy";
 import { loadChecks, networkChecks } from "./checks";
+import { sizingChecks } from "./sizing";
 import { CloudflareApiToken, EdgeConfig, edgeChecks } from "./edge";
 import { BackupConfig, backupChecks } from "./backup";
 import { AuroraConfig, PgBouncerConfig, RedisConfig, dataChecks } from "./data";
@@ -82,6 +83,7 @@ export const CONFIG_CHECKS: ConfigCheck[] = [
     ...edgeChecks,
     ...backupChecks,
     // sizing (issue 7)
+    ...sizingChecks,
     // policy (issue 6)
     ...policyChecks,
 ];

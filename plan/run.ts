@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createMocks, MOCK_ACCOUNT_ID } from "./mocks";
 import { RecordedResource, RecordingMonitor } from "./recorder";
 import { readStackFiles } from "./stackFiles";
+import { sizingForConfig } from "./sizing";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -86,5 +87,7 @@ async function runPlanExclusive(options: PlanOptions): Promise<Plan> {
         mode: preview ? "preview" : "update",
         resources: [...monitor.records].sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0)),
         outputs,
+        // Capacity and cost of the topology (issue 7): a pure function of the validated config.
+        sizing: sizingForConfig(files.project, options.stack, config),
     };
 }
