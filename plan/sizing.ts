@@ -1,0 +1,56 @@
+/**
+ * The plan's `sizing` key (issue 7): the capacity and cost report of the stack's topology, computed from
+ * the validated stack config (a pure function of it: no need to run the program), and its text and
+ * Markdown tables registered in `PLAN_SECTIONS`.
+ */
+import { parseStackConfig, PROJECT } from "../config";
+import { sizingOf } from "../config/sizing";
+import type { SizingItem, SizingReport } from "../sizing/report";
+import { PLAN_SECTIONS } from "./format";
+import type { Plan } from "./run";
+
+/** The sizing report for a stack's raw config (as the plan passes it to the program); undefined for another project. */
+export function sizingForConfig(project: string, stack: string, rawConfig: Record<string, unknown>): SizingReport | undefined {
+    return project === PROJECT ? sizingOf(parseStackConfig(stack, rawConfig)).report : undefined;
+}
+
+const n = (x: number) => Math.round(x).toLocaleString("en-US");
+const usd = (x: number) => `$${x.toLocaleString("en-US", { minimumFractionDigits: 0, maximumFractionDigits: 0 })}`;
+const count = (i: SizingItem) => (i.count.min === i.count.max ? `${i.count.max}` : `${i.count.min}-${i.count.max}`);
+const cost = (i: SizingItem) => (i.monthlyCostUsd === 0 ? "(on its nodes)" : `${usd(i.monthlyCostUsd)}${i.priceEstimate ? " (est.)" : ""}`);
+
+/** One-paragraph summary: targets, capacity, headroom, bottleneck, cost. */
+export function sizingSummary(s: SizingReport): string[] {
+    return [
+        `targets: ${n(s.targets.peakConcurrentUsers)} peak concurrent users, ${n(s.targets.dailyActiveUsers)} daily actives, ${n(s.targets.peakRps)} rps at peak`,
+        `capacity: ${n(s.capacity.peakConcurrentUsers)} peak concurrent users, ${n(s.capacity.peakRps)} rps (headroom ${Math.round(s.actualHeadroom * 100)}%, configured ${Math.round(s.headroom * 100)}%); bottleneck: ${s.bottleneck}`,
+        `monthly cost (on-demand, ${s.priceRegion}): ${usd(s.monthlyCostUsd)} with every autoscaled count at its maximum, ${usd(s.monthlyCostUsdAtMin)} at the minima; excludes data transfer, storage, I/O, LCUs`,
+    ];
+}
+
+export function sizingText(s: SizingReport): string {
+    const header = ["component", "count", "unit", "capacity", "monthly cost"];
+    const rows = s.items.map((i) => [i.component, count(i), i.unit, i.capacity, cost(i)]);
+    const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+    const line = (r: string[]) => `  ${r.map((v, c) => v.padEnd(widths[c])).join("  ")}`.trimEnd();
+    return [...sizingSummary(s).map((l) => `  ${l}`), "", line(header), ...rows.map(line)].join("\n");
+}
+
+export function sizingMarkdown(s: SizingReport): string {
+    const esc = (v: string) => v.replace(/\|/g, "\\|");
+    return [
+        ...sizingSummary(s).map((l) => `- ${l}`),
+        "",
+        "| component | count | unit | capacity | monthly cost |",
+        "|---|---:|---|---|---:|",
+        ...s.items.map((i) => `| ${esc(i.component)} | ${count(i)} | ${esc(i.unit)} | ${esc(i.capacity)} | ${cost(i)} |`),
+    ].join("\n");
+}
+
+const sizingOfPlan = (plan: Plan) => plan.sizing as SizingReport | undefined;
+
+PLAN_SECTIONS.push({
+    title: "Sizing (capacity and cost)",
+    text: (plan) => (sizingOfPlan(plan) ? sizingText(sizingOfPlan(plan)!) : undefined),
+    markdown: (plan) => (sizingOfPlan(plan) ? sizingMarkdown(sizingOfPlan(plan)!) : undefined),
+});

@@ -1,0 +1,410 @@
+/**
+ * Derives the topology from the load model: HPA min/max per service, node group min/max (bin-packing),
+ * Aurora class and reader min/max, PgBouncer pools and replicas within the connection budget, Redis
+ * shards/replicas/node type. Pure functions, no Pulumi.
+ *
+ * Maxima carry the peak x (1 + headroom); minima carry the peak x offPeakShare. Explicit values (from the
+ * compute and data config) replace derived ones; the capacity report (`report.ts`) then checks that
+ * what is deployed still carries the target. Where the design runs out (15 readers, 5,000 connections,
+ * 500 cache nodes, 450 nodes per node group) the derivation takes the documented next step (bigger
+ * class or node type, more shards) and otherwise reports a problem naming the load key: it never
+ * under-provisions silently.
+ */
+import type { LoadConfig } from "../config/core";
+import { Demand, demandOf, scaleDemand } from "./load";
+import {
+    Allocatable, AURORA_MAX_READERS, CACHE_MAX_NODES, CACHE_MAX_SHARDS, CACHE_NODE_TYPES, CACHE_PREFERRED_MAX_SHARDS,
+    CACHE_RESERVED_MEMORY_SHARE, CacheNodeType, cacheNodeTypeOf, DB_CLASSES, DbClass, dbClassOf, fallbackAllocatable,
+    fallbackInstanceShape, InstanceShape, NODE_GROUP_MAX_NODES,
+} from "./catalog";
+import { AWS_RESERVED_CONNECTIONS } from "./connections";
+
+export const LOAD_KEY = "scaling-topology:load";
+
+/** A limit the load runs into: which load key, the value, and the limit with the next step. */
+export interface SizingProblem {
+    key: string;
+    value: unknown;
+    message: string;
+}
+
+export interface MinMax {
+    min: number;
+    max: number;
+}
+
+/** A workload whose pods the node groups must hold. */
+export interface Workload {
+    name: string;
+    /** Node group role it schedules onto. */
+    role: NodeRole;
+    cpuMillicores: number;
+    memoryMiB: number;
+    replicas: MinMax;
+}
+
+export type NodeRole = "system" | "workload";
+
+/** What the sizing knows about a service beyond its load figures (from the compute config). */
+export interface ServiceSpec {
+    name: string;
+    /** Pod requests. @default 500m / 512 MiB */
+    cpuMillicores?: number;
+    memoryMiB?: number;
+    /** Explicit HPA bounds (override the derived ones). */
+    replicas?: Partial<MinMax>;
+}
+
+/** A node group to size (from the compute config). */
+export interface NodeGroupSpec {
+    name: string;
+    role: NodeRole;
+    instanceType: string;
+    /** Explicit scaling bounds (override the derived ones). */
+    size?: Partial<MinMax>;
+}
+
+/** Explicit data-tier settings (from the data config); every field optional. */
+export interface DataSpec {
+    aurora?: {
+        instanceClass?: string;
+        readers?: Partial<MinMax>;
+        /** Connections kept out of PgBouncer's budget (`aurora.connectionHeadroom`). @default 20 */
+        connectionHeadroom?: number;
+    };
+    pgbouncer?: {
+        readWrite?: Partial<PoolSizing>;
+        readOnly?: Partial<PoolSizing>;
+        /** Requests per PgBouncer pod. @default 500m / 256 MiB */
+        cpuMillicores?: number;
+        memoryMiB?: number;
+    };
+    redis?: { nodeType?: string; shards?: number; replicasPerShard?: number; engine?: "redis" | "valkey" };
+}
+
+/** Lookups the derivation uses; defaults are the tables in `catalog.ts` (the compute/data tables plug in here). */
+export interface Catalog {
+    instanceShape(type: string): InstanceShape | undefined;
+    allocatable(shape: InstanceShape): Allocatable;
+    /** Classes the derivation chooses from, smallest first. */
+    dbClasses: DbClass[];
+    /** Any class by name (explicit config). */
+    dbClass(instanceClass: string): DbClass | undefined;
+    /** Node types the derivation chooses from, smallest first. */
+    cacheNodeTypes: CacheNodeType[];
+    cacheNodeType(nodeType: string): CacheNodeType | undefined;
+}
+
+export const DEFAULT_CATALOG: Catalog = {
+    instanceShape: fallbackInstanceShape,
+    allocatable: fallbackAllocatable,
+    dbClasses: DB_CLASSES,
+    dbClass: dbClassOf,
+    cacheNodeTypes: CACHE_NODE_TYPES,
+    cacheNodeType: cacheNodeTypeOf,
+};
+
+export interface SizingInput {
+    load: LoadConfig;
+    environment: "dev" | "prod";
+    /** Services (from the compute config); those without one get the defaults. @default one per `load.services` entry */
+    services?: ServiceSpec[];
+    /** @default a `system` group of m7g.large and a `workload` group of m7g.xlarge */
+    nodeGroups?: NodeGroupSpec[];
+    data?: DataSpec;
+    catalog?: Catalog;
+}
+
+export interface ServiceSizing {
+    name: string;
+    rpsPerPod: number;
+    cpuMillicores: number;
+    memoryMiB: number;
+    replicas: MinMax;
+    /** True when the bounds came from config rather than the derivation. */
+    explicit: boolean;
+}
+
+export interface NodeGroupSizing {
+    name: string;
+    role: NodeRole;
+    instanceType: string;
+    size: MinMax;
+    explicit: boolean;
+    /** Nodes the workloads need at their maxima / minima (first-fit decreasing). */
+    nodesForMax: number;
+    nodesForMin: number;
+    allocatable: Allocatable;
+}
+
+export interface PoolSizing {
+    /** PgBouncer replicas (HPA bounds). */
+    replicas: MinMax;
+    /** Server connections per database per replica (`default_pool_size`). */
+    poolSize: number;
+    /** Extra server connections under load (`reserve_pool_size`). */
+    reservePoolSize: number;
+    /** Client connections one replica accepts (`max_client_conn`). */
+    maxClientConn: number;
+}
+
+export interface Topology {
+    demand: Demand;
+    services: ServiceSizing[];
+    /** ingress-nginx controller replicas. */
+    ingress: MinMax;
+    nodeGroups: NodeGroupSizing[];
+    workloads: Workload[];
+    aurora: { instanceClass: string; vcpu: number; /** Queries/s one instance serves at the CPU target. */ perInstanceQps: number; maxConnections: number; readers: MinMax; explicit: boolean };
+    pgbouncer: { readWrite: PoolSizing; readOnly: PoolSizing };
+    redis: { nodeType: string; memoryGiB: number; opsShare: number; shards: number; replicasPerShard: number; engine: "redis" | "valkey"; explicit: boolean };
+    problems: SizingProblem[];
+}
+
+/** Pod requests of workloads the sizing adds itself. */
+export const DEFAULT_SERVICE_REQUESTS = { cpuMillicores: 500, memoryMiB: 512 };
+export const INGRESS_REQUESTS = { cpuMillicores: 1000, memoryMiB: 512 };
+export const PGBOUNCER_REQUESTS = { cpuMillicores: 500, memoryMiB: 256 };
+/** System pods on the system group: CoreDNS x2, cluster-autoscaler, metrics-server x2, VPA recommender (their charts' requests, rounded up). */
+export const SYSTEM_WORKLOADS: Workload[] = [
+    { name: "coredns", role: "system", cpuMillicores: 100, memoryMiB: 170, replicas: { min: 2, max: 2 } },
+    { name: "cluster-autoscaler", role: "system", cpuMillicores: 100, memoryMiB: 600, replicas: { min: 1, max: 1 } },
+    { name: "metrics-server", role: "system", cpuMillicores: 100, memoryMiB: 200, replicas: { min: 2, max: 2 } },
+    { name: "vpa-recommender", role: "system", cpuMillicores: 50, memoryMiB: 500, replicas: { min: 1, max: 1 } },
+];
+export const DEFAULT_NODE_GROUPS: NodeGroupSpec[] = [
+    { name: "system", role: "system", instanceType: "m7g.large" },
+    { name: "workload", role: "workload", instanceType: "m7g.xlarge" },
+];
+/** Highly available floor for every replicated thing: one per zone would be 3; two survive a node loss. */
+export const MIN_REPLICAS = 2;
+/** PgBouncer `max_client_conn` per replica (file descriptors stay well under the container's ulimit). */
+export const PGBOUNCER_MAX_CLIENT_CONN = 5000;
+
+const ceil = Math.ceil;
+
+/**
+ * First-fit decreasing of the workloads' pods into nodes of one allocatable shape.
+ * Identical pods of one workload are placed in bulk, so the cost is O(workloads x nodes).
+ */
+export function binPack(pods: { cpuMillicores: number; memoryMiB: number; count: number }[], alloc: Allocatable): number {
+    const nodes: { cpu: number; mem: number; pods: number }[] = [];
+    const sorted = [...pods].filter((p) => p.count > 0).sort((a, b) => b.cpuMillicores - a.cpuMillicores || b.memoryMiB - a.memoryMiB);
+    for (const p of sorted) {
+        if (p.cpuMillicores > alloc.cpuMillicores || p.memoryMiB > alloc.memoryMiB || alloc.pods < 1) return Infinity;
+        let left = p.count;
+        for (const n of nodes) {
+            if (left === 0) break;
+            const fit = Math.min(Math.floor(n.cpu / p.cpuMillicores), Math.floor(n.mem / p.memoryMiB), n.pods, left);
+            if (fit <= 0) continue;
+            n.cpu -= fit * p.cpuMillicores; n.mem -= fit * p.memoryMiB; n.pods -= fit; left -= fit;
+        }
+        const perNode = Math.min(Math.floor(alloc.cpuMillicores / p.cpuMillicores), Math.floor(alloc.memoryMiB / p.memoryMiB), alloc.pods);
+        while (left > 0) {
+            const fit = Math.min(perNode, left);
+            nodes.push({ cpu: alloc.cpuMillicores - fit * p.cpuMillicores, mem: alloc.memoryMiB - fit * p.memoryMiB, pods: alloc.pods - fit });
+            left -= fit;
+        }
+    }
+    return nodes.length;
+}
+
+/** Replica bounds for a rate: min carries rate x offPeakShare, max carries rate x (1 + headroom). */
+function boundsFor(load: LoadConfig, rate: number, perReplica: number, floor = MIN_REPLICAS): MinMax {
+    const max = Math.max(floor, ceil((rate * (1 + load.headroom)) / perReplica));
+    const min = Math.min(max, Math.max(floor, ceil((rate * load.offPeakShare) / perReplica)));
+    return { min, max };
+}
+
+export function deriveTopology(input: SizingInput): Topology {
+    const { load } = input;
+    const catalog = input.catalog ?? DEFAULT_CATALOG;
+    const problems: SizingProblem[] = [];
+    const demand = demandOf(load);
+    const atMax = scaleDemand(demand, 1 + load.headroom);
+    const atMin = scaleDemand(demand, load.offPeakShare);
+    const peakKey = `${LOAD_KEY}.peakConcurrentUsers`;
+
+    // ---- services (HPA) ----
+    const specs = new Map((input.services ?? []).map((s) => [s.name, s]));
+    const names = [...new Set([...Object.keys(load.services), ...specs.keys()])];
+    const services: ServiceSizing[] = names.map((name) => {
+        const spec = specs.get(name);
+        const measured = load.services[name];
+        if (!measured) {
+            problems.push({ key: `${LOAD_KEY}.services`, value: Object.keys(load.services), message: `has no measured capacity for service "${name}"; add services.${name}.rpsPerPod (requests per second one pod carries at its HPA target)` });
+        }
+        const rpsPerPod = measured?.rpsPerPod ?? Infinity;
+        const derived = measured ? boundsFor(load, demand.serviceRps[name], rpsPerPod) : { min: MIN_REPLICAS, max: MIN_REPLICAS };
+        const replicas = { min: spec?.replicas?.min ?? derived.min, max: spec?.replicas?.max ?? Math.max(derived.max, spec?.replicas?.min ?? 0) };
+        return {
+            name, rpsPerPod,
+            cpuMillicores: spec?.cpuMillicores ?? DEFAULT_SERVICE_REQUESTS.cpuMillicores,
+            memoryMiB: spec?.memoryMiB ?? DEFAULT_SERVICE_REQUESTS.memoryMiB,
+            replicas,
+            explicit: spec?.replicas?.min !== undefined || spec?.replicas?.max !== undefined,
+        };
+    });
+    const ingress = boundsFor(load, demand.originRps, load.ingressRpsPerPod);
+
+    // ---- Aurora: the smallest class whose writer carries the writes and whose readers (<= 15) and
+    //      connection budget carry the reads; the next step past a limit is the next class up ----
+    const auroraSpec = input.data?.aurora;
+    const explicitClass = auroraSpec?.instanceClass ? catalog.dbClass(auroraSpec.instanceClass) : undefined;
+    const classes = auroraSpec?.instanceClass ? (explicitClass ? [explicitClass] : []) : catalog.dbClasses;
+    if (auroraSpec?.instanceClass && !explicitClass) {
+        problems.push({ key: "scaling-topology:aurora.instanceClass", value: auroraSpec.instanceClass, message: "is not a class the sizing knows (sizing/connections.ts)" });
+    }
+    const perInstance = (c: DbClass) => perInstanceQps(load, c);
+    const connectionsFor = (qps: number) => ceil((qps * load.database.queryMilliseconds) / 1000);
+    // What PgBouncer may use of one instance: max_connections - AWS's reserved - the configured headroom.
+    const budget = (c: DbClass) => c.maxConnections - AWS_RESERVED_CONNECTIONS - (auroraSpec?.connectionHeadroom ?? 20);
+    const pgbReplicasFor = (qps: number, clientConns: number): MinMax => {
+        const max = Math.max(MIN_REPLICAS, ceil((qps * (1 + load.headroom)) / load.pgbouncer.queriesPerReplicaPerSecond), ceil(clientConns / PGBOUNCER_MAX_CLIENT_CONN));
+        const min = Math.min(max, Math.max(MIN_REPLICAS, ceil((qps * load.offPeakShare) / load.pgbouncer.queriesPerReplicaPerSecond)));
+        return { min, max };
+    };
+    const appPodsMax = services.reduce((n, s) => n + s.replicas.max, 0);
+    const clientConns = appPodsMax * load.pgbouncer.clientConnectionsPerPod;
+    const rwReplicas = pgbReplicasFor(demand.dbWriteQps, clientConns);
+    const roReplicas = pgbReplicasFor(demand.dbReadQps, clientConns);
+    // A replica's pool carries what the replica relays at its CPU target (Little's law), no more;
+    // within a budget of server connections it shrinks to fit (the report then shows the lower capacity).
+    const poolWanted = Math.max(5, connectionsFor(load.pgbouncer.queriesPerReplicaPerSecond));
+    const reserveWanted = Math.max(1, ceil(poolWanted / 5));
+    const poolFor = (replicas: MinMax, serverBudget: number): PoolSizing => {
+        const perReplica = Math.max(2, Math.floor(serverBudget / replicas.max));
+        const reserve = Math.min(reserveWanted, Math.max(1, Math.floor(perReplica / 6)));
+        return { replicas, poolSize: Math.min(poolWanted, perReplica - reserve), reservePoolSize: reserve, maxClientConn: PGBOUNCER_MAX_CLIENT_CONN };
+    };
+    // Every PgBouncer pod at its maximum must fit ONE instance per endpoint (the writer after a failover;
+    // the reader endpoint balances by DNS, so one reader can end up with every read-only connection):
+    // the budget check of sizing/connections.ts.
+    const serverConns = (replicas: MinMax) => replicas.max * (poolWanted + reserveWanted);
+
+    let chosen: { c: DbClass; readers: MinMax } | undefined;
+    let lastReason = "";
+    for (const c of classes) {
+        const cap = perInstance(c);
+        if (atMax.dbWriteQps > cap) {
+            lastReason = `the writer needs ${fmt(atMax.dbWriteQps)} writes/s at peak + headroom; ${c.instanceClass} carries ${fmt(cap)} at ${pct(load.database.targetUtilization)} CPU`;
+            continue;
+        }
+        const tight = [["read-write", rwReplicas, atMax.dbWriteQps], ["read-only", roReplicas, atMax.dbReadQps]] as const;
+        const short = tight.find(([, r, qps]) => serverConns(r) > budget(c) && connectionsFor(qps) > budget(c));
+        if (short) {
+            lastReason = `the ${short[0]} pool needs ${fmt(connectionsFor(short[2]))} server connections on one instance; ${c.instanceClass} allows ${budget(c)} (max_connections ${c.maxConnections}, at most 5,000 per instance)`;
+            continue;
+        }
+        // Readers: enough for the reads at peak + headroom; at least one (the failover target).
+        const readersMax = Math.max(1, ceil(atMax.dbReadQps / cap));
+        if (readersMax > AURORA_MAX_READERS) {
+            lastReason = `reads need ${readersMax} readers of ${c.instanceClass}; Aurora allows ${AURORA_MAX_READERS}`;
+            continue;
+        }
+        const readersMin = Math.min(readersMax, Math.max(1, ceil(atMin.dbReadQps / cap)));
+        chosen = { c, readers: { min: readersMin, max: readersMax } };
+        break;
+    }
+    if (!chosen) {
+        const c = classes[classes.length - 1] ?? catalog.dbClasses[catalog.dbClasses.length - 1];
+        problems.push({
+            key: auroraSpec?.instanceClass ? "scaling-topology:aurora.instanceClass" : peakKey,
+            value: auroraSpec?.instanceClass ?? load.peakConcurrentUsers,
+            message: `${auroraSpec?.instanceClass ? `cannot carry load.peakConcurrentUsers ${load.peakConcurrentUsers}` : "exceeds what one Aurora cluster can carry"}: ${lastReason} `
+                + `(limits: one writer, ${AURORA_MAX_READERS} readers, 5,000 connections per instance). `
+                + `Next steps: ${auroraSpec?.instanceClass ? "a larger aurora.instanceClass (or leave it out to derive it), " : ""}a higher load.redisAbsorbedShare, or sharding the database across clusters`,
+        });
+        chosen = { c, readers: { min: AURORA_MAX_READERS, max: AURORA_MAX_READERS } };
+    }
+    const readers = { min: auroraSpec?.readers?.min ?? chosen.readers.min, max: auroraSpec?.readers?.max ?? Math.max(chosen.readers.max, auroraSpec?.readers?.min ?? 0) };
+    if (readers.max > AURORA_MAX_READERS) {
+        problems.push({ key: "scaling-topology:data.aurora.readers.max", value: readers.max, message: `Aurora allows at most ${AURORA_MAX_READERS} readers per cluster` });
+    }
+    const c = chosen.c;
+    const pgSpec = input.data?.pgbouncer;
+    const readWrite = { ...poolFor(rwReplicas, budget(c)), ...pgSpec?.readWrite };
+    const readOnly = { ...poolFor(roReplicas, budget(c)), ...pgSpec?.readOnly };
+
+    // ---- Redis: shards for memory and for commands; scale the node type up before going past 10 shards ----
+    const redisSpec = input.data?.redis;
+    const replicasPerShard = redisSpec?.replicasPerShard ?? (input.environment === "prod" ? 2 : 1);
+    const shardsForMemory = (t: CacheNodeType) => ceil((atMax.workingSetBytes * (1 + load.headroom)) / (t.memoryGiB * 1024 ** 3 * (1 - CACHE_RESERVED_MEMORY_SHARE)));
+    const shardsForOps = (t: CacheNodeType) => ceil(atMax.redisOps / (load.redis.opsPerShardPerSecond * t.opsShare));
+    const shardsFor = (t: CacheNodeType) => Math.max(1, shardsForMemory(t), shardsForOps(t));
+    const explicitType = redisSpec?.nodeType ? catalog.cacheNodeType(redisSpec.nodeType) : undefined;
+    const types = redisSpec?.nodeType ? (explicitType ? [explicitType] : []) : catalog.cacheNodeTypes;
+    if (redisSpec?.nodeType && !explicitType) {
+        problems.push({ key: "scaling-topology:redis.nodeType", value: redisSpec.nodeType, message: "is not a node type the sizing knows (sizing/catalog.ts)" });
+    }
+    const pool = types.length > 0 ? types : catalog.cacheNodeTypes;
+    // The node type follows the working set (scale up before out past 10 shards); commands add shards.
+    const nodeType = pool.find((t) => shardsForMemory(t) <= CACHE_PREFERRED_MAX_SHARDS) ?? pool[pool.length - 1];
+    // Past the first type, keep at least 10 shards: the step up is an online vertical scale of the same
+    // shards (no resharding), and throughput (shards x commands per shard) never shrinks as load grows.
+    const steppedUp = !redisSpec?.nodeType && pool.indexOf(nodeType) > 0;
+    const shards = redisSpec?.shards ?? Math.max(shardsFor(nodeType), steppedUp ? CACHE_PREFERRED_MAX_SHARDS : 1);
+    const maxShardsByNodes = Math.floor(CACHE_MAX_NODES / (replicasPerShard + 1));
+    if (shards > CACHE_MAX_SHARDS || shards > maxShardsByNodes) {
+        problems.push({
+            ...(redisSpec?.shards !== undefined
+                ? { key: "scaling-topology:redis.shards", value: shards }
+                : shardsForOps(nodeType) >= shards
+                    ? { key: peakKey, value: load.peakConcurrentUsers }
+                    : { key: `${LOAD_KEY}.dailyActiveUsers`, value: load.dailyActiveUsers }),
+            message: `needs ${shards} shards of ${nodeType.nodeType} x ${replicasPerShard + 1} nodes; an ElastiCache cluster holds at most ${CACHE_MAX_SHARDS} shards and ${CACHE_MAX_NODES} nodes. Next step: split the cache by key space across replication groups`,
+        });
+    }
+
+    const pgbRequests = { cpuMillicores: pgSpec?.cpuMillicores ?? PGBOUNCER_REQUESTS.cpuMillicores, memoryMiB: pgSpec?.memoryMiB ?? PGBOUNCER_REQUESTS.memoryMiB };
+    // ---- node groups: bin-pack every workload's pods into each group's allocatable shape ----
+    const workloads: Workload[] = [
+        ...SYSTEM_WORKLOADS,
+        ...services.map((s) => ({ name: s.name, role: "workload" as const, cpuMillicores: s.cpuMillicores, memoryMiB: s.memoryMiB, replicas: s.replicas })),
+        { name: "ingress-nginx", role: "workload", ...INGRESS_REQUESTS, replicas: ingress },
+        { name: "pgbouncer-rw", role: "workload", ...pgbRequests, replicas: readWrite.replicas },
+        { name: "pgbouncer-ro", role: "workload", ...pgbRequests, replicas: readOnly.replicas },
+    ];
+    const groups = input.nodeGroups ?? DEFAULT_NODE_GROUPS;
+    const nodeGroups: NodeGroupSizing[] = groups.map((g) => {
+        const shape = catalog.instanceShape(g.instanceType);
+        if (!shape) {
+            problems.push({ key: "scaling-topology:compute.nodeGroups", value: g.instanceType, message: `node group "${g.name}": instance type ${g.instanceType} is not in the sizing's instance table` });
+            return { name: g.name, role: g.role, instanceType: g.instanceType, size: { min: g.size?.min ?? 1, max: g.size?.max ?? 1 }, explicit: true, nodesForMax: 0, nodesForMin: 0, allocatable: { cpuMillicores: 0, memoryMiB: 0, pods: 0 } };
+        }
+        const alloc = catalog.allocatable(shape);
+        // Several groups of one role share its workloads evenly.
+        const share = 1 / groups.filter((x) => x.role === g.role).length;
+        const mine = workloads.filter((w) => w.role === g.role);
+        const need = (which: "min" | "max") => binPack(mine.map((w) => ({ cpuMillicores: w.cpuMillicores, memoryMiB: w.memoryMiB, count: ceil(w.replicas[which] * share) })), alloc);
+        const nodesForMax = need("max");
+        const nodesForMin = need("min");
+        if (!Number.isFinite(nodesForMax)) {
+            const big = mine.find((w) => w.cpuMillicores > alloc.cpuMillicores || w.memoryMiB > alloc.memoryMiB);
+            problems.push({ key: "scaling-topology:compute.nodeGroups", value: g.instanceType, message: `node group "${g.name}": a pod of ${big?.name ?? "a workload"} does not fit one ${g.instanceType} (allocatable ${alloc.cpuMillicores}m / ${alloc.memoryMiB} MiB)` });
+        }
+        const derived = { min: Math.max(MIN_REPLICAS, nodesForMin), max: Math.max(MIN_REPLICAS, nodesForMax) };
+        if (derived.max > NODE_GROUP_MAX_NODES && !g.size?.max) {
+            problems.push({
+                key: peakKey, value: load.peakConcurrentUsers,
+                message: `needs ${derived.max} ${g.instanceType} nodes in node group "${g.name}"; an EKS managed node group holds at most ${NODE_GROUP_MAX_NODES}. Next step: a larger instance type or more node groups of this role`,
+            });
+        }
+        const size = { min: g.size?.min ?? derived.min, max: g.size?.max ?? Math.max(derived.max, g.size?.min ?? 0) };
+        return { name: g.name, role: g.role, instanceType: g.instanceType, size, explicit: g.size?.min !== undefined || g.size?.max !== undefined, nodesForMax, nodesForMin, allocatable: alloc };
+    });
+
+    return {
+        demand, services, ingress, nodeGroups, workloads,
+        aurora: { instanceClass: c.instanceClass, vcpu: c.vcpu, perInstanceQps: perInstance(c), maxConnections: c.maxConnections, readers, explicit: auroraSpec?.instanceClass !== undefined || auroraSpec?.readers !== undefined },
+        pgbouncer: { readWrite, readOnly },
+        redis: { nodeType: nodeType.nodeType, memoryGiB: nodeType.memoryGiB, opsShare: nodeType.opsShare, shards, replicasPerShard, engine: redisSpec?.engine ?? "valkey", explicit: redisSpec?.nodeType !== undefined || redisSpec?.shards !== undefined },
+        problems,
+    };
+}
+
+/** Queries per second one instance of a class serves at the database CPU target. */
+export const perInstanceQps = (load: LoadConfig, c: DbClass) => c.sustainedVcpu * load.database.queriesPerVcpuPerSecond * load.database.targetUtilization;
+
+export const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "unbounded");
+const pct = (x: number) => `${Math.round(x * 100)}%`;
