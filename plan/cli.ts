@@ -53,7 +53,7 @@ export function parseCliArgs(argv: string[]) {
     return { stack: values.stack, format: values.format as Format, out: values.out, preview: values.preview!, diff: values.diff };
 }
 
-function readBasePlan(file: string, stack: string): PlanLike {
+export function readBasePlan(file: string, stack: string): PlanLike {
     let base: unknown;
     try {
         base = JSON.parse(fs.readFileSync(file, "utf8"));

@@ -1,5 +1,4 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -7,6 +6,7 @@ import { buildUrn, diffPlans, formatDiffMarkdown, formatDiffText, parsePath, Pla
 import { digest } from "../plan/mocks";
 import { RecordedResource } from "../plan/recorder";
 import { STATEFUL_TYPES } from "../plan/replacements";
+import { parseCliArgs, readBasePlan, renderDiff, UsageError } from "../plan/cli";
 import { PROJECT_DIR } from "../plan/run";
 import { planWith, stackConfigValue, stackPlan } from "./helpers";
 
@@ -218,25 +218,27 @@ describe("plan diff", () => {
         assert.deepEqual(parsePath("tags[\"kubernetes.io/role\"]"), ["tags", "kubernetes.io/role"]);
     });
 
-    it("`npm run plan -- --diff BASE.json` writes the JSON contract and rejects a base that is not a plan", async () => {
-        const base = clone(await stackPlan("dev"));
+    it("`npm run plan -- --diff BASE.json`: parses the flag, reads the base, writes the JSON contract, rejects a base that is not a plan", async () => {
+        const plan = await stackPlan("dev");
+        const base = clone(plan);
         const vpc = base.resources.find((r) => r.name === "dev-net-vpc")!;
         vpc.props.cidrBlock = "10.99.0.0/16"; // the base had another CIDR: the head replaces the VPC
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "diff-"));
         const file = path.join(dir, "base.json");
-        fs.writeFileSync(file, JSON.stringify(base));
-        const cli = (args: string[]) => spawnSync(process.execPath, ["-r", require.resolve("sucrase/register/ts"), path.join(PROJECT_DIR, "plan", "cli.ts"), ...args], { cwd: PROJECT_DIR, encoding: "utf8" });
-        const r = cli(["--stack", "dev", "--diff", file, "--format", "json"]);
-        assert.equal(r.status, 0, r.stderr);
-        const out = JSON.parse(r.stdout);
-        for (const c of out.changes) assert.deepEqual(["urn", "type", "op", "keys", "destructive"].filter((k) => !(k in c)), []);
-        const v = out.changes.find((c: ResourceChange) => c.urn === vpc.urn);
-        assert.deepEqual([v.op, v.keys, v.destructive], ["replace", ["cidrBlock"], true]);
+        try {
+            fs.writeFileSync(file, JSON.stringify(base));
+            assert.equal(parseCliArgs(["--stack", "dev", "--diff", file, "--format", "json"])!.diff, file);
+            const out = JSON.parse(renderDiff(readBasePlan(file, "dev"), plan, "json"));
+            for (const c of out.changes) assert.deepEqual(["urn", "type", "op", "keys", "destructive"].filter((k) => !(k in c)), []);
+            const v = out.changes.find((c: ResourceChange) => c.urn === vpc.urn);
+            assert.deepEqual([v.op, v.keys, v.destructive], ["replace", ["cidrBlock"], true]);
+            assert.match(renderDiff(base, plan, "markdown"), /\[!CAUTION\]/);
 
-        fs.writeFileSync(file, JSON.stringify({ hello: 1 }));
-        const bad = cli(["--stack", "dev", "--diff", file]);
-        assert.equal(bad.status, 1);
-        assert.match(bad.stderr, /is not a plan JSON/);
-        fs.rmSync(dir, { recursive: true, force: true });
+            assert.throws(() => readBasePlan(file, "prod"), /plan of stack "dev", not "prod"/);
+            fs.writeFileSync(file, JSON.stringify({ hello: 1 }));
+            assert.throws(() => readBasePlan(file, "dev"), (e: Error) => e instanceof UsageError && /is not a plan JSON/.test(e.message));
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
