@@ -213,6 +213,20 @@ describe("plan diff", () => {
         }
     });
 
+    it("reports a removed `protect` on a stateful resource as an option change and a note, not as a resource change", async () => {
+        const base = await stackPlan("prod");
+        const head = clone(base);
+        const vpc = head.resources.find((r) => r.type === "aws:ec2/vpc:Vpc")!;
+        delete vpc.opts.protect;
+        const d = diffPlans(base, head);
+        const c = changeOf(d, vpc.urn);
+        assert.equal(c.op, "same");
+        assert.deepEqual(c.options, ["protect"]);
+        assert.equal(c.protect, undefined);
+        assert.ok(d.notes.some((n) => n.includes("`protect` was removed from VPC")));
+        assert.match(formatDiffText(d), /options: protect/);
+    });
+
     it("parses ignoreChanges property paths", () => {
         assert.deepEqual(parsePath("a.b[0].c"), ["a", "b", "0", "c"]);
         assert.deepEqual(parsePath("tags[\"kubernetes.io/role\"]"), ["tags", "kubernetes.io/role"]);

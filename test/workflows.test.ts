@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
@@ -67,6 +68,23 @@ describe("GitHub Actions workflows", () => {
             assert.doesNotMatch(source(f), /aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/);
             for (const s of allSteps(f).filter((x) => x.uses?.startsWith("aws-actions/configure-aws-credentials@"))) {
                 assert.match(String(s.with?.["role-to-assume"]), /^\$\{\{ vars\.AWS_\w+_ROLE_ARN \}\}$/);
+            }
+        });
+
+        it(`${f}: every run script is valid bash (and shellcheck-clean where shellcheck is installed)`, function () {
+            const steps = allSteps(f).filter((s) => s.run);
+            assert.ok(steps.length > 0);
+            const shellcheck = spawnSync("shellcheck", ["--version"]).status === 0;
+            for (const s of steps) {
+                // As the runner does: bash -e {0}; expressions are not allowed in scripts (pass them through env).
+                assert.doesNotMatch(s.run!, /\$\{\{/, `${f}: an expression inside a run script (script injection risk); use env`);
+                const script = `#!/usr/bin/env bash\nset -e\n${s.run}`;
+                const syntax = spawnSync("bash", ["-n"], { input: script, encoding: "utf8" });
+                assert.equal(syntax.status, 0, `${f}: ${syntax.stderr}\n${s.run}`);
+                if (shellcheck) {
+                    const lint = spawnSync("shellcheck", ["-s", "bash", "-"], { input: script, encoding: "utf8" });
+                    assert.equal(lint.status, 0, `${f}: ${lint.stdout}`);
+                }
             }
         });
 
