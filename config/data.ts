@@ -11,6 +11,8 @@ import { AURORA_INSTANCE_CLASSES, connectionBudget, describeBudget } from "../si
 import type { AuroraPostgresArgs } from "../components/aurora";
 import type { RedisCacheArgs } from "../components/redis";
 import type { PgBouncerArgs } from "../components/pgbouncer";
+import { EXPORTER_RESOURCES } from "../components/pgbouncerConfig";
+import { EXTRA_WORKLOADS, WorkloadDemand } from "../sizing/capacity";
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -92,6 +94,8 @@ const PgBouncerPool = z.strictObject({
 
 /** `scaling-topology:pgbouncer`: the PgBouncer pools in front of Aurora (in the EKS cluster). */
 export const PgBouncerConfig = z.strictObject({
+    /** Application node group the pools run on. @default the first node group with role application */
+    nodeGroup: z.string().optional(),
     /** Kubernetes namespace of the pools. @default "pgbouncer" */
     namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: "must be a DNS label" }).default("pgbouncer"),
     /** Pool on the writer (cluster) endpoint. */
@@ -201,6 +205,14 @@ export const dataChecks: ConfigCheck[] = [
                     : []),
     },
     {
+        needs: ["pgbouncer", "cluster"],
+        check: (c) => {
+            const g = c.pgbouncer.nodeGroup;
+            if (g === undefined || c.cluster.nodeGroups.some((x) => x.name === g && x.role === "application")) return [];
+            return [{ key: "scaling-topology:pgbouncer.nodeGroup", value: g, message: `must name a node group with role application in scaling-topology:cluster.nodeGroups (${c.cluster.nodeGroups.filter((x) => x.role === "application").map((x) => x.name).join(", ")})` }];
+        },
+    },
+    {
         // The connection budget: every PgBouncer pod at maxReplicas against the instance behind each endpoint.
         needs: ["aurora", "pgbouncer"],
         check: (c) =>
@@ -289,3 +301,27 @@ export function pgbouncerArgs(p: PgBouncerConfig): Pick<PgBouncerArgs, "namespac
         memoryMiB: p.memoryMiB,
     };
 }
+
+/** The application node group PgBouncer runs on. */
+export function pgbouncerNodeGroup(c: Pick<StackConfigLike, "pgbouncer" | "cluster">): string | undefined {
+    return c.pgbouncer.nodeGroup ?? c.cluster?.nodeGroups.find((g) => g.role === "application")?.name;
+}
+
+type StackConfigLike = { pgbouncer: PgBouncerConfig; cluster?: { nodeGroups: Array<{ name: string; role: string }> } };
+
+/** PgBouncer's pods at maxReplicas (PgBouncer container + exporter), for the node capacity check. */
+export function pgbouncerWorkloads(c: StackConfigLike): WorkloadDemand[] {
+    if (!c.pgbouncer) return [];
+    const nodeGroup = pgbouncerNodeGroup(c);
+    if (!nodeGroup) return [];
+    return (["readWrite", "readOnly"] as const).map((p) => ({
+        name: `PgBouncer ${p}`,
+        key: `scaling-topology:pgbouncer.${p}.maxReplicas`,
+        nodeGroup,
+        replicas: c.pgbouncer[p].maxReplicas,
+        cpuMillis: c.pgbouncer.cpuMillis + EXPORTER_RESOURCES.cpuMillis,
+        memoryMiB: c.pgbouncer.memoryMiB + EXPORTER_RESOURCES.memoryMiB,
+    }));
+}
+
+EXTRA_WORKLOADS.push(pgbouncerWorkloads);
