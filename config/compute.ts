@@ -105,7 +105,7 @@ const Resources = z.strictObject({
 
 const Replicas = z.strictObject({
     /** At least 2: one replica can be disrupted (PDB) while another serves. */
-    min: count(2, 10000),
+    min: z.number().int().min(2, { message: "must be at least 2: with one replica a PDB cannot allow any disruption and a node drain takes the service down" }).max(10000),
     max: count(2, 10000),
 }).refine((r) => r.min <= r.max, { message: "min must not exceed max", path: ["min"] });
 
