@@ -227,6 +227,14 @@ describe("plan diff", () => {
         assert.match(formatDiffText(d), /options: protect/);
     });
 
+    it("warns that a provider region change does not move resources", async () => {
+        const base = await stackPlan("dev");
+        const head = clone(base);
+        head.resources.find((r) => r.type === "pulumi:providers:aws")!.props.region = "us-east-1";
+        const d = diffPlans(base, head);
+        assert.ok(d.notes.some((n) => /region of provider `aws` changes/.test(n)), JSON.stringify(d.notes));
+    });
+
     it("parses ignoreChanges property paths", () => {
         assert.deepEqual(parsePath("a.b[0].c"), ["a", "b", "0", "c"]);
         assert.deepEqual(parsePath("tags[\"kubernetes.io/role\"]"), ["tags", "kubernetes.io/role"]);
