@@ -12,6 +12,9 @@ import { planSubnets } from "./sizing/subnets";
 import { AuroraPostgres, PgBouncer, RedisCache } from "./components";
 import { auroraArgs, pgbouncerArgs, pgbouncerNodeGroup, redisArgs } from "./config/data";
 import { BackupPlan } from "./components/backupPlan";
+import * as cloudflare from "@pulumi/cloudflare";
+import { CloudFrontEdge } from "./components/cloudfrontEdge";
+import { CloudflareEdge } from "./components/cloudflareEdge";
 import { autoscalerArgs, clusterArgs, ingressArgs, serviceArgs, vpaArgs } from "./components/computeArgs";
 import { Cluster, ClusterAutoscaler, Ingress, ScalableService, VerticalPodAutoscaler } from "./components";
 
@@ -90,6 +93,42 @@ export const pgbouncerReadWriteHost = pgbouncer.readWriteHost;
 export const pgbouncerReadOnlyHost = pgbouncer.readOnlyHost;
 
 // ---- edge and backups (issue 5): CloudFront, Cloudflare, AWS Backup ----
+// Edge in front of the ingress: Cloudflare (proxy, cache, rate limits, firewall), CloudFront (cache + WAF), or
+// Cloudflare -> CloudFront -> ingress ("both"). Whichever hop reaches the ingress adds the secret origin header.
+const edge = config.edge;
+const cloudflareProvider = edge.cloudflare
+    ? new cloudflare.Provider("cloudflare", { apiToken: pulumi.secret(config.cloudflareApiToken!) }) // required by the config checks
+    : undefined;
+// CloudFront takes its certificate and WAF from us-east-1 only.
+const usEast1Provider = edge.cloudfront ? new aws.Provider("aws-us-east-1", { region: "us-east-1", defaultTags: { tags: baseTags } }) : undefined;
+const cloudfrontEdge = edge.cloudfront && new CloudFrontEdge(`${config.stack}-cloudfront`, {
+    originDomainName: ingress.hostname,
+    hostname: edge.hostname,
+    usEast1Provider: usEast1Provider!,
+    dns: edge.cloudflare
+        ? { cloudflareZoneId: edge.cloudflare.zoneId, cloudflareProvider: cloudflareProvider! }
+        : { route53ZoneId: edge.cloudfront.route53ZoneId! }, // required in mode "cloudfront" by the config checks
+    priceClass: edge.cloudfront.priceClass,
+    wafRateLimitPer5Min: edge.cloudfront.wafRateLimitPer5Min,
+    clientIpHeader: edge.cloudflare ? "CF-Connecting-IP" : undefined, // behind Cloudflare, count the real client
+    logRetentionDays: edge.cloudfront.logRetentionDays,
+    staticTtlSeconds: edge.cloudfront.staticTtlSeconds,
+    apiTtlSeconds: edge.cloudfront.apiTtlSeconds,
+    protect: config.environment === "prod",
+}, { providers });
+const cloudflareEdge = edge.cloudflare && new CloudflareEdge(`${config.stack}-cloudflare`, {
+    ...edge.cloudflare,
+    hostname: edge.hostname,
+    target: cloudfrontEdge ? cloudfrontEdge.domainName : ingress.hostname,
+    originVerify: !cloudfrontEdge, // CloudFront adds its own header when it is the hop before the ingress
+}, { providers: { ...providers, cloudflare: cloudflareProvider! } });
+const originVerify = cloudfrontEdge ?? cloudflareEdge!;
+export const edgeHostname = edge.hostname;
+export const cloudfrontDomainName = cloudfrontEdge ? cloudfrontEdge.domainName : null;
+/** The header the ingress must require, and its value (secret): see the README's edge section. */
+export const originVerifyHeader = originVerify.originVerifyHeader;
+export const originVerifySecret = originVerify.originVerifySecret;
+
 // AWS Backup: every resource tagged BACKUP_TAG (components/tags.ts) is covered; prod copies to the DR region and locks the vaults.
 const drProvider = config.backup.disasterRecovery
     ? new aws.Provider("aws-dr", { region: config.backup.disasterRecovery.region as aws.Region, defaultTags: { tags: baseTags } })
@@ -108,6 +147,7 @@ const backup = new BackupPlan(`${config.stack}-backup`, {
 export const backupVaultName = backup.vaultName;
 export const backupPlanId = backup.planId;
 export const backupDrVaultArn = backup.drVaultArn ?? null; // null without disaster-recovery copies
+export const backupRoleArn = backup.roleArn; // the role restore jobs run as (README restore runbook)
 
 
 // ---- stack outputs ----

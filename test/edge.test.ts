@@ -1,0 +1,339 @@
+import { strict as assert } from "assert";
+import * as aws from "@pulumi/aws";
+import * as cloudflare from "@pulumi/cloudflare";
+import { byName, configErrorOf, ofType, planWith, stackConfigValue, stackPlan } from "./helpers";
+import { recordsOf, underMocks, valueOf } from "./edge.harness";
+import { CloudFrontEdge } from "../components/cloudfrontEdge";
+import { CloudflareEdge, CLOUDFLARE_ZONE_SETTINGS } from "../components/cloudflareEdge";
+import { RecordedResource } from "../plan/recorder";
+import { ConfigError, parseStackConfig } from "../config";
+import { Plan } from "../plan/run";
+
+const DIST = "aws:cloudfront/distribution:Distribution";
+const RULESET = "cloudflare:index/ruleset:Ruleset";
+const RECORD = "cloudflare:index/dnsRecord:DnsRecord";
+const PHASES = ["http_request_cache_settings", "http_ratelimit", "http_request_firewall_custom"];
+
+const providerOf = (plan: { resources: RecordedResource[] }, r: RecordedResource) => plan.resources.find((p) => p.urn === r.opts.provider);
+const behaviors = (d: RecordedResource) => [d.props.defaultCacheBehavior as any, ...((d.props.orderedCacheBehaviors as any[]) ?? [])];
+
+/** What the plans must show of a CloudFront distribution, whatever built it. */
+function assertDistributionSafe(resources: RecordedResource[], plan: { resources: RecordedResource[] }) {
+    const [d] = recordsOf(resources, DIST);
+    assert.ok(d, "a CloudFront distribution");
+    for (const b of behaviors(d)) {
+        assert.notEqual(b.viewerProtocolPolicy, "allow-all", `behavior ${b.pathPattern ?? "default"} serves plain HTTP`);
+        assert.ok(["redirect-to-https", "https-only"].includes(b.viewerProtocolPolicy));
+        assert.ok(b.cachePolicyId, `behavior ${b.pathPattern ?? "default"} has no cache policy`);
+        assert.ok(b.originRequestPolicyId && b.responseHeadersPolicyId);
+    }
+    const vc = d.props.viewerCertificate as any;
+    assert.match(vc.minimumProtocolVersion, /^TLSv1\.2_20(19|21)$|^TLSv1\.3/);
+    assert.equal(vc.sslSupportMethod, "sni-only");
+    assert.equal(d.props.httpVersion, "http2and3");
+    assert.equal(d.props.isIpv6Enabled, true);
+    const [waf] = recordsOf(resources, "aws:wafv2/webAcl:WebAcl");
+    assert.equal(d.props.webAclId, waf.props.arn ?? d.props.webAclId);
+    assert.equal(waf.props.scope, "CLOUDFRONT");
+    assert.equal(providerOf(plan, waf)?.props.region, "us-east-1", "the CLOUDFRONT web ACL lives in us-east-1");
+    const [cert] = recordsOf(resources, "aws:acm/certificate:Certificate");
+    assert.equal(cert.props.validationMethod, "DNS");
+    assert.equal(providerOf(plan, cert)?.props.region, "us-east-1", "CloudFront certificates live in us-east-1");
+    const groups = (waf.props.rules as any[]).map((r) => r.statement.managedRuleGroupStatement?.name).filter(Boolean);
+    assert.deepEqual(groups.sort(), ["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"]);
+    assert.ok((waf.props.rules as any[]).some((r) => r.statement.rateBasedStatement && r.action.block), "a blocking per-IP rate rule");
+    return { d, waf, cert };
+}
+
+describe("CloudFrontEdge component", () => {
+    const build = (preview = false, dns: "route53" | "cloudflare" = "route53") =>
+        underMocks(() => {
+            const usEast1 = new aws.Provider("us-east-1", { region: "us-east-1" });
+            const cfProvider = new cloudflare.Provider("cf", { apiToken: "t" });
+            return new CloudFrontEdge("edge", {
+                originDomainName: "origin-lb.elb.eu-west-1.amazonaws.com",
+                hostname: "www.example.org",
+                usEast1Provider: usEast1,
+                dns: dns === "route53" ? { route53ZoneId: "Z0123456789ABCDEFGHIJ" } : { cloudflareZoneId: "0123456789abcdef0123456789abcdef", cloudflareProvider: cfProvider },
+                priceClass: "PriceClass_200",
+                wafRateLimitPer5Min: 500,
+            });
+        }, preview);
+
+    it("puts an HTTPS-only, TLS 1.2 origin with the secret header behind viewer-HTTPS-only behaviors, each with a cache policy", async () => {
+        const { result: edge, records } = await build();
+        const plan = { resources: records };
+        const { d } = assertDistributionSafe(records, plan);
+        assert.equal(d.props.priceClass, "PriceClass_200");
+        assert.deepEqual(d.props.aliases, ["www.example.org"]);
+        // The plan shows origins as "[secret]" (they carry the header value); the resource's state has them.
+        const [origin] = (await valueOf(edge.distribution.origins))!;
+        assert.equal(origin.domainName, "origin-lb.elb.eu-west-1.amazonaws.com");
+        assert.equal(origin.customOriginConfig!.originProtocolPolicy, "https-only");
+        assert.deepEqual(origin.customOriginConfig!.originSslProtocols, ["TLSv1.2"]);
+        const header = origin.customHeaders!.find((h) => h.name === edge.originVerifyHeader)!;
+        assert.equal(header.value, await valueOf(edge.originVerifySecret));
+        assert.ok(header.value.length >= 32, "a long random secret");
+        assert.equal(recordsOf(records, "random:index/randomPassword:RandomPassword").length, 1);
+        assert.equal(d.props.origins, "[secret]", "the secret header never shows in the plan");
+    });
+
+    it("caches static paths long with compression and ?v= only, and the API per user with a short max TTL", async () => {
+        const { records } = await build();
+        const policies = recordsOf(records, "aws:cloudfront/cachePolicy:CachePolicy");
+        const byId = new Map(policies.map((p) => [p.props.name, p]));
+        const [d] = recordsOf(records, DIST);
+        const forPath = (p: string) => byId.get(behaviors(d).find((b) => b.pathPattern === p).cachePolicyId)!.props as any;
+        const st = forPath("/static/*");
+        assert.ok(st.defaultTtl >= 3600);
+        assert.equal(st.parametersInCacheKeyAndForwardedToOrigin.enableAcceptEncodingBrotli, true);
+        assert.equal(st.parametersInCacheKeyAndForwardedToOrigin.queryStringsConfig.queryStringBehavior, "whitelist");
+        assert.equal(st.parametersInCacheKeyAndForwardedToOrigin.cookiesConfig.cookieBehavior, "none");
+        const api = forPath("/api/*");
+        assert.equal(api.defaultTtl, 0);
+        assert.ok(api.maxTtl <= 300);
+        assert.ok(api.parametersInCacheKeyAndForwardedToOrigin.headersConfig.headers.items.includes("Authorization"));
+        const rh = recordsOf(records, "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")[0].props.securityHeadersConfig as any;
+        assert.ok(rh.strictTransportSecurity.accessControlMaxAgeSec >= 31_536_000);
+        assert.ok(rh.contentTypeOptions && rh.frameOptions.frameOption === "DENY" && rh.referrerPolicy.referrerPolicy);
+        const orp = recordsOf(records, "aws:cloudfront/originRequestPolicy:OriginRequestPolicy");
+        assert.equal(orp.length, 1);
+        assert.ok(behaviors(d).every((b) => b.originRequestPolicyId === orp[0].props.name));
+        assert.ok((d.props.customErrorResponses as any[]).some((e) => e.errorCode === 503 && e.errorCachingMinTtl <= 10));
+    });
+
+    it("logs to a private, encrypted bucket with the ownership controls CloudFront logging needs", async () => {
+        const { records } = await build();
+        const [bucket] = recordsOf(records, "aws:s3/bucket:Bucket");
+        const [d] = recordsOf(records, DIST);
+        assert.match((d.props.loggingConfig as any).bucket, /\.s3\.amazonaws\.com$/);
+        const own = recordsOf(records, "aws:s3/bucketOwnershipControls:BucketOwnershipControls")[0].props as any;
+        assert.equal(own.rule.objectOwnership, "BucketOwnerPreferred");
+        const pab = recordsOf(records, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")[0].props;
+        assert.ok(pab.blockPublicAcls && pab.blockPublicPolicy && pab.ignorePublicAcls && pab.restrictPublicBuckets);
+        const sse = recordsOf(records, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")[0].props as any;
+        assert.ok(sse.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm);
+        assert.ok(recordsOf(records, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").length === 1);
+        assert.equal(bucket.props.forceDestroy, true, "unprotected by default");
+    });
+
+    it("validates the certificate in Route 53 and aliases the hostname there (A and AAAA), or validates in Cloudflare", async () => {
+        const r53 = await build(false, "route53");
+        const recs = recordsOf(r53.records, "aws:route53/record:Record");
+        assert.deepEqual(recs.filter((r) => r.props.aliases).map((r) => r.props.type).sort(), ["A", "AAAA"]);
+        const validation = recs.find((r) => !r.props.aliases)!;
+        assert.match(validation.props.name as string, /^_[0-9a-f]+\.www\.example\.org$/);
+        const cv = recordsOf(r53.records, "aws:acm/certificateValidation:CertificateValidation")[0];
+        assert.deepEqual(cv.props.validationRecordFqdns, [validation.props.name]);
+        assert.equal(recordsOf(r53.records, RECORD).length, 0);
+
+        const cf = await build(false, "cloudflare");
+        const [rec] = recordsOf(cf.records, RECORD);
+        assert.equal(rec.props.proxied, false, "ACM must see the validation record unproxied");
+        assert.equal(recordsOf(cf.records, "aws:route53/record:Record").length, 0);
+    });
+
+    it("plans in preview mode, where the certificate's validation record is unknown", async () => {
+        const { records } = await build(true);
+        const validation = recordsOf(records, "aws:route53/record:Record").find((r) => !r.props.aliases)!;
+        assert.equal(validation.props.name, "[unknown]");
+        assert.equal(recordsOf(records, DIST).length, 1);
+    });
+
+    it("refuses a path listed as both static and API", async () => {
+        await assert.rejects(
+            underMocks(() => new CloudFrontEdge("bad", {
+                originDomainName: "o.example.net", hostname: "x.example.org", usEast1Provider: new aws.Provider("e1", { region: "us-east-1" }),
+                dns: { route53ZoneId: "Z1" }, staticPaths: ["/api/*"], apiPaths: ["/api/*"],
+            })),
+            /both `staticPaths` and `apiPaths`/,
+        );
+    });
+});
+
+describe("CloudflareEdge component", () => {
+    const build = (args: Partial<ConstructorParameters<typeof CloudflareEdge>[1]> = {}) =>
+        underMocks(() => {
+            const provider = new cloudflare.Provider("cf", { apiToken: "t" });
+            return new CloudflareEdge("cf-edge", {
+                zoneId: "0123456789abcdef0123456789abcdef",
+                hostname: "www.example.org",
+                target: "origin-lb.elb.eu-west-1.amazonaws.com",
+                blockedCountries: ["KP", "XX"],
+                blockedAsns: [64496],
+                ...args,
+            }, { providers: { cloudflare: provider } });
+        });
+
+    it("proxies the hostname to the target and sets the zone's TLS, HTTPS, HTTP/3 and Brotli settings", async () => {
+        const { records } = await build();
+        const [rec] = recordsOf(records, RECORD);
+        assert.deepEqual([rec.props.name, rec.props.type, rec.props.content, rec.props.proxied], ["www.example.org", "CNAME", "origin-lb.elb.eu-west-1.amazonaws.com", true]);
+        const settings = Object.fromEntries(recordsOf(records, "cloudflare:index/zoneSetting:ZoneSetting").map((s) => [s.props.settingId, s.props.value]));
+        assert.deepEqual(settings, CLOUDFLARE_ZONE_SETTINGS);
+        assert.equal(settings.min_tls_version, "1.2");
+        assert.ok(records.filter((r) => r.type.startsWith("cloudflare:index/")).every((r) => r.opts.provider?.includes("pulumi:providers:cloudflare::cf")));
+    });
+
+    it("has one zone ruleset per phase: cache rules, rate limits, custom firewall", async () => {
+        const { records } = await build();
+        const rulesets = recordsOf(records, RULESET);
+        assert.deepEqual(rulesets.map((r) => r.props.phase).sort(), [...PHASES].sort());
+        assert.ok(rulesets.every((r) => r.props.kind === "zone"));
+        const phase = (p: string) => rulesets.find((r) => r.props.phase === p)!.props.rules as any[];
+
+        const [cacheStatic, bypass] = phase("http_request_cache_settings");
+        assert.equal(cacheStatic.actionParameters.edgeTtl.mode, "override_origin");
+        assert.ok(cacheStatic.actionParameters.browserTtl.default > 0);
+        assert.equal(cacheStatic.actionParameters.cacheKey.ignoreQueryStringsOrder, true);
+        assert.match(bypass.expression, /http\.cookie contains "session="/);
+        assert.equal(bypass.actionParameters.cache, false);
+
+        const [auth, api] = phase("http_ratelimit");
+        assert.match(auth.expression, /\/auth\//);
+        assert.match(api.expression, /"\/api\/"/);
+        assert.ok(auth.ratelimit.requestsPerPeriod / auth.ratelimit.period < api.ratelimit.requestsPerPeriod / api.ratelimit.period, "auth is stricter");
+        assert.ok([auth, api].every((r) => r.action === "block" && r.ratelimit.characteristics.includes("ip.src") && r.ratelimit.characteristics.includes("cf.colo.id")));
+
+        const fw = phase("http_request_firewall_custom");
+        assert.deepEqual(fw.map((r) => r.action), ["skip", "block", "managed_challenge"]);
+        assert.match(fw[0].expression, /"\/healthz"/);
+        assert.equal(fw[0].actionParameters.ruleset, "current");
+        assert.equal(fw[1].expression, '(ip.src.country in {"KP" "XX"} or ip.src.asnum in {64496})');
+        assert.match(fw[2].expression, /starts_with\(http\.request\.uri\.path, "\/admin"\)/);
+    });
+
+    it("with originVerify, sets a random secret header on every origin request (late transform phase)", async () => {
+        const { result, records } = await build({ originVerify: true, blockedCountries: [], blockedAsns: [] });
+        const late = recordsOf(records, RULESET).find((r) => r.props.phase === "http_request_late_transform")!;
+        assert.equal(late.props.rules, "[secret]");
+        const rules = (await valueOf(result.rulesets.http_request_late_transform.rules))!;
+        const secret = await valueOf(result.originVerifySecret!);
+        assert.equal((rules[0].actionParameters!.headers as any)["X-Origin-Verify"].value, secret);
+        // No countries or ASNs configured: no block rule.
+        const fw = recordsOf(records, RULESET).find((r) => r.props.phase === "http_request_firewall_custom")!.props.rules as any[];
+        assert.deepEqual(fw.map((r) => r.action), ["skip", "managed_challenge"]);
+    });
+});
+
+describe("edge in the shipped stacks", () => {
+    const modes = { dev: stackConfigValue("dev", "scaling-topology:edge").mode, prod: stackConfigValue("prod", "scaling-topology:edge").mode };
+
+    it("exercises both providers between the stacks", () => {
+        const used = new Set(Object.values(modes).flatMap((m) => (m === "both" ? ["cloudfront", "cloudflare"] : [m])));
+        assert.deepEqual([...used].sort(), ["cloudflare", "cloudfront"]);
+    });
+
+    for (const stack of ["dev", "prod"] as const) {
+        describe(`${stack} (${modes[stack]})`, () => {
+            const usesCf = modes[stack] !== "cloudflare";
+            const usesCfl = modes[stack] !== "cloudfront";
+
+            if (usesCf) {
+                it("has a CloudFront distribution with no plain-HTTP behavior, a cache policy on every behavior, TLS 1.2+ and a WAF", async () => {
+                    const plan = await stackPlan(stack);
+                    const { d } = assertDistributionSafe(plan.resources, plan);
+                    assert.equal(d.props.priceClass, stackConfigValue(stack, "scaling-topology:edge").cloudfront.priceClass ?? "PriceClass_100");
+                    assert.match(plan.outputs.cloudfrontDomainName as string, /^d[0-9a-z]+\.cloudfront\.net$/);
+                });
+            }
+            if (usesCfl) {
+                it("has Cloudflare rulesets in the cache, rate-limit and custom firewall phases, through a provider with a secret token", async () => {
+                    const plan = await stackPlan(stack);
+                    const phases = ofType(plan, RULESET).map((r) => r.props.phase);
+                    for (const p of PHASES) assert.equal(phases.filter((x) => x === p).length, 1, p);
+                    const [provider] = ofType(plan, "pulumi:providers:cloudflare");
+                    assert.equal(provider.props.apiToken, "[secret]");
+                    const rec = ofType(plan, RECORD).find((r) => r.props.proxied)!;
+                    assert.equal(rec.props.name, stackConfigValue(stack, "scaling-topology:edge").hostname);
+                    // Cloudflare points at CloudFront when both run, else straight at the ingress.
+                    assert.equal(rec.props.content, usesCf ? plan.outputs.cloudfrontDomainName : plan.outputs.ingressHostname);
+                });
+            }
+            if (usesCf && usesCfl) {
+                it("behind Cloudflare, CloudFront's WAF counts the real client (CF-Connecting-IP) and its certificate validates in Cloudflare", async () => {
+                    const plan = await stackPlan(stack);
+                    const rate = (ofType(plan, "aws:wafv2/webAcl:WebAcl")[0].props.rules as any[]).find((r) => r.statement.rateBasedStatement).statement.rateBasedStatement;
+                    assert.equal(rate.aggregateKeyType, "FORWARDED_IP");
+                    assert.equal(rate.forwardedIpConfig.headerName, "CF-Connecting-IP");
+                    assert.ok(ofType(plan, RECORD).some((r) => r.props.proxied === false && /acm-validations\.aws$/.test(r.props.content as string)));
+                    assert.equal(ofType(plan, RULESET).filter((r) => r.props.phase === "http_request_late_transform").length, 0, "CloudFront adds the origin header");
+                });
+            }
+            it("exports the origin header name and its value as a secret", async () => {
+                const plan = await stackPlan(stack);
+                assert.equal(plan.outputs.originVerifyHeader, "X-Origin-Verify");
+                assert.equal(plan.outputs.originVerifySecret, "[secret]");
+            });
+        });
+    }
+
+    it("prod keeps the CloudFront access logs (retained bucket, no forceDestroy)", async () => {
+        const plan = await stackPlan("prod");
+        const bucket = byName(plan, "prod-cloudfront-logs");
+        assert.equal(bucket.props.forceDestroy, false);
+        assert.equal(bucket.opts.retainOnDelete, true);
+    });
+
+    it("plans both stacks in preview mode (ingress hostname and CloudFront domain unknown)", async () => {
+        for (const stack of ["dev", "prod"]) {
+            const plan: Plan = await stackPlan(stack, true);
+            assert.equal(ofType(plan, RULESET).filter((r) => PHASES.includes(r.props.phase as string)).length, 3);
+            const rec = ofType(plan, RECORD).find((r) => r.props.proxied)!;
+            assert.equal(rec.props.content, "[unknown]");
+        }
+    });
+
+    it("mode cloudfront alone: Route 53 validation and alias records, no Cloudflare resources", async () => {
+        const edge = stackConfigValue("prod", "scaling-topology:edge");
+        const plan = await planWith("prod", {
+            "scaling-topology:edge": { mode: "cloudfront", hostname: edge.hostname, cloudfront: { ...edge.cloudfront, route53ZoneId: "Z0123456789ABCDEFGHIJ" } },
+        });
+        assert.equal(plan.resources.filter((r) => r.type.startsWith("cloudflare:")).length, 0);
+        assert.deepEqual(ofType(plan, "aws:route53/record:Record").filter((r) => r.props.aliases).map((r) => r.props.type).sort(), ["A", "AAAA"]);
+        const rate = (ofType(plan, "aws:wafv2/webAcl:WebAcl")[0].props.rules as any[]).find((r) => r.statement.rateBasedStatement).statement.rateBasedStatement;
+        assert.equal(rate.aggregateKeyType, "IP");
+    });
+});
+
+describe("edge config", () => {
+    const shipped = (stack: string): Record<string, unknown> => {
+        const { readStackFiles } = require("../plan/stackFiles") as typeof import("../plan/stackFiles");
+        return readStackFiles(`${__dirname}/..`, stack).config;
+    };
+    const problemsWith = (stack: string, overrides: Record<string, unknown>) => {
+        try {
+            parseStackConfig(stack, { ...shipped(stack), ...overrides });
+        } catch (e) {
+            if (ConfigError.isInstance(e)) return e.problems;
+            throw e;
+        }
+        return [];
+    };
+    const devEdge = () => stackConfigValue("dev", "scaling-topology:edge");
+
+    it("refuses mode cloudfront without a Route 53 zone, and a mode whose provider block is missing", () => {
+        const ps = problemsWith("dev", { "scaling-topology:edge": { mode: "cloudfront", hostname: "a.example.com", cloudfront: {} } });
+        assert.ok(ps.some((p) => p.key === "scaling-topology:edge.cloudfront.route53ZoneId" && /required in mode "cloudfront"/.test(p.message)));
+        const both = problemsWith("dev", { "scaling-topology:edge": { ...devEdge(), mode: "both" } });
+        assert.ok(both.some((p) => p.key === "scaling-topology:edge.cloudfront" && /required when edge.mode is "both"/.test(p.message)));
+    });
+
+    it("refuses Cloudflare without an API token, and an auth limit looser than the API limit", () => {
+        const ps = problemsWith("dev", { "cloudflare:apiToken": undefined });
+        assert.ok(ps.some((p) => p.key === "cloudflare:apiToken" && /pulumi config set --secret cloudflare:apiToken/.test(p.message)));
+        const loose = problemsWith("dev", { "scaling-topology:edge": { ...devEdge(), cloudflare: { ...devEdge().cloudflare, authRateLimit: { requestsPerPeriod: 5000, periodSeconds: 60 } } } });
+        assert.ok(loose.some((p) => p.key === "scaling-topology:edge.cloudflare.authRateLimit" && /stricter/.test(p.message)));
+        const period = problemsWith("dev", { "scaling-topology:edge": { ...devEdge(), cloudflare: { ...devEdge().cloudflare, apiRateLimit: { requestsPerPeriod: 10, periodSeconds: 45 } } } });
+        assert.ok(period.some((p) => p.key === "scaling-topology:edge.cloudflare.apiRateLimit.periodSeconds" && /10, 60, 120/.test(p.message)));
+    });
+
+    it("refuses an unknown edge mode, naming the key and the allowed modes", async () => {
+        const e = await configErrorOf("dev", { "scaling-topology:edge": { ...stackConfigValue("dev", "scaling-topology:edge"), mode: "akamai" } });
+        const p = e.problems.find((x) => x.key === "scaling-topology:edge.mode")!;
+        assert.ok(p, e.message);
+        assert.equal(p.value, "akamai");
+        assert.match(p.message, /cloudfront, cloudflare, both/);
+        assert.match(e.message, /scaling-topology:edge\.mode = "akamai"/);
+    });
+});
