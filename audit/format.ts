@@ -95,7 +95,7 @@ export function formatReportSarif(report: PolicyReport, rules: Rule[] = RULES, a
     const ids = [...new Set([...rules.map((r) => r.name), ...report.violations.map((v) => v.policyName)])];
     const sarifRules = ids.map((id) => {
         const r = known.get(id);
-        const tags = [...(r?.tags ?? []), "security"];
+        const tags = [...new Set([...(r?.tags ?? []), "security"])];
         return {
             id,
             name: id.split("-").map((w) => w[0].toUpperCase() + w.slice(1)).join(""),

@@ -10,8 +10,16 @@ import { PACK_ENFORCEMENT_LEVEL, Rule, RULES } from "../policies/rules";
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 
-function schemaOf(rule: Rule) {
-    return { type: "object", properties: rule.configSchema?.properties ?? {}, required: rule.configSchema?.required ?? [], additionalProperties: false };
+const validators = new WeakMap<Rule, ReturnType<typeof ajv.compile>>();
+
+/** The rule's settings validator (compiled once per rule); it also fills in schema defaults. */
+function validatorOf(rule: Rule) {
+    let v = validators.get(rule);
+    if (!v) {
+        v = ajv.compile({ type: "object", properties: rule.configSchema?.properties ?? {}, required: rule.configSchema?.required ?? [], additionalProperties: false });
+        validators.set(rule, v);
+    }
+    return v;
 }
 
 /** The engine's order: the stack's level for the policy, else its `all`, else the policy's own, else the pack's. */
@@ -22,7 +30,7 @@ export function enforcementLevelOf(rule: Rule, config: PolicyConfig): Enforcemen
 /** What `args.getConfig()` returns: the schema's defaults overlaid with the stack's settings. */
 export function settingsOf(rule: Rule, config: PolicyConfig): Record<string, unknown> {
     const settings = structuredClone(config.config[rule.name] ?? {});
-    ajv.validate(schemaOf(rule), settings); // fills defaults; problems are reported when config is parsed
+    validatorOf(rule)(settings); // fills defaults; problems are reported when config is parsed
     return settings;
 }
 
@@ -40,7 +48,7 @@ export function policyConfigProblems(config: PolicyConfig, key: string, rules: R
             problems.push({ key: `${key}.config.${name}`, value: settings, message: `is not a policy of the pack; ${known}` });
             continue;
         }
-        const validate = ajv.compile(schemaOf(rule));
+        const validate = validatorOf(rule);
         if (!validate(structuredClone(settings))) {
             for (const e of validate.errors ?? []) {
                 const field = e.instancePath.replace(/^\//, "").replace(/\//g, ".") || (e.params as { additionalProperty?: string }).additionalProperty;

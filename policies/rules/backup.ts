@@ -6,13 +6,13 @@ import { checkov, effectiveTags, isSet, list, onType, PolicyResource, Props, Rul
 /** Does a backup selection pick this resource (by ARN, by dependency on it, by tag, or everything)? */
 export function selectionCovers(sel: PolicyResource, r: PolicyResource): boolean {
     const p = sel.props;
+    // The selection took the cluster's ARN output (unknown in preview): the engine records the dependency.
+    if (isSet(p, "resources") && sel.dependencies.some((d) => d.urn === r.urn)) return true;
     const notResources = list<string>(p.notResources);
     if (typeof r.props.arn === "string" && notResources.includes(r.props.arn)) return false;
     const resources = list<string>(p.resources);
     if (resources.includes("*")) return true;
     if (typeof r.props.arn === "string" && resources.some((a) => a === r.props.arn || globMatch(a, r.props.arn))) return true;
-    // The selection took the cluster's ARN output: the engine records the dependency.
-    if (resources.length > 0 && sel.dependencies.some((d) => d.urn === r.urn)) return true;
     const tags = effectiveTags(r);
     if (list(p.selectionTags).some((t) => String(t.type).toUpperCase() === "STRINGEQUALS" && tags[t.key] === t.value)) return true;
     for (const c of list(p.conditions)) {
