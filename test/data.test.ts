@@ -1,4 +1,7 @@
 import { strict as assert } from "assert";
+import * as path from "path";
+import { parseStackConfig } from "../config";
+import { readStackFiles } from "../plan/stackFiles";
 import { byName, childrenOf, configErrorOf, ofType, stackConfigValue, stackPlan } from "./helpers";
 import { auroraMaxConnections, AWS_RESERVED_CONNECTIONS, connectionBudget } from "../sizing/connections";
 import { renderPgBouncerIni, renderUserlist } from "../components/pgbouncerConfig";
@@ -12,9 +15,12 @@ describe("data tier (Aurora, PgBouncer, Redis) in the plans", () => {
     for (const stack of ["dev", "prod"]) {
         const prod = stack === "prod";
         describe(`${stack} plan`, () => {
-            const aurora = stackConfigValue(stack, "scaling-topology:aurora");
-            const redisCfg = stackConfigValue(stack, "scaling-topology:redis");
-            const pgb = stackConfigValue(stack, "scaling-topology:pgbouncer");
+            // The validated config (defaults and derived sizing filled in), as the components get it.
+            let aurora: any, redisCfg: any, pgb: any;
+            before(() => {
+                const c = parseStackConfig(stack, readStackFiles(path.resolve(__dirname, ".."), stack).config);
+                [aurora, redisCfg, pgb] = [c.aurora, c.redis, c.pgbouncer];
+            });
 
             it(`has an encrypted Aurora cluster in the isolated subnets${prod ? ", deletion-protected, final snapshot, protect" : ", cheap to tear down"}`, async () => {
                 const plan = await stackPlan(stack);
@@ -41,7 +47,7 @@ describe("data tier (Aurora, PgBouncer, Redis) in the plans", () => {
                 assert.deepEqual(subnetGroup.props.subnetIds, plan.outputs.isolatedSubnetIds);
             });
 
-            it(`has a writer and ${aurora.readers} reader(s) across zones with promotion tiers, Performance Insights and enhanced monitoring`, async () => {
+            it(`has a writer and the configured readers across zones with promotion tiers, Performance Insights and enhanced monitoring`, async () => {
                 const plan = await stackPlan(stack);
                 const instances = ofType(plan, "aws:rds/clusterInstance:ClusterInstance");
                 assert.equal(instances.length, 1 + aurora.readers);
@@ -94,8 +100,8 @@ describe("data tier (Aurora, PgBouncer, Redis) in the plans", () => {
                     const text = ini(role);
                     assert.match(text, /^pool_mode = transaction$/m);
                     assert.match(text, new RegExp(`^default_pool_size = ${cfg.defaultPoolSize}$`, "m"));
-                    assert.match(text, new RegExp(`^reserve_pool_size = ${cfg.reservePoolSize ?? 5}$`, "m"));
-                    assert.match(text, new RegExp(`^max_db_connections = ${cfg.defaultPoolSize + (cfg.reservePoolSize ?? 5)}$`, "m"));
+                    assert.match(text, new RegExp(`^reserve_pool_size = ${cfg.reservePoolSize}$`, "m"));
+                    assert.match(text, new RegExp(`^max_db_connections = ${cfg.defaultPoolSize + cfg.reservePoolSize}$`, "m"));
                     assert.match(text, /^max_prepared_statements = \d+$/m);
                     assert.match(text, /^server_tls_sslmode = verify-full$/m);
                     assert.match(text, /^server_tls_ca_file = \/etc\/pgbouncer-ca\/rds-ca-bundle\.pem$/m);
@@ -148,7 +154,7 @@ describe("data tier (Aurora, PgBouncer, Redis) in the plans", () => {
                 assert.equal(p.finalSnapshotIdentifier, prod ? `${p.replicationGroupId}-final` : undefined);
                 assert.equal(g.opts.protect ?? false, prod);
                 const params = ofType(plan, "aws:elasticache/parameterGroup:ParameterGroup")[0].props as any;
-                assert.ok(params.parameters.some((x: any) => x.name === "maxmemory-policy" && x.value === (redisCfg.maxmemoryPolicy ?? "allkeys-lru")));
+                assert.ok(params.parameters.some((x: any) => x.name === "maxmemory-policy" && x.value === redisCfg.maxmemoryPolicy));
                 assert.ok(params.parameters.some((x: any) => x.name === "cluster-enabled" && x.value === "yes"));
             });
         });
@@ -187,10 +193,11 @@ describe("connection budget", () => {
     });
 
     it("refuses a pool budget over max_connections with an error naming both sides", async () => {
+        const c = parseStackConfig("dev", readStackFiles(path.resolve(__dirname, ".."), "dev").config);
         const pgb = stackConfigValue("dev", "scaling-topology:pgbouncer");
-        const aurora = stackConfigValue("dev", "scaling-topology:aurora");
+        const aurora = c.aurora;
         const max = auroraMaxConnections(aurora.instanceClass, aurora.maxConnections);
-        const headroom = aurora.connectionHeadroom ?? 20;
+        const headroom = aurora.connectionHeadroom;
         // One more server connection than the writer allows, spread over 3 pods.
         const perPod = Math.ceil((max - AWS_RESERVED_CONNECTIONS - headroom + 1) / 3);
         const e = await configErrorOf("dev", { "scaling-topology:pgbouncer": { ...pgb, readWrite: { ...pgb.readWrite, defaultPoolSize: perPod - 1, reservePoolSize: 1, maxReplicas: 3 } } });
