@@ -40,7 +40,7 @@ const network = new Network(`${config.stack}-net`, {
 // EKS in the private subnets; everything in-cluster goes through cluster.k8sProvider.
 const cluster = new Cluster(`${config.stack}-eks`, clusterArgs(config, `${prefix}-eks`, network.privateSubnetIds), { providers });
 const k8sProviders = { aws: awsProvider, kubernetes: cluster.k8sProvider };
-const clusterAutoscaler = new ClusterAutoscaler(`${config.stack}-cluster-autoscaler`, autoscalerArgs(config, cluster.clusterName), { providers: k8sProviders });
+const clusterAutoscaler = new ClusterAutoscaler(`${config.stack}-cluster-autoscaler`, autoscalerArgs(config, cluster.clusterName, cluster.name), { providers: k8sProviders });
 const vpa = new VerticalPodAutoscaler(`${config.stack}-vpa`, vpaArgs(config), { providers: k8sProviders });
 // ingress-nginx behind an internet-facing NLB; the edge points at ingress.hostname.
 const ingress = new Ingress(`${config.stack}-ingress`, ingressArgs(config), { providers: k8sProviders });

@@ -49,6 +49,12 @@ export interface ClusterArgs {
     prefixDelegation?: boolean;
     /** CoreDNS replicas. @default 2 */
     corednsReplicas?: number;
+    /**
+     * Managed add-on versions by add-on name (e.g. `{ "vpc-cni": "v1.20.4-eksbuild.1" }`); an add-on not
+     * listed gets EKS's default version for the cluster's Kubernetes minor at creation.
+     * @default {}
+     */
+    addonVersions?: Record<string, string>;
     /** Managed node groups: at least one `system` and one `application`. */
     nodeGroups: ClusterNodeGroupArgs[];
     /**
@@ -205,6 +211,7 @@ export class Cluster extends pulumi.ComponentResource {
             new aws.eks.Addon(`${name}-addon-${addonName}`, {
                 clusterName: this.cluster.name,
                 addonName,
+                addonVersion: args.addonVersions?.[addonName],
                 resolveConflictsOnCreate: "OVERWRITE",
                 resolveConflictsOnUpdate: "OVERWRITE",
                 tags: nameTag(`addon-${addonName}`),

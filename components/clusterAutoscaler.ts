@@ -10,6 +10,11 @@ export { AutoscalerKubernetesVersion, CLUSTER_AUTOSCALER_RELEASES, CLUSTER_AUTOS
 export interface ClusterAutoscalerArgs {
     /** EKS cluster name (auto-discovery and the IAM condition use it). */
     clusterName: string;
+    /**
+     * The cluster's name as an output of the cluster resource: the Pod Identity association is created
+     * after the cluster exists. @default clusterName (no dependency)
+     */
+    clusterNameOutput?: pulumi.Input<string>;
     /** Region of the cluster's ASGs. */
     region: string;
     /** Kubernetes minor of the cluster: picks the chart and image. */
@@ -101,7 +106,7 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
         }, { parent: this });
         const attachment = new aws.iam.RolePolicyAttachment(`${name}-policy-attachment`, { role: this.role.name, policyArn: policy.arn }, { parent: this });
         const association = new aws.eks.PodIdentityAssociation(`${name}-pod-identity`, {
-            clusterName: args.clusterName,
+            clusterName: args.clusterNameOutput ?? args.clusterName,
             namespace: NAMESPACE,
             serviceAccount: SERVICE_ACCOUNT,
             roleArn: this.role.arn,

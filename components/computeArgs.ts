@@ -31,6 +31,7 @@ export function clusterArgs(c: StackConfig, clusterName: string, subnetIds: pulu
         logRetentionDays: c.cluster.logRetentionDays,
         prefixDelegation: c.cluster.prefixDelegation,
         corednsReplicas: c.cluster.corednsReplicas,
+        addonVersions: c.cluster.addonVersions,
         nodeGroups: c.cluster.nodeGroups.map((g) => ({
             name: g.name,
             role: g.role,
@@ -46,9 +47,10 @@ export function clusterArgs(c: StackConfig, clusterName: string, subnetIds: pulu
     };
 }
 
-export function autoscalerArgs(c: StackConfig, clusterName: string): ClusterAutoscalerArgs {
+export function autoscalerArgs(c: StackConfig, clusterName: string, clusterNameOutput?: pulumi.Input<string>): ClusterAutoscalerArgs {
     return {
         clusterName,
+        clusterNameOutput,
         region: c.region,
         kubernetesVersion: c.cluster.kubernetesVersion,
         ...c.cluster.autoscaler,

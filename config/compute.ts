@@ -13,6 +13,9 @@ import { AutoscalerKubernetesVersion, CLUSTER_AUTOSCALER_RELEASES } from "../com
 /** Kubernetes minors the program supports: those with a matching cluster-autoscaler release. */
 export const KUBERNETES_VERSIONS = Object.keys(CLUSTER_AUTOSCALER_RELEASES) as AutoscalerKubernetesVersion[];
 
+/** The managed add-ons the Cluster installs. */
+export const EKS_ADDONS = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "aws-ebs-csi-driver", "metrics-server"] as const;
+
 const count = (min: number, max: number) => z.number().int().min(min).max(max);
 const dnsLabel = z.string().regex(/^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/, { message: "must be a DNS label: lowercase letters, digits and '-', 1-32 characters, starting with a letter" });
 const labelValue = z.string().regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/).max(63);
@@ -63,6 +66,11 @@ export const ClusterConfig = z.strictObject({
     prefixDelegation: z.boolean().default(true),
     /** CoreDNS replicas (spread across zones). @default 2 */
     corednsReplicas: count(2, 20).default(2),
+    /**
+     * Managed add-on versions to pin (`aws eks describe-addon-versions --kubernetes-version <minor>`);
+     * unlisted add-ons get EKS's default version for the minor at creation. @default {}
+     */
+    addonVersions: z.partialRecord(z.enum(EKS_ADDONS), z.string().regex(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/, { message: "must be an EKS add-on version such as v1.20.4-eksbuild.1" })).default({}),
     /** Managed node groups: at least one `system` and one `application` group. */
     nodeGroups: z.array(NodeGroupConfig).min(2)
         .refine((gs) => new Set(gs.map((g) => g.name)).size === gs.length, { message: "node group names must be unique" })

@@ -180,6 +180,9 @@ describe("compute: config refusals (before any resource)", () => {
         const e = await configErrorOf("dev", { "scaling-topology:cluster": { ...cluster, kubernetesVersion: "1.29", nodeGroups: cluster.nodeGroups.filter((g: any) => g.role !== "system").concat([{ ...cluster.nodeGroups[1], name: "app2" }]) } });
         assert.ok(e.problems.some((p) => p.key === "scaling-topology:cluster.kubernetesVersion"), e.message);
         assert.ok(e.problems.some((p) => p.key === "scaling-topology:cluster.nodeGroups" && /role system/.test(p.message)), e.message);
+        const bad = await configErrorOf("dev", { "scaling-topology:cluster": { ...cluster, addonVersions: { "vpc-cni": "latest", "kube-dns": "v1.0.0-eksbuild.1" } } });
+        assert.ok(bad.problems.some((p) => p.key === "scaling-topology:cluster.addonVersions.vpc-cni" && /EKS add-on version/.test(p.message)), bad.message);
+        assert.ok(bad.problems.some((p) => p.key.startsWith("scaling-topology:cluster.addonVersions")), bad.message);
     });
 });
 
@@ -203,6 +206,12 @@ describe("compute components under mocks (fixture program)", () => {
             const release = ofType(plan, "kubernetes:helm.sh/v3:Release").find((r) => props(r).chart === "vpa")!;
             assert.equal(props(release).values.updater.enabled, true);
             assert.equal(props(release).values.admissionController.enabled, false);
+            const addons = ofType(plan, "aws:eks/addon:Addon");
+            assert.equal(props(addons.find((a) => props(a).addonName === "vpc-cni")!).addonVersion, "v1.20.4-eksbuild.1", "a pinned add-on version");
+            assert.equal(props(addons.find((a) => props(a).addonName === "coredns")!).addonVersion, undefined, "unpinned: EKS's default for the minor");
+            const pia = one(plan, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
+            assert.equal(props(pia).clusterName, "fx-eks");
+            assert.ok(pia.opts.dependsOn?.includes(one(plan, "aws:eks/cluster:Cluster").urn), "the autoscaler's Pod Identity association waits for the cluster");
             if (preview) {
                 assert.equal(plan.outputs.outputs && (plan.outputs.outputs as any).hostname, "[unknown]");
                 assert.equal(props(one(plan, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")).url, "[unknown]");
