@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the real servers the data tests drive (PostgreSQL + pgbench, PgBouncer, Redis) from Debian's
-# packages when they are missing. Idempotent: with everything present it only checks and exits.
-# The tests start their own throwaway instances on loopback (test/realServers.test.ts); nothing here
+# Installs the real servers the data tests drive (PostgreSQL + pgbench, PgBouncer, Redis, and openssl for
+# the test certificates) from Debian's packages when they are missing. Idempotent: with everything present
+# it only checks and exits. The tests start their own throwaway instances on loopback
+# (test/realServers.*.test.ts, test/realServersHarness.ts); nothing here
 # starts a service. Run by `npm test` (the `pretest` script), so `.ci/run` works on a fresh machine.
 set -euo pipefail
 
@@ -14,6 +15,7 @@ have pgbench || [ -x "$(pg_bindir)/pgbench" ] || missing+=(postgresql-contrib)
 have pgbouncer || missing+=(pgbouncer)
 have redis-server || missing+=(redis-server)
 have redis-cli || missing+=(redis-tools)
+have openssl || missing+=(openssl)
 
 if [ ${#missing[@]} -eq 0 ]; then
     echo "test-servers: postgresql ($(pg_bindir)), pgbouncer, redis-server present"
@@ -33,7 +35,7 @@ echo "test-servers: installing ${missing[*]} from Debian packages"
 export DEBIAN_FRONTEND=noninteractive
 # Packaged services must not start: the tests run their own instances on free loopback ports.
 $SUDO apt-get update -qq
-RUNLEVEL=1 $SUDO apt-get install -y -qq --no-install-recommends postgresql postgresql-contrib pgbouncer redis-server redis-tools >/dev/null
+RUNLEVEL=1 $SUDO apt-get install -y -qq --no-install-recommends postgresql postgresql-contrib pgbouncer redis-server redis-tools openssl >/dev/null
 # Debian's packages may have started services (outside containers); stop them: tests bring their own.
 for svc in pgbouncer redis-server; do
     if have systemctl && systemctl is-active --quiet "$svc" 2>/dev/null; then $SUDO systemctl stop "$svc" || true; fi

@@ -7,7 +7,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { ChildProcess } from "child_process";
-import { ensureServers, freePort, pgbouncerVersion, run, startProcess, stopProcess, TempPostgres, waitForPort, writeOwned } from "./realServersHarness";
+import { ensureServers, freePort, makeTlsFiles, pgbouncerVersion, pgBin, run, startProcess, stopProcess, TempPostgres, waitForPort, writeOwned } from "./realServersHarness";
 import { parseStackConfig } from "../config";
 import { pgbouncerArgs } from "../config/data";
 import { readStackFiles } from "../plan/stackFiles";
@@ -28,6 +28,8 @@ describe("PgBouncer on real servers (pgbench through the rendered config)", func
     let bouncer: ChildProcess | undefined;
     let bouncerPort = 0;
     let ini = "";
+    let tls: Awaited<ReturnType<typeof makeTlsFiles>>;
+    let version = "";
 
     before(async function () {
         // The dev stack's read-write pool, as the component gets it.
@@ -38,7 +40,9 @@ describe("PgBouncer on real servers (pgbench through the rendered config)", func
         ensureServers();
         pg = new TempPostgres();
         // Room for more connections than the pool, so only PgBouncer can be what keeps them down.
-        await pg.start({ max_connections: String(CLIENTS + 20), password_encryption: "scram-sha-256" });
+        // TLS on the server too (the verify-full case below); the pgbench pool connects without it.
+        tls = await makeTlsFiles(pg.dir);
+        await pg.start({ max_connections: String(CLIENTS + 20), password_encryption: "scram-sha-256", listen_addresses: "localhost", ssl: "on", ssl_cert_file: tls.certFile, ssl_key_file: tls.keyFile });
         await pg.psql(`create role app login password '${APP_PASSWORD.replace(/'/g, "''")}'`);
         await pg.psql("create database app owner app");
         // pgbench tables, created directly (not through the pool).
@@ -46,7 +50,7 @@ describe("PgBouncer on real servers (pgbench through the rendered config)", func
         assert.equal(init.code, 0, init.stderr);
 
         bouncerPort = await freePort();
-        const version = pgbouncerVersion();
+        version = pgbouncerVersion();
         ini = renderPgBouncerIni(pool, { host: "127.0.0.1", port: pg.port, dbname: "app", sslmode: "disable" }, {
             ...podRuntime(version),
             listenAddr: "127.0.0.1",
@@ -120,5 +124,33 @@ describe("PgBouncer on real servers (pgbench through the rendered config)", func
         assert.ok(samples.length >= 10, `only ${samples.length} samples of pg_stat_activity`);
         assert.ok(peak >= 1, "PostgreSQL never saw the pool's connections");
         assert.ok(peak <= cap, `PostgreSQL saw ${peak} server connections; the pool allows ${cap}`);
+    });
+    it("with server_tls_sslmode = verify-full reaches PostgreSQL over TLS with the right CA and host, and refuses another CA", async () => {
+        const bouncers: ChildProcess[] = [];
+        try {
+            const through = async (caFile: string, connectTimeout: number) => {
+                const port = await freePort();
+                const name = `pgbouncer-tls-${port}`;
+                writeOwned(path.join(pg.dir, `${name}.ini`), renderPgBouncerIni(pool, { host: "localhost", port: pg.port, dbname: "app", sslmode: "verify-full", caFile }, {
+                    ...podRuntime(version), listenAddr: "127.0.0.1", listenPort: port, authFile: path.join(pg.dir, "userlist.txt"),
+                    unixSocketDir: pg.dir, pidFile: path.join(pg.dir, `${name}.pid`), logFile: path.join(pg.dir, `${name}.log`),
+                }));
+                bouncers.push(startProcess("pgbouncer", [path.join(pg.dir, `${name}.ini`)], path.join(pg.dir, `${name}.stdout`)));
+                await waitForPort(port);
+                const r = await run(pgBin("psql"), ["-h", "127.0.0.1", "-p", String(port), "-U", "app", "-d", "app", "-Atc", "select ssl, version from pg_stat_ssl where pid = pg_backend_pid()"], { env: { PGPASSWORD: APP_PASSWORD, PGCONNECT_TIMEOUT: String(connectTimeout) }, timeoutMs: 30_000 });
+                return { ...r, log: () => fs.readFileSync(path.join(pg.dir, `${name}.log`), "utf8") };
+            };
+            const good = await through(tls.caFile, 10);
+            assert.equal(good.code, 0, good.stderr);
+            assert.match(good.stdout.trim(), /^t\|TLSv1\.[23]$/, "the server connection is TLS");
+            // Another CA: PgBouncer's TLS handshake with the server fails, so the client never gets a connection.
+            const bad = await through(tls.otherCaFile, 3);
+            assert.notEqual(bad.code, 0, "a server certificate from another CA must be refused");
+            const refusal = /certificate verify failed|certificate.*(unknown|invalid)/i.exec(bad.log());
+            assert.ok(refusal, `PgBouncer did not log a certificate failure:\n${bad.log().slice(-1500)}`);
+            console.log(`      figures: ${JSON.stringify({ verifyFull: good.stdout.trim(), otherCa: refusal![0] })}`);
+        } finally {
+            for (const b of bouncers) await stopProcess(b);
+        }
     });
 });

@@ -155,3 +155,19 @@ export function pgbouncerVersion(): string {
     if (!m) throw new Error(`cannot read the PgBouncer version from: ${out}`);
     return m[1];
 }
+
+/**
+ * A throwaway CA and a server certificate for `localhost` / 127.0.0.1 (openssl), plus an unrelated CA:
+ * enough to prove `verify-full` accepts the right chain and host and refuses another CA.
+ */
+export async function makeTlsFiles(dir: string): Promise<{ caFile: string; otherCaFile: string; certFile: string; keyFile: string }> {
+    const f = (n: string) => path.join(dir, n);
+    const ssl = (...args: string[]) => mustRun("openssl", args, { timeoutMs: 20_000 });
+    for (const ca of ["ca", "other-ca"]) {
+        await ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", `/CN=data4 test ${ca}`, "-keyout", f(`${ca}.key`), "-out", f(`${ca}.pem`));
+    }
+    await ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", f("server.key"), "-out", f("server.csr"));
+    fs.writeFileSync(f("server.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
+    await ssl("x509", "-req", "-in", f("server.csr"), "-CA", f("ca.pem"), "-CAkey", f("ca.key"), "-CAcreateserial", "-days", "2", "-extfile", f("server.ext"), "-out", f("server.crt"));
+    return { caFile: f("ca.pem"), otherCaFile: f("other-ca.pem"), certFile: f("server.crt"), keyFile: f("server.key") };
+}
