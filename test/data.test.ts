@@ -4,7 +4,9 @@ import { parseStackConfig } from "../config";
 import { readStackFiles } from "../plan/stackFiles";
 import { byName, childrenOf, configErrorOf, ofType, stackConfigValue, stackPlan } from "./helpers";
 import { auroraMaxConnections, AWS_RESERVED_CONNECTIONS, connectionBudget } from "../sizing/connections";
-import { renderPgBouncerIni, renderUserlist } from "../components/pgbouncerConfig";
+import { EXPORTER_RESOURCES, renderPgBouncerIni, renderUserlist } from "../components/pgbouncerConfig";
+import { pgbouncerWorkloads } from "../config/data";
+import { capacityReport, EXTRA_WORKLOADS } from "../sizing/capacity";
 import { BACKUP_TAG } from "../components/tags";
 
 const pool = { defaultPoolSize: 20, reservePoolSize: 5, maxClientConn: 100, maxPreparedStatements: 200, serverLifetimeSeconds: 300, dnsMaxTtlSeconds: 5, queryWaitTimeoutSeconds: 30 };
@@ -206,6 +208,28 @@ describe("connection budget", () => {
         assert.match(p!.message, new RegExp(`= ${perPod}\\) x maxReplicas 3 = ${perPod * 3} server connections to the writer endpoint`));
         assert.match(p!.message, new RegExp(`\\(${aurora.instanceClass.replace(/\./g, "\\.")}\\) allows max_connections ${max} - ${AWS_RESERVED_CONNECTIONS} reserved for AWS - ${headroom} headroom = ${max - AWS_RESERVED_CONNECTIONS - headroom}`));
         assert.match(e.message, /scaling-topology:aurora/);
+    });
+});
+
+describe("PgBouncer in the node capacity check", () => {
+    it("counts both pools at maxReplicas x (PgBouncer + exporter requests) on the application node group", () => {
+        const c = parseStackConfig("dev", readStackFiles(path.resolve(__dirname, ".."), "dev").config);
+        const w = pgbouncerWorkloads(c);
+        assert.deepEqual(w.map((x) => x.key), ["scaling-topology:pgbouncer.readWrite.maxReplicas", "scaling-topology:pgbouncer.readOnly.maxReplicas"]);
+        assert.equal(w[0].replicas, c.pgbouncer.readWrite.maxReplicas);
+        assert.equal(w[0].cpuMillis, c.pgbouncer.cpuMillis + EXPORTER_RESOURCES.cpuMillis);
+        assert.equal(w[0].nodeGroup, c.cluster.nodeGroups.find((g) => g.role === "application")!.name);
+        assert.ok(EXTRA_WORKLOADS.includes(pgbouncerWorkloads), "registered with the capacity check");
+        const group = capacityReport(c).find((g) => g.nodeGroup === w[0].nodeGroup)!;
+        assert.ok(group.workloads.some((x) => x.name === "PgBouncer readOnly"));
+    });
+
+    it("refuses PgBouncer pods that do not fit the node group, naming the pool", async () => {
+        const pgb = stackConfigValue("dev", "scaling-topology:pgbouncer");
+        // Tiny pools (inside the connection budget) but 3-vCPU pods x 40: more than the group offers.
+        const tiny = { minReplicas: 2, maxReplicas: 40, defaultPoolSize: 1, reservePoolSize: 0 };
+        const e = await configErrorOf("dev", { "scaling-topology:pgbouncer": { ...pgb, cpuMillis: 3000, readWrite: { ...pgb.readWrite, ...tiny }, readOnly: { ...pgb.readOnly, ...tiny } } });
+        assert.ok(e.problems.some((p) => /^scaling-topology:pgbouncer\.read(Write|Only)\.maxReplicas$/.test(p.key) && /PgBouncer/.test(p.message)), e.message);
     });
 });
 
