@@ -52,6 +52,12 @@ export interface ScalableServiceArgs {
     ingressPath?: string;
     /** IngressClass. @default "nginx" */
     ingressClassName?: string;
+    /**
+     * Namespaces whose pods may connect to this service (NetworkPolicy, enforced by the VPC CNI's network
+     * policy agent); pods of the service's own namespace always may. @default ["ingress-nginx"] when
+     * `ingressPath` is set, else []
+     */
+    allowFromNamespaces?: string[];
     /** UID/GID the container runs as. @default 10001 */
     runAsUser?: number;
     /** Resources VPA objects must wait for (the VPA chart that installs the CRD). */
@@ -73,8 +79,8 @@ export function vpaHpaConflict(a: Pick<ScalableServiceArgs, "vpaMode" | "vpaCont
  * The unit application teams deploy: a namespace (Pod Security `restricted`), a Deployment with
  * requests/limits, readiness and liveness probes, a restricted security context, zone and node spread;
  * a Service; an `autoscaling/v2` HPA with scale-up/scale-down behavior; a VPA object (recommend-only by
- * default, and never acting on a resource the HPA scales on); a PodDisruptionBudget; optionally an
- * Ingress route.
+ * default, and never acting on a resource the HPA scales on); a PodDisruptionBudget; a NetworkPolicy
+ * admitting only its own namespace and the ingress controller; optionally an Ingress route.
  */
 export class ScalableService extends pulumi.ComponentResource {
     public readonly namespace: k8s.core.v1.Namespace;
@@ -218,6 +224,24 @@ export class ScalableService extends pulumi.ComponentResource {
                 },
             }, { parent: this });
         }
+
+        // Default deny for ingress traffic: only the ingress controller's namespace (when routed) and the
+        // service's own namespace reach its pods.
+        const allowed = args.allowFromNamespaces ?? (args.ingressPath ? ["ingress-nginx"] : []);
+        new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, {
+            metadata: meta,
+            spec: {
+                podSelector: { matchLabels: selector },
+                policyTypes: ["Ingress"],
+                ingress: [{
+                    from: [
+                        { podSelector: {} },
+                        ...allowed.map((ns) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } })),
+                    ],
+                    ports: [{ port: "http", protocol: "TCP" }],
+                }],
+            },
+        }, { parent: this });
 
         this.registerOutputs({ namespace, serviceHost: this.serviceHost });
     }

@@ -365,6 +365,9 @@ describe("compute in the stack plans", () => {
                 assert.equal(props(nsObj).metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
                 const vpa = sameNs("kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler").find((v) => props(v).spec.targetRef.name === name)!;
                 assert.equal(props(vpa).spec.updatePolicy.updateMode, "Off", "recommend-only by default");
+                const netpol = sameNs("kubernetes:networking.k8s.io/v1:NetworkPolicy").find((n) => props(n).metadata.name === name)!;
+                assert.deepEqual(props(netpol).spec.podSelector.matchLabels, dp.spec.selector.matchLabels);
+                assert.deepEqual(props(netpol).spec.ingress[0].from.map((f: any) => f.namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] ?? "own namespace"), ["own namespace", "ingress-nginx"]);
             }
         });
 
