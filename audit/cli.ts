@@ -142,7 +142,8 @@ async function main(argv: string[]): Promise<number> {
 
 if (require.main === module) {
     main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
+        // Exit once stdout has drained: process.exit() drops what a pipe has not taken yet (64 KiB).
+        (code) => process.stdout.write("", () => process.exit(code)),
         (e) => {
             if (ConfigError.isInstance(e) || e instanceof StackFileError || e instanceof UsageError || e instanceof EventLogError) {
                 process.stderr.write(`${e.message}\n`);

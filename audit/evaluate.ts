@@ -190,11 +190,10 @@ export async function evaluatePolicies(resources: AuditResource[], options: Eval
     for (const r of resources) {
         for (const { p, level, settings } of enabled) {
             if (!("validateResource" in p) || !p.validateResource) continue;
-            const validations = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
-            if (!Array.isArray(p.validateResource)) {
-                const token = (p.validateResource as { __pulumiType?: string }).__pulumiType;
-                if (token && token !== r.type) continue;
-            }
+            // The engine skips a single typed validation of another type up front; a typed validation in
+            // an array would only throw notApplicable for another type, so skipping it is equivalent.
+            const validations = (Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource])
+                .filter((v) => ((t?: string) => !t || t === r.type)((v as { __pulumiType?: string }).__pulumiType));
             for (const validation of validations) {
                 try {
                     const props = preparedProps(r);
