@@ -2,7 +2,8 @@ import { strict as assert } from "assert";
 import * as path from "path";
 import { parseStackConfig } from "../config";
 import { readStackFiles } from "../plan/stackFiles";
-import { byName, childrenOf, configErrorOf, ofType, stackConfigValue, stackPlan } from "./helpers";
+import { byName, childrenOf, configErrorOf, ofType, planWith, stackConfigValue, stackPlan } from "./helpers";
+import { diffPlans } from "../plan/diff";
 import { auroraMaxConnections, AWS_RESERVED_CONNECTIONS, connectionBudget } from "../sizing/connections";
 import { EXPORTER_RESOURCES, renderPgBouncerIni, renderUserlist } from "../components/pgbouncerConfig";
 import { pgbouncerWorkloads } from "../config/data";
@@ -208,6 +209,27 @@ describe("connection budget", () => {
         assert.match(p!.message, new RegExp(`= ${perPod}\\) x maxReplicas 3 = ${perPod * 3} server connections to the writer endpoint`));
         assert.match(p!.message, new RegExp(`\\(${aurora.instanceClass.replace(/\./g, "\\.")}\\) allows max_connections ${max} - ${AWS_RESERVED_CONNECTIONS} reserved for AWS - ${headroom} headroom = ${max - AWS_RESERVED_CONNECTIONS - headroom}`));
         assert.match(e.message, /scaling-topology:aurora/);
+    });
+});
+
+describe("data tier changes in place", () => {
+    it("scaling Aurora, Redis and the pools up replaces no stateful resource (plan diff against prod)", async () => {
+        const base = await stackPlan("prod");
+        const c = parseStackConfig("prod", readStackFiles(path.resolve(__dirname, ".."), "prod").config);
+        const a = c.aurora, r = c.redis, p = c.pgbouncer;
+        const head = await planWith("prod", {
+            "scaling-topology:aurora": { ...a, instanceClass: "db.r7g.4xlarge", readers: a.readers + 1, readerAutoscaling: { ...a.readerAutoscaling!, minReaders: a.readers + 1, maxReaders: Math.max(a.readerAutoscaling!.maxReaders, a.readers + 1) }, backupRetentionDays: 30, logMinDurationMs: 250 },
+            "scaling-topology:redis": { ...r, nodeType: "cache.r7g.2xlarge", shards: r.shards + 1, snapshotRetentionDays: r.snapshotRetentionDays + 1 },
+            "scaling-topology:pgbouncer": { ...p, readOnly: { ...p.readOnly, maxReplicas: p.readOnly.maxReplicas + 1, defaultPoolSize: p.readOnly.defaultPoolSize - 1 } },
+        });
+        const d = diffPlans(base, head);
+        const changed = d.changes.filter((x) => x.op !== "same");
+        const of = (type: string) => changed.filter((x) => x.type === type);
+        assert.deepEqual(of("aws:rds/cluster:Cluster").map((x) => x.op), ["update"]);
+        assert.deepEqual(of("aws:elasticache/replicationGroup:ReplicationGroup").map((x) => x.op), ["update"]);
+        // Every existing instance changes class in place; the new reader is created.
+        assert.deepEqual(of("aws:rds/clusterInstance:ClusterInstance").map((x) => x.op).sort(), ["create", ...Array(1 + a.readers).fill("update")]);
+        assert.deepEqual(changed.filter((x) => x.destructive || x.op === "replace" || x.op === "delete").map((x) => `${x.op} ${x.name}`), []);
     });
 });
 
