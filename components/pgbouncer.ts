@@ -54,7 +54,7 @@ export interface PgBouncerArgs {
     cpuMillis?: number;
     /** Memory request and limit of the PgBouncer container (MiB). @default 256 */
     memoryMiB?: number;
-    /** PgBouncer image (it must run `pgbouncer /etc/pgbouncer/pgbouncer.ini` when that file exists). @default PGBOUNCER_IMAGE */
+    /** PgBouncer image: any with `pgbouncer` on its PATH (the container runs `pgbouncer /etc/pgbouncer/pgbouncer.ini`). @default PGBOUNCER_IMAGE */
     image?: string;
     /** PgBouncer version of the image; settings newer than it are not rendered. @default PGBOUNCER_VERSION */
     pgbouncerVersion?: string;
@@ -227,6 +227,8 @@ export class PgBouncer extends pulumi.ComponentResource {
                                 {
                                     name: "pgbouncer",
                                     image: args.image ?? PGBOUNCER_IMAGE,
+                                    // Run PgBouncer itself on the mounted ini (no image entrypoint that writes config on a read-only root).
+                                    command: ["pgbouncer", `${CONFIG_DIR}/pgbouncer.ini`],
                                     ports: [{ name: "pgbouncer", containerPort: d.listenPort }],
                                     resources: { requests: { cpu: `${cpu}m`, memory: `${mem}Mi` }, limits: { memory: `${mem}Mi` } },
                                     readinessProbe: { tcpSocket: { port: "pgbouncer" }, periodSeconds: 5, failureThreshold: 2 },
