@@ -122,33 +122,47 @@ export async function audit(args: AuditArgs, projectDir: string, note: (m: strin
     return { output: formatReport(report, args.format), report };
 }
 
-async function main(argv: string[]): Promise<number> {
-    const args = parseAuditArgs(argv);
-    if (!args) {
-        process.stdout.write(USAGE + "\n");
-        return 0;
+/** Where the command writes: the process's streams, or a test's buffers. */
+export interface Io {
+    stdout(text: string): void;
+    stderr(text: string): void;
+}
+
+/**
+ * The whole command without `process.exit`: returns the exit code (0, 2, or 1 for invalid input);
+ * unexpected failures throw (exit 3).
+ */
+export async function runAudit(argv: string[], io: Io, projectDir?: string): Promise<number> {
+    try {
+        const args = parseAuditArgs(argv);
+        if (!args) {
+            io.stdout(USAGE + "\n");
+            return 0;
+        }
+        const dir = projectDir ?? (fs.existsSync(path.join(process.cwd(), "Pulumi.yaml")) ? process.cwd() : PROJECT_DIR);
+        const { output, report } = await audit(args, dir, (m) => io.stderr(`audit: ${m}\n`));
+        if (args.out) {
+            fs.writeFileSync(args.out, output);
+            io.stderr(`audit: wrote ${args.packConfig ? "policy pack config" : args.format} to ${args.out}\n`);
+        } else {
+            io.stdout(output);
+        }
+        if (report) io.stderr(`audit: ${summaryLine(report)}\n`);
+        return report?.summary.blocking ? 2 : 0;
+    } catch (e) {
+        if (ConfigError.isInstance(e) || e instanceof StackFileError || e instanceof UsageError || e instanceof EventLogError) {
+            io.stderr(`${(e as Error).message}\n`);
+            return 1;
+        }
+        throw e;
     }
-    const projectDir = fs.existsSync(path.join(process.cwd(), "Pulumi.yaml")) ? process.cwd() : PROJECT_DIR;
-    const { output, report } = await audit(args, projectDir, (m) => process.stderr.write(`audit: ${m}\n`));
-    if (args.out) {
-        fs.writeFileSync(args.out, output);
-        process.stderr.write(`audit: wrote ${args.packConfig ? "policy pack config" : args.format} to ${args.out}\n`);
-    } else {
-        process.stdout.write(output);
-    }
-    if (report) process.stderr.write(`audit: ${summaryLine(report)}\n`);
-    return report?.summary.blocking ? 2 : 0;
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then(
+    runAudit(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then(
         // Exit once stdout has drained: process.exit() drops what a pipe has not taken yet (64 KiB).
         (code) => process.stdout.write("", () => process.exit(code)),
         (e) => {
-            if (ConfigError.isInstance(e) || e instanceof StackFileError || e instanceof UsageError || e instanceof EventLogError) {
-                process.stderr.write(`${e.message}\n`);
-                process.exit(1);
-            }
             process.stderr.write(`audit failed: ${(e as Error)?.stack ?? e}\n`);
             process.exit(3);
         },

@@ -8,7 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { audit, parseAuditArgs, UsageError } from "../audit/cli";
+import { audit, parseAuditArgs, runAudit, UsageError } from "../audit/cli";
 import { AuditResource, evaluatePolicies } from "../audit/evaluate";
 import { policyEventsOf, reportFromEventLog } from "../audit/eventLog";
 import { formatReportMarkdown, formatReportSarif, formatReportText } from "../audit/format";
@@ -156,17 +156,27 @@ describe("audit: CLI and event log", () => {
         assert.strictEqual(json.summary.policies, RULES.length, "prod runs every rule");
     });
 
-    it("exits 2 on a mandatory violation from the command line; refuses a file that is not a plan", () => {
+    it("exits 2 on a mandatory violation, 0 without, 1 on a file that is not a plan", async () => {
+        const io = () => {
+            const out = { stdout: "", stderr: "" };
+            return { out, io: { stdout: (t: string) => { out.stdout += t; }, stderr: (t: string) => { out.stderr += t; } } };
+        };
+        const plan = (enableKeyRotation: boolean) => JSON.stringify({ stack: "elsewhere", resources: [{ urn: "urn:pulumi:elsewhere::p::aws:kms/key:Key::k", type: "aws:kms/key:Key", name: "k", props: { enableKeyRotation }, opts: {} }] });
         const bad = path.join(dir, "bad.json");
-        fs.writeFileSync(bad, JSON.stringify({ stack: "elsewhere", resources: [{ urn: "urn:pulumi:elsewhere::p::aws:kms/key:Key::k", type: "aws:kms/key:Key", name: "k", props: { enableKeyRotation: false }, opts: {} }] }));
-        const run = (file: string) => spawnSync(process.execPath, ["-r", TS, path.join(PROJECT_DIR, "audit", "cli.ts"), "--plan", file, "--format", "markdown"], { cwd: os.tmpdir(), encoding: "utf8" });
-        const r = run(bad);
-        assert.strictEqual(r.status, 2, r.stderr);
-        assert.match(r.stdout, /\| mandatory \| `kms-key-rotation` \| medium \| `k` \|/);
-        assert.match(r.stderr, /no Pulumi\.elsewhere\.yaml .*pack defaults/);
+        fs.writeFileSync(bad, plan(false));
+        const b = io();
+        assert.strictEqual(await runAudit(["--plan", bad, "--format", "markdown"], b.io, PROJECT_DIR), 2);
+        assert.match(b.out.stdout, /\| mandatory \| `kms-key-rotation` \| medium \| `k` \|/);
+        assert.match(b.out.stderr, /no Pulumi\.elsewhere\.yaml .*pack defaults/);
+        const good = path.join(dir, "good.json");
+        fs.writeFileSync(good, plan(true));
+        assert.strictEqual(await runAudit(["--plan", good], io().io, PROJECT_DIR), 0);
         const notPlan = path.join(dir, "not-plan.json");
         fs.writeFileSync(notPlan, "{\"resources\": 3}");
-        return assert.rejects(audit(parseAuditArgs(["--plan", notPlan])!, PROJECT_DIR), (e: Error) => e instanceof UsageError && /is not a plan/.test(e.message));
+        const n = io();
+        assert.strictEqual(await runAudit(["--plan", notPlan], n.io, PROJECT_DIR), 1);
+        assert.match(n.out.stderr, /is not a plan/);
+        assert.strictEqual(await runAudit(["--plan", path.join(dir, "missing.json")], io().io, PROJECT_DIR), 1);
     });
 
     const eventLog = [
