@@ -329,3 +329,40 @@ describe("policy rules: each one violated, passed and previewed with unknowns", 
         });
     }
 });
+
+describe("policy pack metadata", () => {
+    it("every rule has a unique kebab-case name, description, severity, level, remediation; the engine would accept the pack", () => {
+        const { PACK_NAME } = require("../policies/rules") as typeof import("../policies/rules");
+        assert.match(PACK_NAME, /^[a-zA-Z0-9-_.]{1,100}$/, "the analyzer's pack name pattern");
+        assert.strictEqual(new Set(RULES.map((r) => r.name)).size, RULES.length);
+        for (const r of RULES) {
+            assert.match(r.name, /^[a-z0-9]+(-[a-z0-9]+)*$/);
+            assert.notStrictEqual(r.name, "all", "reserved by the engine");
+            assert.ok(r.description.length > 20 && r.remediationSteps.length > 20, r.name);
+            assert.ok(["low", "medium", "high", "critical"].includes(r.severity), r.name);
+            assert.ok(["advisory", "mandatory"].includes(r.enforcementLevel), r.name);
+            assert.ok(!r.configSchema?.properties?.enforcementLevel && !r.configSchema?.required?.includes("enforcementLevel"), `${r.name}: the engine refuses enforcementLevel in a config schema`);
+            assert.ok(("validateResource" in r && r.validateResource) || ("validateStack" in r && r.validateStack), r.name);
+            if (r.framework) assert.match(r.framework.reference, /^CKV2?_(AWS|K8S)_\d+$/, r.name);
+        }
+    });
+
+    it("only policies/index.ts constructs the PolicyPack", () => {
+        const fs = require("fs") as typeof import("fs");
+        const path = require("path") as typeof import("path");
+        const root = path.resolve(__dirname, "..");
+        const hits: string[] = [];
+        const walk = (dir: string) => {
+            for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+                if (["node_modules", ".git", "dist"].includes(e.name)) continue;
+                const p = path.join(dir, e.name);
+                if (e.isDirectory()) walk(p);
+                else if (p.endsWith(".ts") && p !== __filename && /new PolicyPack\(/.test(fs.readFileSync(p, "utf8"))) hits.push(path.relative(root, p));
+            }
+        };
+        walk(root);
+        assert.deepStrictEqual(hits, [path.join("policies", "index.ts")]);
+        const pkg = JSON.parse(fs.readFileSync(path.join(root, "policies", "package.json"), "utf8"));
+        assert.deepStrictEqual(pkg.dependencies, { "@pulumi/policy": "1.21.0", "@pulumi/pulumi": "3.270.0" });
+    });
+});
