@@ -20,7 +20,7 @@ export interface ClusterAutoscalerArgs {
     /** Kubernetes minor of the cluster: picks the chart and image. */
     kubernetesVersion: AutoscalerKubernetesVersion;
     /** @default "least-waste" */
-    expander?: "least-waste" | "random" | "most-pods" | "price" | "priority";
+    expander?: "least-waste" | "random" | "most-pods" | "price";
     /** @default 0.5 */
     scaleDownUtilizationThreshold?: number;
     /** Minutes a node must be unneeded before removal. @default 10 */

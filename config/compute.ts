@@ -77,8 +77,11 @@ export const ClusterConfig = z.strictObject({
         .refine((gs) => gs.some((g) => g.role === "system") && gs.some((g) => g.role === "application"), { message: "needs at least one node group with role system and one with role application" }),
     /** Cluster autoscaler settings. */
     autoscaler: z.strictObject({
-        /** How to choose the node group to grow: see the cluster-autoscaler FAQ. @default "least-waste" */
-        expander: z.enum(["least-waste", "random", "most-pods", "price", "priority"]).default("least-waste"),
+        /**
+         * How to choose the node group to grow (cluster-autoscaler FAQ). `priority` is not offered: it needs
+         * a priorities ConfigMap this program does not manage. @default "least-waste"
+         */
+        expander: z.enum(["least-waste", "random", "most-pods", "price"]).default("least-waste"),
         /** Nodes below this requested/allocatable ratio are scale-down candidates. @default 0.5 */
         scaleDownUtilizationThreshold: z.number().min(0.1).max(0.9).default(0.5),
         /** How long a node must be unneeded before removal (minutes). @default 10 */
