@@ -90,10 +90,19 @@ export function scheduleIntervalHours(expression: string): number {
     const [min, hours, dom, month, dow] = m[1].trim().split(/\s+/);
     if (month !== "*" || (dom !== "?" && dom !== "*")) return 31 * 24; // monthly (or rarer: at most a month for a month field of *)
     if (dow !== "*" && dow !== "?") {
-        const days = dow.split(",").length;
-        return days >= 7 ? 24 : Math.ceil(168 / days);
+        if (/[L#]/.test(dow)) return 31 * 24; // nth or last weekday of the month
+        const days = new Set<number>();
+        for (const item of dow.split(",")) {
+            const [range, step] = item.split("/");
+            const [a, b] = range === "*" ? [1, 7] : range.split("-").map((t) => value(t, FIELDS[4]) ?? 1);
+            for (let d = a; d <= (b ?? (step ? 7 : a)); d += Number(step ?? 1)) days.add(d);
+        }
+        const sorted = [...days].sort((x, y) => x - y);
+        // The longest gap between consecutive run days, wrapping around the week.
+        const gaps = sorted.map((d, i) => (i + 1 < sorted.length ? sorted[i + 1] - d : sorted[0] + 7 - d));
+        return Math.max(...gaps) * 24;
     }
-    if (hours === "*" ) return min.includes("/") ? Number(min.split("/")[1]) / 60 : 1;
+    if (hours === "*") return min.includes("/") ? Number(min.split("/")[1]) / 60 : 1;
     if (hours.includes("/")) return Number(hours.split("/")[1]);
     return Math.ceil(24 / hours.split(",").length);
 }

@@ -14,6 +14,14 @@ export const AwsCron = z.string().superRefine((s, ctx) => {
     if (problem) ctx.addIssue({ code: "custom", message: problem });
 });
 
+/** AWS Backup runs a rule at most once an hour: the minutes field must be one minute. */
+export const BackupSchedule = AwsCron.superRefine((s, ctx) => {
+    const minutes = /^cron\(\s*(\S+)/.exec(s.trim())?.[1];
+    if (awsCronProblem(s) === undefined && !/^\d{1,2}$/.test(minutes ?? "")) {
+        ctx.addIssue({ code: "custom", message: `runs more than once an hour (minutes field "${minutes}"); AWS Backup schedules run at most hourly: use a single minute, e.g. cron(0 * * * ? *)` });
+    }
+});
+
 /** AWS Backup: a recovery point that moves to cold storage must stay there at least 90 days. */
 export const COLD_STORAGE_MIN_DAYS = 90;
 /** AWS Backup keeps continuous backups (point-in-time restore) for at most 35 days. */
@@ -25,7 +33,7 @@ const ScheduledRule = (schedule: string, retentionDays: number) =>
     z
         .strictObject({
             /** When the rule runs: AWS cron, UTC unless `backup.timezone` is set. */
-            schedule: AwsCron.default(schedule),
+            schedule: BackupSchedule.default(schedule),
             /** Days each recovery point is kept. */
             retentionDays: z.number().int().min(1).max(36500).default(retentionDays),
             /** Days after which recovery points move to cold storage (resource types that support it); unset = never. */

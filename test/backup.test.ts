@@ -165,6 +165,9 @@ describe("AWS cron validator", () => {
         assert.equal(scheduleIntervalHours("cron(0 4 ? * SUN *)"), 168);
         assert.equal(scheduleIntervalHours("cron(0 5 1 * ? *)"), 744);
         assert.equal(scheduleIntervalHours("cron(0 */6 * * ? *)"), 6);
+        assert.equal(scheduleIntervalHours("cron(0 2 ? * MON-FRI *)"), 72, "Friday to Monday");
+        assert.equal(scheduleIntervalHours("cron(0 2 ? * SUN,WED *)"), 96);
+        assert.equal(scheduleIntervalHours("cron(0 2 ? * 6#3 *)"), 744);
     });
 });
 
@@ -195,6 +198,11 @@ describe("backup config", () => {
         assert.ok(p, e.message);
         assert.equal(p.value, "cron(0 4 * * SUN *)");
         assert.match(p.message, /exactly one of day-of-month/);
+    });
+
+    it("refuses a schedule that runs more than once an hour", () => {
+        const ps = problemsWith("dev", { ...backupOf("dev"), daily: { schedule: "cron(*/15 * * * ? *)", retentionDays: 7 } });
+        assert.ok(ps.some((p) => p.key === "scaling-topology:backup.daily.schedule" && /at most hourly/.test(p.message)), JSON.stringify(ps));
     });
 
     it("refuses cold storage without 90 days there, a DR region equal to the home region, and a lock min above its max", () => {
