@@ -12,11 +12,11 @@ import { planSubnets } from "./sizing/subnets";
 import { AuroraPostgres, PgBouncer, RedisCache } from "./components";
 import { auroraArgs, pgbouncerArgs, pgbouncerNodeGroup, redisArgs } from "./config/data";
 import { BackupPlan } from "./components/backupPlan";
-import * as cloudflare from "@pulumi/cloudflare";
-import { CloudFrontEdge } from "./components/cloudfrontEdge";
 import { CloudflareEdge } from "./components/cloudflareEdge";
-import { autoscalerArgs, clusterArgs, ingressArgs, serviceArgs, vpaArgs } from "./components/computeArgs";
+import { CloudFrontEdge } from "./components/cloudfrontEdge";
+import * as cloudflare from "@pulumi/cloudflare";
 import { Cluster, ClusterAutoscaler, Ingress, ScalableService, VerticalPodAutoscaler } from "./components";
+import { autoscalerArgs, clusterArgs, ingressArgs, serviceArgs, vpaArgs } from "./components/computeArgs";
 
 const config = loadStackConfig();
 const prefix = `${pulumi.getProject()}-${config.stack}`;
@@ -91,6 +91,7 @@ export const auroraSecretArn = aurora.secretArn;
 export const redisConfigurationEndpoint = redis.configurationEndpoint;
 export const pgbouncerReadWriteHost = pgbouncer.readWriteHost;
 export const pgbouncerReadOnlyHost = pgbouncer.readOnlyHost;
+export const pgbouncerClientCaCert = pgbouncer.clientCaCert; // clients verify PgBouncer's TLS certificate with it
 
 // ---- edge and backups (issue 5): CloudFront, Cloudflare, AWS Backup ----
 // Edge in front of the ingress: Cloudflare (proxy, cache, rate limits, firewall), CloudFront (cache + WAF), or

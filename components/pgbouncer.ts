@@ -2,6 +2,7 @@ import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
 import { EXPORTER_RESOURCES, PgBouncerPoolSettings, renderPgBouncerIni, renderUserlist } from "./pgbouncerConfig";
 
 /** One pool (a Deployment with its Service, HPA and PDB). */
@@ -94,6 +95,7 @@ export function rdsCaBundle(): string {
 const CONFIG_DIR = "/etc/pgbouncer";
 const SECRET_DIR = "/etc/pgbouncer-secret";
 const CA_DIR = "/etc/pgbouncer-ca";
+const TLS_DIR = "/etc/pgbouncer-tls";
 
 /** The pool settings both pools share, from the component's args (one place for defaults). */
 export function poolSettings(args: Pick<PgBouncerArgs, "maxPreparedStatements" | "serverLifetimeSeconds" | "dnsMaxTtlSeconds" | "queryWaitTimeoutSeconds">, pool: PgBouncerPoolArgs): PgBouncerPoolSettings {
@@ -118,6 +120,7 @@ export function podRuntime(version: string) {
         authFile: `${SECRET_DIR}/userlist.txt`,
         statsUser: PGBOUNCER_DEFAULTS.statsUser,
         unixSocketDir: "",
+        clientTls: { keyFile: `${TLS_DIR}/tls.key`, certFile: `${TLS_DIR}/tls.crt` },
     };
 }
 
@@ -125,8 +128,9 @@ export function podRuntime(version: string) {
  * PgBouncer in the EKS cluster, in front of Aurora: a read-write pool on the writer endpoint and a
  * read-only pool on the reader endpoint, each its own Deployment, Service, HPA and PDB, so they scale
  * apart. `pgbouncer.ini` is rendered from typed settings into a ConfigMap (transaction pooling,
- * `server_tls_sslmode = verify-full` against the RDS CA bundle, short DNS TTL and server lifetime to
- * follow a failover); credentials live in a Secret. Pods spread over zones and nodes, have probes, a
+ * `server_tls_sslmode = verify-full` against the RDS CA bundle, client TLS required with a certificate
+ * from the component's own CA, short DNS TTL and server lifetime to follow a failover); credentials and
+ * keys live in Secrets. Pods spread over zones and nodes, have probes, a
  * preStop delay for clean draining, and a Prometheus exporter sidecar.
  */
 export class PgBouncer extends pulumi.ComponentResource {
@@ -136,6 +140,8 @@ export class PgBouncer extends pulumi.ComponentResource {
     public readonly readOnlyHost: string;
     public readonly deployments: { readWrite: k8s.apps.v1.Deployment; readOnly: k8s.apps.v1.Deployment };
     public readonly configMaps: { readWrite: k8s.core.v1.ConfigMap; readOnly: k8s.core.v1.ConfigMap };
+    /** PEM of the CA that signed the pools' TLS certificate: clients verify PgBouncer with it (sslmode=verify-full). */
+    public readonly clientCaCert: pulumi.Output<string>;
 
     constructor(name: string, args: PgBouncerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scaling:data:PgBouncer", name, {}, opts);
@@ -157,12 +163,45 @@ export class PgBouncer extends pulumi.ComponentResource {
             : undefined;
         const inNs = { parent: this, dependsOn: namespace ? [namespace] : [] };
 
+        // Client-side TLS: a CA of this component signs a certificate for the pools' Service names; clients
+        // verify it with `clientCaCert` (sslmode=verify-full). The keys are Pulumi secrets; the certificate
+        // is renewed by `pulumi up` in its last 30 days.
+        const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this, additionalSecretOutputs: ["privateKeyPem"] });
+        const caCert = new tls.SelfSignedCert(`${name}-ca`, {
+            privateKeyPem: caKey.privateKeyPem,
+            isCaCertificate: true,
+            subject: { commonName: `${name} PgBouncer CA`, organization: "scaling-topology" },
+            validityPeriodHours: 10 * 8760,
+            allowedUses: ["cert_signing", "crl_signing"],
+        }, { parent: this });
+        const serverKey = new tls.PrivateKey(`${name}-tls-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this, additionalSecretOutputs: ["privateKeyPem"] });
+        const dnsNames = ["rw", "ro"].flatMap((short) => [`${name}-${short}`, `${name}-${short}.${ns}`, `${name}-${short}.${ns}.svc`, `${name}-${short}.${ns}.svc.cluster.local`]);
+        const csr = new tls.CertRequest(`${name}-tls-csr`, {
+            privateKeyPem: serverKey.privateKeyPem,
+            subject: { commonName: `${name}-rw.${ns}.svc`, organization: "scaling-topology" },
+            dnsNames,
+        }, { parent: this });
+        const serverCert = new tls.LocallySignedCert(`${name}-tls-cert`, {
+            certRequestPem: csr.certRequestPem,
+            caPrivateKeyPem: caKey.privateKeyPem,
+            caCertPem: caCert.certPem,
+            validityPeriodHours: 365 * 24,
+            earlyRenewalHours: 30 * 24,
+            allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+        }, { parent: this });
+        const tlsSecret = new k8s.core.v1.Secret(`${name}-tls`, {
+            metadata: { name: `${name}-tls`, namespace: ns, labels: labels("shared") },
+            type: "kubernetes.io/tls",
+            stringData: { "tls.crt": serverCert.certPem, "tls.key": pulumi.secret(serverKey.privateKeyPem), "ca.crt": caCert.certPem },
+        }, inNs);
+        this.clientCaCert = caCert.certPem;
+
         const statsPassword = new random.RandomPassword(`${name}-stats-password`, { length: 32, special: false }, { parent: this, additionalSecretOutputs: ["result"] });
         const userlist = pulumi.secret(pulumi.all([args.password, statsPassword.result]).apply(([pw, stats]) => renderUserlist([
             { name: args.username, password: pw },
             { name: d.statsUser, password: stats },
         ])));
-        const exporterDsn = pulumi.secret(pulumi.interpolate`postgres://${d.statsUser}:${statsPassword.result}@127.0.0.1:${d.listenPort}/pgbouncer?sslmode=disable`);
+        const exporterDsn = pulumi.secret(pulumi.interpolate`postgres://${d.statsUser}:${statsPassword.result}@127.0.0.1:${d.listenPort}/pgbouncer?sslmode=require`);
         const secret = new k8s.core.v1.Secret(`${name}-credentials`, {
             metadata: { name: `${name}-credentials`, namespace: ns, labels: labels("shared") },
             type: "Opaque",
@@ -240,6 +279,7 @@ export class PgBouncer extends pulumi.ComponentResource {
                                         { name: "config", mountPath: `${CONFIG_DIR}/pgbouncer.ini`, subPath: "pgbouncer.ini", readOnly: true },
                                         { name: "credentials", mountPath: SECRET_DIR, readOnly: true },
                                         { name: "rds-ca", mountPath: CA_DIR, readOnly: true },
+                                        { name: "tls", mountPath: TLS_DIR, readOnly: true },
                                     ],
                                 },
                                 {
@@ -261,6 +301,7 @@ export class PgBouncer extends pulumi.ComponentResource {
                                 { name: "config", configMap: { name: cm.metadata.name } },
                                 { name: "credentials", secret: { secretName: secret.metadata.name, defaultMode: 0o440 } },
                                 { name: "rds-ca", configMap: { name: ca.metadata.name } },
+                                { name: "tls", secret: { secretName: tlsSecret.metadata.name, defaultMode: 0o440 } },
                             ],
                         },
                     },
@@ -301,6 +342,6 @@ export class PgBouncer extends pulumi.ComponentResource {
         this.configMaps = { readWrite: rw.cm, readOnly: ro.cm };
         this.readWriteHost = `${name}-rw.${ns}.svc.cluster.local`;
         this.readOnlyHost = `${name}-ro.${ns}.svc.cluster.local`;
-        this.registerOutputs({ readWriteHost: this.readWriteHost, readOnlyHost: this.readOnlyHost });
+        this.registerOutputs({ readWriteHost: this.readWriteHost, readOnlyHost: this.readOnlyHost, clientCaCert: this.clientCaCert });
     }
 }

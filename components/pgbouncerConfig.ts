@@ -57,6 +57,11 @@ export interface PgBouncerRuntime {
     pidFile?: string;
     /** `logfile`; without one PgBouncer logs to stderr (what a pod wants). @default none */
     logFile?: string;
+    /**
+     * Client-side TLS: `client_tls_sslmode = require` with this key and certificate (clients must use TLS).
+     * @default none (`client_tls_sslmode = disable`)
+     */
+    clientTls?: { keyFile: string; certFile: string };
 }
 
 /** Settings and the PgBouncer version that introduced them; older versions refuse unknown settings. */
@@ -111,6 +116,12 @@ export function pgbouncerSettings(pool: PgBouncerPoolSettings, server: PgBouncer
         ["server_tls_sslmode", server.sslmode],
         ...(server.sslmode !== "disable" && server.caFile ? [["server_tls_ca_file", server.caFile] as [string, string]] : []),
         ["server_tls_protocols", "secure"],
+        ["client_tls_sslmode", runtime.clientTls ? "require" : "disable"],
+        ...(runtime.clientTls ? [
+            ["client_tls_key_file", runtime.clientTls.keyFile] as [string, string],
+            ["client_tls_cert_file", runtime.clientTls.certFile] as [string, string],
+            ["client_tls_protocols", "secure"] as [string, string],
+        ] : []),
         ["ignore_startup_parameters", "extra_float_digits,search_path"],
         ["application_name_add_host", 1],
         ["log_connections", 0],

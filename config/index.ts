@@ -10,10 +10,10 @@ import { z } from "zod";
 import { ConfigError, ConfigProblem } from "./errors";
 import { Environment, LoadConfig, Region, Tags } from "./core";
 import { NetworkConfig } from "./network";
-import { ClusterConfig, IngressConfig, ServicesConfig, computeChecks } from "./compute";
 import { PolicyConfig, policyChecks } from "./policy";
+import { ClusterConfig, IngressConfig, ServicesConfig, computeChecks } from "./compute";
 import { loadChecks, networkChecks } from "./checks";
-import { sizingChecks } from "./sizing";
+import { fillDerivedSizing, sizingChecks } from "./sizing";
 import { CloudflareApiToken, EdgeConfig, edgeChecks } from "./edge";
 import { BackupConfig, backupChecks } from "./backup";
 import { AuroraConfig, PgBouncerConfig, RedisConfig, dataChecks } from "./data";
@@ -147,6 +147,8 @@ function unwrap(schema: unknown): { shape?: Record<string, unknown> } | undefine
  * @param raw values by full config key (`scaling-topology:network`, `aws:region`, ...)
  */
 export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
+    // Sizing fields the stack leaves out are derived from its load (issue 7, config/sizing.ts).
+    raw = fillDerivedSizing(raw);
     const problems: ConfigProblem[] = [];
     const parsed: Partial<Record<DomainName, unknown>> = {};
     for (const name of Object.keys(CONFIG_DOMAINS) as DomainName[]) {

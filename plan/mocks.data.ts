@@ -1,4 +1,4 @@
-/** Computed outputs of the data tier's resource types (Aurora, ElastiCache, Secrets Manager). */
+/** Computed outputs of the data tier's resource types (Aurora, ElastiCache, Secrets Manager, TLS for PgBouncer). */
 import { Computed, digest } from "./mocks";
 
 /** The cluster-unique part of RDS endpoint names (`<id>.cluster-<suffix>.<region>.rds.amazonaws.com`). */
@@ -7,7 +7,14 @@ const rdsSuffix = (ctx: { accountId: string; region: string }) => `c${digest("rd
 /** ElastiCache writes regions short in endpoints: eu-west-1 -> euw1. */
 const shortRegion = (r: string) => r.split("-").map((p, i) => (i === 1 ? p[0] : p)).join("");
 
+/** A PEM block with a deterministic body (the offline plan never needs real keys or certificates). */
+const pem = (label: string, name: string) => `-----BEGIN ${label}-----\n${Buffer.from(digest("pem", label, name)).toString("base64")}\n-----END ${label}-----\n`;
+
 export const dataMocks: Record<string, Computed> = {
+    "tls:index/privateKey:PrivateKey": (name) => ({ privateKeyPem: pem("PRIVATE KEY", name), publicKeyPem: pem("PUBLIC KEY", name), publicKeyFingerprintSha256: `SHA256:${digest("fp", name).slice(0, 43)}` }),
+    "tls:index/selfSignedCert:SelfSignedCert": (name) => ({ certPem: pem("CERTIFICATE", name) }),
+    "tls:index/certRequest:CertRequest": (name) => ({ certRequestPem: pem("CERTIFICATE REQUEST", name) }),
+    "tls:index/locallySignedCert:LocallySignedCert": (name) => ({ certPem: pem("CERTIFICATE", name) }),
     "aws:rds/cluster:Cluster": (name, inputs, ctx) => {
         const id = inputs.clusterIdentifier ?? name;
         return {

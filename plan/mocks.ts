@@ -8,8 +8,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
-import { computeMocks } from "./mocks.compute";
 import { edgeMocks } from "./mocks.edge";
+import { computeMocks } from "./mocks.compute";
 import { dataMocks } from "./mocks.data";
 
 export const MOCK_ACCOUNT_ID = "123456789012";

@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseStackConfig } from "../config";
-import { sizingOf } from "../config/sizing";
+import { sizingOf, withoutSizing } from "../config/sizing";
 import { readStackFiles } from "../plan/stackFiles";
 import type { SizingReport } from "../sizing/report";
 import type { Topology } from "../sizing/derive";
@@ -32,9 +32,12 @@ export const REFERENCE_PROFILES: Profile[] = [
     { name: "500k", dailyActiveUsers: 10_000_000, peakConcurrentUsers: 500_000 },
 ];
 
-/** The prod stack's raw config with a profile's load targets (other load assumptions as prod sets them). */
+/**
+ * The prod stack's raw config with a profile's load targets (other load assumptions as prod sets them)
+ * and every sizing field left out, so the whole topology is derived from the profile's load.
+ */
 export function profileConfig(p: Profile): Record<string, unknown> {
-    const raw: Record<string, unknown> = { ...readStackFiles(ROOT, "prod").config };
+    const raw: Record<string, unknown> = withoutSizing({ ...readStackFiles(ROOT, "prod").config });
     const load = JSON.parse(raw["scaling-topology:load"] as string);
     raw["scaling-topology:load"] = JSON.stringify({ ...load, dailyActiveUsers: p.dailyActiveUsers, peakConcurrentUsers: p.peakConcurrentUsers });
     return raw;
@@ -60,7 +63,7 @@ export function profilesTable(sized: Array<{ profile: Profile; topology: Topolog
             [`service ${name} HPA min-max`, (x: (typeof sized)[number]) => { const s = x.topology.services.find((v) => v.name === name); return s ? mm(s.replicas) : "-"; }] as [string, (x: (typeof sized)[number]) => string]),
         ["ingress-nginx replicas", (x) => mm(x.topology.ingress)],
         ...[...new Set(sized.flatMap((x) => x.topology.nodeGroups.map((g) => g.name)))].map((name) =>
-            [`node group ${name}`, (x: (typeof sized)[number]) => { const g = x.topology.nodeGroups.find((v) => v.name === name); return g ? `${mm(g.size)} x ${g.instanceType}` : "-"; }] as [string, (x: (typeof sized)[number]) => string]),
+            [`node group ${name}`, (x: (typeof sized)[number]) => { const g = x.topology.nodeGroups.find((v) => v.name === name); return g ? `${mm(g.size)} x ${g.instanceTypes[0]}` : "-"; }] as [string, (x: (typeof sized)[number]) => string]),
         ["Aurora writer", (x) => x.topology.aurora.instanceClass],
         ["Aurora readers min-max", (x) => mm(x.topology.aurora.readers)],
         ["PgBouncer rw / ro replicas", (x) => `${mm(x.topology.pgbouncer.readWrite.replicas)} / ${mm(x.topology.pgbouncer.readOnly.replicas)}`],
@@ -97,7 +100,10 @@ async function main(argv: string[]): Promise<number> {
         if (plan) {
             // The whole program under the mock runtime: the profile plans cleanly, not just its sizing.
             const { runPlan } = await import("../plan/run");
-            const p = await runPlan({ stack: "prod", configOverrides: { "scaling-topology:load": JSON.parse(profileConfig(profile)["scaling-topology:load"] as string) } });
+            const cfg = profileConfig(profile);
+            const keys = ["load", "cluster", "services", "ingress", "aurora", "pgbouncer", "redis"].map((k) => `scaling-topology:${k}`);
+            const overrides = Object.fromEntries(keys.map((k) => [k, typeof cfg[k] === "string" ? JSON.parse(cfg[k] as string) : cfg[k]]));
+            const p = await runPlan({ stack: "prod", configOverrides: overrides });
             resources = p.resources.length;
         }
         if (report.capacity.peakConcurrentUsers < profile.peakConcurrentUsers) throw new Error(`profile ${profile.name}: capacity ${report.capacity.peakConcurrentUsers} < target ${profile.peakConcurrentUsers}`);

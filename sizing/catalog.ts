@@ -3,57 +3,25 @@
  * ElastiCache node types, with the figures the derivation needs. Pure data and formulas.
  */
 import { auroraMaxConnections, INSTANCE_CLASS_MEMORY_GIB } from "./connections";
+import { groupNodeAllocatable } from "./capacity";
+import { isInstanceTypeName } from "./instances";
 
-/** An EC2 instance type as the scheduler sees it. */
-export interface InstanceShape {
-    type: string;
-    vcpu: number;
-    memoryMiB: number;
-    /** VPC CNI pods per node: ENIs x (IPv4 addresses per ENI - 1) + 2 (no prefix delegation). */
-    maxPods: number;
-}
-
-/** What a node offers pods after kubelet reservations and the DaemonSets every node runs. */
+/** What a node offers Deployments' pods after kubelet reservations and the DaemonSets every node runs. */
 export interface Allocatable {
     cpuMillicores: number;
     memoryMiB: number;
     pods: number;
 }
 
-/** ENIs and IPv4 addresses per ENI, by size (the same for m7g/m7i/m6i/m6g/c7g/c6i/r7g; EC2 user guide, "IP addresses per network interface per instance type"). */
-const ENI_BY_SIZE: Record<string, [number, number]> = {
-    medium: [2, 4], large: [3, 10], xlarge: [4, 15], "2xlarge": [4, 15], "4xlarge": [8, 30], "8xlarge": [8, 30],
-};
-const VCPU_BY_SIZE: Record<string, number> = { medium: 1, large: 2, xlarge: 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32 };
-const GIB_PER_VCPU: Record<string, number> = { m7g: 4, m7i: 4, m6i: 4, m6g: 4, c7g: 2, c6i: 2, r7g: 8, t3: 4 };
-
-/** Shape of a common instance type (`m7g.xlarge`), or undefined when the family/size is unknown here. */
-export function fallbackInstanceShape(type: string): InstanceShape | undefined {
-    const [fam, size] = type.split(".");
-    const eni = ENI_BY_SIZE[size];
-    const vcpu = VCPU_BY_SIZE[size];
-    const gib = GIB_PER_VCPU[fam];
-    if (!eni || !vcpu || !gib) return undefined;
-    return { type, vcpu, memoryMiB: vcpu * gib * 1024, maxPods: eni[0] * (eni[1] - 1) + 2 };
-}
-
-/** Per-node DaemonSet requests: aws-node, kube-proxy, ebs-csi-node, eks-pod-identity-agent (their manifests' requests, rounded up). */
-export const DAEMONSET_OVERHEAD = { cpuMillicores: 200, memoryMiB: 256, pods: 4 };
-
 /**
- * Allocatable capacity as the EKS AMIs' bootstrap computes it: kube-reserved CPU 6% of the first core,
- * 1% of the second, 0.5% of the next two, 0.25% of the rest; kube-reserved memory 255 MiB + 11 MiB per
- * pod; hard eviction at 100 MiB. Minus the per-node DaemonSets.
+ * Per-node allocatable of a node group planned with the smallest of its instance types (per dimension),
+ * from the compute domain's tables (`sizing/instances.ts`, `sizing/capacity.ts`); undefined when a type
+ * is not in the instance table.
  */
-export function fallbackAllocatable(shape: InstanceShape): Allocatable {
-    const cores = shape.vcpu;
-    const reservedCpu = 60 + (cores > 1 ? 10 : 0) + Math.min(Math.max(cores - 2, 0), 2) * 5 + Math.max(cores - 4, 0) * 2.5;
-    const reservedMem = 255 + 11 * shape.maxPods + 100;
-    return {
-        cpuMillicores: Math.floor(cores * 1000 - reservedCpu - DAEMONSET_OVERHEAD.cpuMillicores),
-        memoryMiB: Math.floor(shape.memoryMiB - reservedMem - DAEMONSET_OVERHEAD.memoryMiB),
-        pods: shape.maxPods - DAEMONSET_OVERHEAD.pods,
-    };
+export function nodeAllocatable(instanceTypes: readonly string[], prefixDelegation: boolean): Allocatable | undefined {
+    if (instanceTypes.length === 0 || !instanceTypes.every(isInstanceTypeName)) return undefined;
+    const a = groupNodeAllocatable(instanceTypes, prefixDelegation);
+    return { cpuMillicores: a.cpuMillis, memoryMiB: a.memoryMiB, pods: a.pods };
 }
 
 /** An Aurora PostgreSQL instance class. */

@@ -14,8 +14,8 @@ import type { LoadConfig } from "../config/core";
 import { Demand, demandOf, scaleDemand } from "./load";
 import {
     Allocatable, AURORA_MAX_READERS, CACHE_MAX_NODES, CACHE_MAX_SHARDS, CACHE_NODE_TYPES, CACHE_PREFERRED_MAX_SHARDS,
-    CACHE_RESERVED_MEMORY_SHARE, CacheNodeType, cacheNodeTypeOf, DB_CLASSES, DbClass, dbClassOf, fallbackAllocatable,
-    fallbackInstanceShape, InstanceShape, NODE_GROUP_MAX_NODES,
+    CACHE_RESERVED_MEMORY_SHARE, CacheNodeType, cacheNodeTypeOf, DB_CLASSES, DbClass, dbClassOf, NODE_GROUP_MAX_NODES,
+    nodeAllocatable,
 } from "./catalog";
 import { AWS_RESERVED_CONNECTIONS } from "./connections";
 
@@ -36,14 +36,17 @@ export interface MinMax {
 /** A workload whose pods the node groups must hold. */
 export interface Workload {
     name: string;
-    /** Node group role it schedules onto. */
+    /** Node group role it schedules onto (shared evenly by the groups of that role)... */
     role: NodeRole;
+    /** ...unless it names its node group. */
+    nodeGroup?: string;
     cpuMillicores: number;
     memoryMiB: number;
     replicas: MinMax;
 }
 
-export type NodeRole = "system" | "workload";
+/** As `scaling-topology:cluster.nodeGroups[].role`: `system` (tainted for add-ons) or `application`. */
+export type NodeRole = "system" | "application";
 
 /** What the sizing knows about a service beyond its load figures (from the compute config). */
 export interface ServiceSpec {
@@ -53,13 +56,24 @@ export interface ServiceSpec {
     memoryMiB?: number;
     /** Explicit HPA bounds (override the derived ones). */
     replicas?: Partial<MinMax>;
+    /** Node group it runs on. @default shared by the application groups */
+    nodeGroup?: string;
+}
+
+/** The ingress controller (from the compute config). */
+export interface IngressSpec {
+    cpuMillicores?: number;
+    memoryMiB?: number;
+    replicas?: Partial<MinMax>;
+    nodeGroup?: string;
 }
 
 /** A node group to size (from the compute config). */
 export interface NodeGroupSpec {
     name: string;
     role: NodeRole;
-    instanceType: string;
+    /** Instance types; the group is planned with the smallest (per dimension), priced at the first. */
+    instanceTypes: string[];
     /** Explicit scaling bounds (override the derived ones). */
     size?: Partial<MinMax>;
 }
@@ -73,8 +87,8 @@ export interface DataSpec {
         connectionHeadroom?: number;
     };
     pgbouncer?: {
-        readWrite?: Partial<PoolSizing>;
-        readOnly?: Partial<PoolSizing>;
+        readWrite?: PoolSpec;
+        readOnly?: PoolSpec;
         /** Requests per PgBouncer pod. @default 500m / 256 MiB */
         cpuMillicores?: number;
         memoryMiB?: number;
@@ -82,10 +96,18 @@ export interface DataSpec {
     redis?: { nodeType?: string; shards?: number; replicasPerShard?: number; engine?: "redis" | "valkey" };
 }
 
-/** Lookups the derivation uses; defaults are the tables in `catalog.ts` (the compute/data tables plug in here). */
+/** Explicit PgBouncer pool settings; each field optional. */
+export interface PoolSpec {
+    replicas?: Partial<MinMax>;
+    poolSize?: number;
+    reservePoolSize?: number;
+    maxClientConn?: number;
+}
+
+/** Lookups the derivation uses: the compute and data domains' tables, through `catalog.ts`. */
 export interface Catalog {
-    instanceShape(type: string): InstanceShape | undefined;
-    allocatable(shape: InstanceShape): Allocatable;
+    /** Per-node allocatable of a group of these instance types, or undefined when a type is unknown. */
+    nodeAllocatable(instanceTypes: readonly string[], prefixDelegation: boolean): Allocatable | undefined;
     /** Classes the derivation chooses from, smallest first. */
     dbClasses: DbClass[];
     /** Any class by name (explicit config). */
@@ -96,8 +118,7 @@ export interface Catalog {
 }
 
 export const DEFAULT_CATALOG: Catalog = {
-    instanceShape: fallbackInstanceShape,
-    allocatable: fallbackAllocatable,
+    nodeAllocatable,
     dbClasses: DB_CLASSES,
     dbClass: dbClassOf,
     cacheNodeTypes: CACHE_NODE_TYPES,
@@ -109,8 +130,13 @@ export interface SizingInput {
     environment: "dev" | "prod";
     /** Services (from the compute config); those without one get the defaults. @default one per `load.services` entry */
     services?: ServiceSpec[];
-    /** @default a `system` group of m7g.large and a `workload` group of m7g.xlarge */
+    /** @default a `system` group of m7g.large and an `application` group of m7g.xlarge */
     nodeGroups?: NodeGroupSpec[];
+    /** VPC CNI prefix delegation (110 pods per node). @default true */
+    prefixDelegation?: boolean;
+    ingress?: IngressSpec;
+    /** Add-ons on the system group. @default SYSTEM_WORKLOADS */
+    systemWorkloads?: Workload[];
     data?: DataSpec;
     catalog?: Catalog;
 }
@@ -121,6 +147,7 @@ export interface ServiceSizing {
     cpuMillicores: number;
     memoryMiB: number;
     replicas: MinMax;
+    nodeGroup?: string;
     /** True when the bounds came from config rather than the derivation. */
     explicit: boolean;
 }
@@ -128,7 +155,7 @@ export interface ServiceSizing {
 export interface NodeGroupSizing {
     name: string;
     role: NodeRole;
-    instanceType: string;
+    instanceTypes: string[];
     size: MinMax;
     explicit: boolean;
     /** Nodes the workloads need at their maxima / minima (first-fit decreasing). */
@@ -153,6 +180,8 @@ export interface Topology {
     services: ServiceSizing[];
     /** ingress-nginx controller replicas. */
     ingress: MinMax;
+    /** ... and what one replica requests. */
+    ingressRequests: { cpuMillicores: number; memoryMiB: number };
     nodeGroups: NodeGroupSizing[];
     workloads: Workload[];
     aurora: { instanceClass: string; vcpu: number; /** Queries/s one instance serves at the CPU target. */ perInstanceQps: number; maxConnections: number; readers: MinMax; explicit: boolean };
@@ -165,16 +194,21 @@ export interface Topology {
 export const DEFAULT_SERVICE_REQUESTS = { cpuMillicores: 500, memoryMiB: 512 };
 export const INGRESS_REQUESTS = { cpuMillicores: 1000, memoryMiB: 512 };
 export const PGBOUNCER_REQUESTS = { cpuMillicores: 500, memoryMiB: 256 };
-/** System pods on the system group: CoreDNS x2, cluster-autoscaler, metrics-server x2, VPA recommender (their charts' requests, rounded up). */
+/**
+ * Add-ons on the system group when the compute config does not list them (`sizing/capacity.ts`
+ * `systemWorkloads` does when it exists): CoreDNS x3, metrics-server x2, EBS CSI controller x2,
+ * cluster-autoscaler x2, VPA recommender; requests as those components set them, rounded up.
+ */
 export const SYSTEM_WORKLOADS: Workload[] = [
-    { name: "coredns", role: "system", cpuMillicores: 100, memoryMiB: 170, replicas: { min: 2, max: 2 } },
-    { name: "cluster-autoscaler", role: "system", cpuMillicores: 100, memoryMiB: 600, replicas: { min: 1, max: 1 } },
+    { name: "coredns", role: "system", cpuMillicores: 100, memoryMiB: 170, replicas: { min: 3, max: 3 } },
     { name: "metrics-server", role: "system", cpuMillicores: 100, memoryMiB: 200, replicas: { min: 2, max: 2 } },
+    { name: "ebs-csi-controller", role: "system", cpuMillicores: 60, memoryMiB: 240, replicas: { min: 2, max: 2 } },
+    { name: "cluster-autoscaler", role: "system", cpuMillicores: 100, memoryMiB: 600, replicas: { min: 2, max: 2 } },
     { name: "vpa-recommender", role: "system", cpuMillicores: 50, memoryMiB: 500, replicas: { min: 1, max: 1 } },
 ];
 export const DEFAULT_NODE_GROUPS: NodeGroupSpec[] = [
-    { name: "system", role: "system", instanceType: "m7g.large" },
-    { name: "workload", role: "workload", instanceType: "m7g.xlarge" },
+    { name: "system", role: "system", instanceTypes: ["m7g.large"] },
+    { name: "application", role: "application", instanceTypes: ["m7g.xlarge"] },
 ];
 /** Highly available floor for every replicated thing: one per zone would be 3; two survive a node loss. */
 export const MIN_REPLICAS = 2;
@@ -226,8 +260,9 @@ export function deriveTopology(input: SizingInput): Topology {
     const peakKey = `${LOAD_KEY}.peakConcurrentUsers`;
 
     // ---- services (HPA) ----
+    // The compute config's services when it lists them; else one per measured service in the load.
     const specs = new Map((input.services ?? []).map((s) => [s.name, s]));
-    const names = [...new Set([...Object.keys(load.services), ...specs.keys()])];
+    const names = input.services ? [...specs.keys()] : Object.keys(load.services);
     const services: ServiceSizing[] = names.map((name) => {
         const spec = specs.get(name);
         const measured = load.services[name];
@@ -242,10 +277,12 @@ export function deriveTopology(input: SizingInput): Topology {
             cpuMillicores: spec?.cpuMillicores ?? DEFAULT_SERVICE_REQUESTS.cpuMillicores,
             memoryMiB: spec?.memoryMiB ?? DEFAULT_SERVICE_REQUESTS.memoryMiB,
             replicas,
+            nodeGroup: spec?.nodeGroup,
             explicit: spec?.replicas?.min !== undefined || spec?.replicas?.max !== undefined,
         };
     });
-    const ingress = boundsFor(load, demand.originRps, load.ingressRpsPerPod);
+    const ingressDerived = boundsFor(load, demand.originRps, load.ingressRpsPerPod);
+    const ingressReplicas = { min: input.ingress?.replicas?.min ?? ingressDerived.min, max: input.ingress?.replicas?.max ?? Math.max(ingressDerived.max, input.ingress?.replicas?.min ?? 0) };
 
     // ---- Aurora: the smallest class whose writer carries the writes and whose readers (<= 15) and
     //      connection budget carry the reads; the next step past a limit is the next class up ----
@@ -284,7 +321,13 @@ export function deriveTopology(input: SizingInput): Topology {
 
     let chosen: { c: DbClass; readers: MinMax } | undefined;
     let lastReason = "";
-    for (const c of classes) {
+    if (explicitClass) {
+        // An explicit class is taken as given; the capacity report judges it against the target.
+        const cap = perInstance(explicitClass);
+        const readersMax = Math.min(AURORA_MAX_READERS, Math.max(1, ceil(atMax.dbReadQps / cap)));
+        chosen = { c: explicitClass, readers: { min: Math.min(readersMax, Math.max(1, ceil(atMin.dbReadQps / cap))), max: readersMax } };
+    }
+    for (const c of chosen ? [] : classes) {
         const cap = perInstance(c);
         if (atMax.dbWriteQps > cap) {
             lastReason = `the writer needs ${fmt(atMax.dbWriteQps)} writes/s at peak + headroom; ${c.instanceClass} carries ${fmt(cap)} at ${pct(load.database.targetUtilization)} CPU`;
@@ -323,8 +366,14 @@ export function deriveTopology(input: SizingInput): Topology {
     }
     const c = chosen.c;
     const pgSpec = input.data?.pgbouncer;
-    const readWrite = { ...poolFor(rwReplicas, budget(c)), ...pgSpec?.readWrite };
-    const readOnly = { ...poolFor(roReplicas, budget(c)), ...pgSpec?.readOnly };
+    const merge = (d: PoolSizing, e?: PoolSpec): PoolSizing => ({
+        replicas: { min: e?.replicas?.min ?? d.replicas.min, max: e?.replicas?.max ?? Math.max(d.replicas.max, e?.replicas?.min ?? 0) },
+        poolSize: e?.poolSize ?? d.poolSize,
+        reservePoolSize: e?.reservePoolSize ?? d.reservePoolSize,
+        maxClientConn: e?.maxClientConn ?? d.maxClientConn,
+    });
+    const readWrite = merge(poolFor(rwReplicas, budget(c)), pgSpec?.readWrite);
+    const readOnly = merge(poolFor(roReplicas, budget(c)), pgSpec?.readOnly);
 
     // ---- Redis: shards for memory and for commands; scale the node type up before going past 10 shards ----
     const redisSpec = input.data?.redis;
@@ -358,49 +407,57 @@ export function deriveTopology(input: SizingInput): Topology {
 
     const pgbRequests = { cpuMillicores: pgSpec?.cpuMillicores ?? PGBOUNCER_REQUESTS.cpuMillicores, memoryMiB: pgSpec?.memoryMiB ?? PGBOUNCER_REQUESTS.memoryMiB };
     // ---- node groups: bin-pack every workload's pods into each group's allocatable shape ----
+    const ingressRequests = { cpuMillicores: input.ingress?.cpuMillicores ?? INGRESS_REQUESTS.cpuMillicores, memoryMiB: input.ingress?.memoryMiB ?? INGRESS_REQUESTS.memoryMiB };
     const workloads: Workload[] = [
-        ...SYSTEM_WORKLOADS,
-        ...services.map((s) => ({ name: s.name, role: "workload" as const, cpuMillicores: s.cpuMillicores, memoryMiB: s.memoryMiB, replicas: s.replicas })),
-        { name: "ingress-nginx", role: "workload", ...INGRESS_REQUESTS, replicas: ingress },
-        { name: "pgbouncer-rw", role: "workload", ...pgbRequests, replicas: readWrite.replicas },
-        { name: "pgbouncer-ro", role: "workload", ...pgbRequests, replicas: readOnly.replicas },
+        ...(input.systemWorkloads ?? SYSTEM_WORKLOADS),
+        ...services.map((s) => ({ name: s.name, role: "application" as const, nodeGroup: s.nodeGroup, cpuMillicores: s.cpuMillicores, memoryMiB: s.memoryMiB, replicas: s.replicas })),
+        { name: "ingress-nginx", role: "application", nodeGroup: input.ingress?.nodeGroup, ...ingressRequests, replicas: ingressReplicas },
+        { name: "pgbouncer-rw", role: "application", ...pgbRequests, replicas: readWrite.replicas },
+        { name: "pgbouncer-ro", role: "application", ...pgbRequests, replicas: readOnly.replicas },
     ];
     const groups = input.nodeGroups ?? DEFAULT_NODE_GROUPS;
-    const nodeGroups: NodeGroupSizing[] = groups.map((g) => {
-        const shape = catalog.instanceShape(g.instanceType);
-        if (!shape) {
-            problems.push({ key: "scaling-topology:compute.nodeGroups", value: g.instanceType, message: `node group "${g.name}": instance type ${g.instanceType} is not in the sizing's instance table` });
-            return { name: g.name, role: g.role, instanceType: g.instanceType, size: { min: g.size?.min ?? 1, max: g.size?.max ?? 1 }, explicit: true, nodesForMax: 0, nodesForMin: 0, allocatable: { cpuMillicores: 0, memoryMiB: 0, pods: 0 } };
+    const nodeGroups: NodeGroupSizing[] = groups.map((g, i) => {
+        const alloc = catalog.nodeAllocatable(g.instanceTypes, input.prefixDelegation ?? true);
+        const groupKey = `scaling-topology:cluster.nodeGroups[${i}]`;
+        if (!alloc) {
+            problems.push({ key: `${groupKey}.instanceTypes`, value: g.instanceTypes, message: "are not all in the instance table (sizing/instances.ts)" });
+            return { name: g.name, role: g.role, instanceTypes: g.instanceTypes, size: { min: g.size?.min ?? 1, max: g.size?.max ?? 1 }, explicit: true, nodesForMax: 0, nodesForMin: 0, allocatable: { cpuMillicores: 0, memoryMiB: 0, pods: 0 } };
         }
-        const alloc = catalog.allocatable(shape);
-        // Several groups of one role share its workloads evenly.
-        const share = 1 / groups.filter((x) => x.role === g.role).length;
-        const mine = workloads.filter((w) => w.role === g.role);
-        const need = (which: "min" | "max") => binPack(mine.map((w) => ({ cpuMillicores: w.cpuMillicores, memoryMiB: w.memoryMiB, count: ceil(w.replicas[which] * share) })), alloc);
+        const mine = workloadsOn(workloads, groups, g);
+        const need = (which: "min" | "max") => binPack(mine.map((w) => ({ cpuMillicores: w.cpuMillicores, memoryMiB: w.memoryMiB, count: ceil(w.replicas[which] * w.share) })), alloc);
         const nodesForMax = need("max");
         const nodesForMin = need("min");
         if (!Number.isFinite(nodesForMax)) {
             const big = mine.find((w) => w.cpuMillicores > alloc.cpuMillicores || w.memoryMiB > alloc.memoryMiB);
-            problems.push({ key: "scaling-topology:compute.nodeGroups", value: g.instanceType, message: `node group "${g.name}": a pod of ${big?.name ?? "a workload"} does not fit one ${g.instanceType} (allocatable ${alloc.cpuMillicores}m / ${alloc.memoryMiB} MiB)` });
+            problems.push({ key: `${groupKey}.instanceTypes`, value: g.instanceTypes, message: `node group "${g.name}": one pod of ${big?.name ?? "a workload"} does not fit one node (allocatable ${alloc.cpuMillicores}m / ${alloc.memoryMiB} MiB)` });
         }
         const derived = { min: Math.max(MIN_REPLICAS, nodesForMin), max: Math.max(MIN_REPLICAS, nodesForMax) };
-        if (derived.max > NODE_GROUP_MAX_NODES && !g.size?.max) {
+        if (derived.max > NODE_GROUP_MAX_NODES && g.size?.max === undefined && Number.isFinite(nodesForMax)) {
             problems.push({
                 key: peakKey, value: load.peakConcurrentUsers,
-                message: `needs ${derived.max} ${g.instanceType} nodes in node group "${g.name}"; an EKS managed node group holds at most ${NODE_GROUP_MAX_NODES}. Next step: a larger instance type or more node groups of this role`,
+                message: `needs ${derived.max} ${g.instanceTypes[0]} nodes in node group "${g.name}"; an EKS managed node group holds at most ${NODE_GROUP_MAX_NODES}. Next step: larger instance types or more node groups of this role`,
             });
         }
         const size = { min: g.size?.min ?? derived.min, max: g.size?.max ?? Math.max(derived.max, g.size?.min ?? 0) };
-        return { name: g.name, role: g.role, instanceType: g.instanceType, size, explicit: g.size?.min !== undefined || g.size?.max !== undefined, nodesForMax, nodesForMin, allocatable: alloc };
+        return { name: g.name, role: g.role, instanceTypes: g.instanceTypes, size, explicit: g.size?.min !== undefined || g.size?.max !== undefined, nodesForMax, nodesForMin, allocatable: alloc };
     });
 
     return {
-        demand, services, ingress, nodeGroups, workloads,
+        demand, services, ingress: ingressReplicas, ingressRequests, nodeGroups, workloads,
         aurora: { instanceClass: c.instanceClass, vcpu: c.vcpu, perInstanceQps: perInstance(c), maxConnections: c.maxConnections, readers, explicit: auroraSpec?.instanceClass !== undefined || auroraSpec?.readers !== undefined },
         pgbouncer: { readWrite, readOnly },
         redis: { nodeType: nodeType.nodeType, memoryGiB: nodeType.memoryGiB, opsShare: nodeType.opsShare, shards, replicasPerShard, engine: redisSpec?.engine ?? "valkey", explicit: redisSpec?.nodeType !== undefined || redisSpec?.shards !== undefined },
         problems,
     };
+}
+
+/**
+ * The workloads a node group holds, each with the share of its replicas that lands there: those naming
+ * the group in full; those of the group's role naming no group, split evenly across the role's groups.
+ */
+export function workloadsOn(workloads: Workload[], groups: NodeGroupSpec[], g: NodeGroupSpec): Array<Workload & { share: number }> {
+    const sameRole = groups.filter((x) => x.role === g.role).length;
+    return workloads.flatMap((w) => (w.nodeGroup === g.name ? [{ ...w, share: 1 }] : !w.nodeGroup && w.role === g.role ? [{ ...w, share: 1 / sameRole }] : []));
 }
 
 /** Queries per second one instance of a class serves at the database CPU target. */

@@ -7,6 +7,7 @@
  * quoting a cost. Sizes of the same family scale linearly on every AWS price page, which is how the
  * larger sizes were derived.
  */
+import { INSTANCE_TYPES, isInstanceTypeName, PRICE_SOURCE as EC2_PRICE_SOURCE } from "./instances";
 
 export interface Price {
     /** USD per hour, on-demand. */
@@ -25,7 +26,6 @@ export const PRICE_REGION = "eu-west-1";
 /** Hours in a month as AWS bills them (365 x 24 / 12). */
 export const HOURS_PER_MONTH = 730;
 
-const EC2 = "https://aws.amazon.com/ec2/pricing/on-demand/ (Linux, eu-west-1)";
 const AURORA = "https://aws.amazon.com/rds/aurora/pricing/ (Aurora PostgreSQL, Standard, eu-west-1)";
 const CACHE = "https://aws.amazon.com/elasticache/pricing/ (on-demand nodes, eu-west-1)";
 
@@ -35,22 +35,23 @@ function family(prefix: string, sizes: string[], largeUsdPerHour: number, source
     return Object.fromEntries(sizes.map((s) => [`${prefix}.${s}`, { usdPerHour: Math.round(largeUsdPerHour * mult[s] * 10000) / 10000, source, asOf, estimate: true, note }]));
 }
 
-/** EC2 instances (EKS worker nodes). Used when `sizing/instances.ts` gives no price for a type. */
-export const EC2_PRICES: Record<string, Price> = {
-    ...family("m7g", ["medium", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge"], 0.0892, EC2, "2025-06", "list price recalled for m7g.large, other sizes scaled linearly"),
-    ...family("m7i", ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge"], 0.1118, EC2, "2025-06", "list price recalled for m7i.large, other sizes scaled linearly"),
-    ...family("m6i", ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge"], 0.107, EC2, "2025-06", "list price recalled for m6i.large, other sizes scaled linearly"),
-    ...family("m6g", ["medium", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge"], 0.086, EC2, "2025-06", "list price recalled for m6g.large, other sizes scaled linearly"),
-    ...family("c7g", ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge"], 0.0788, EC2, "2025-06", "list price recalled for c7g.large, other sizes scaled linearly"),
-    ...family("c6i", ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge"], 0.0956, EC2, "2025-06", "list price recalled for c6i.large, other sizes scaled linearly"),
-    ...family("r7g", ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge"], 0.1186, EC2, "2025-06", "list price recalled for r7g.large, other sizes scaled linearly"),
-    ...family("t3", ["medium", "large", "xlarge"], 0.0912, EC2, "2025-06", "list price recalled for t3.large, other sizes scaled linearly"),
-};
+/**
+ * EC2 instances (EKS worker nodes): the compute domain's instance table (`sizing/instances.ts`) holds
+ * them, with its source and date; read through here so the report has one price lookup.
+ */
+export function ec2Price(instanceType: string): Price | undefined {
+    if (!isInstanceTypeName(instanceType)) return undefined;
+    const usdPerHour = (INSTANCE_TYPES[instanceType].onDemandUsdPerHour as Record<string, number>)[PRICE_REGION];
+    if (usdPerHour === undefined) return undefined;
+    return { usdPerHour, source: EC2_PRICE_SOURCE.source, asOf: "2025-06", estimate: true, note: EC2_PRICE_SOURCE.retrieved };
+}
 
 /** Aurora PostgreSQL instances (Aurora Standard storage configuration; I/O-Optimized costs ~30% more per hour). */
 export const AURORA_PRICES: Record<string, Price> = {
     ...family("db.r7g", ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"], 0.304, AURORA, "2025-06",
         "us-east-1 list price $0.276/h for db.r7g.large x ~1.10 eu-west-1 uplift; other sizes scaled linearly"),
+    ...family("db.t4g", ["medium", "large"], 0.16, AURORA, "2025-06",
+        "us-east-1 list price $0.146/h for db.t4g.large x ~1.10 eu-west-1 uplift; medium half of it (burstable: CPU credits)"),
     ...family("db.r6g", ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"], 0.286, AURORA, "2025-06",
         "us-east-1 list price $0.260/h for db.r6g.large x ~1.10 eu-west-1 uplift; other sizes scaled linearly"),
 };
@@ -59,6 +60,9 @@ export const AURORA_PRICES: Record<string, Price> = {
 export const CACHE_PRICES: Record<string, Price> = {
     ...family("cache.r7g", ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"], 0.2428, CACHE, "2025-06",
         "us-east-1 list price $0.219/h for cache.r7g.large x ~1.11 eu-west-1 uplift; other sizes scaled linearly"),
+    "cache.t4g.micro": { usdPerHour: 0.0176, source: CACHE, asOf: "2025-06", estimate: true, note: "us-east-1 list price $0.016/h x ~1.10 eu-west-1 uplift (burstable)" },
+    "cache.t4g.small": { usdPerHour: 0.0352, source: CACHE, asOf: "2025-06", estimate: true, note: "us-east-1 list price $0.032/h x ~1.10 eu-west-1 uplift (burstable)" },
+    "cache.t4g.medium": { usdPerHour: 0.0715, source: CACHE, asOf: "2025-06", estimate: true, note: "us-east-1 list price $0.065/h x ~1.10 eu-west-1 uplift (burstable)" },
     ...family("cache.m7g", ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"], 0.175, CACHE, "2025-06",
         "us-east-1 list price $0.158/h for cache.m7g.large x ~1.11 eu-west-1 uplift; other sizes scaled linearly"),
 };
@@ -72,10 +76,6 @@ export const FIXED_PRICES = {
 
 /** Valkey nodes are priced 20% below Redis OSS nodes of the same type (ElastiCache pricing page). */
 export const VALKEY_DISCOUNT = 0.2;
-
-export function ec2Price(instanceType: string): Price | undefined {
-    return EC2_PRICES[instanceType];
-}
 
 export function auroraPrice(instanceClass: string): Price | undefined {
     return AURORA_PRICES[instanceClass];

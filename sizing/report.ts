@@ -8,7 +8,7 @@
  */
 import type { LoadConfig } from "../config/core";
 import { peakRpsFor, usersForRps } from "./load";
-import { binPack, deriveTopology, fmt, LOAD_KEY, SizingInput, SizingProblem, Topology } from "./derive";
+import { binPack, deriveTopology, fmt, LOAD_KEY, SizingInput, SizingProblem, Topology, workloadsOn } from "./derive";
 import { CACHE_RESERVED_MEMORY_SHARE } from "./catalog";
 import { auroraPrice, cacheNodePrice, ec2Price, FIXED_PRICES, monthly, Price, PRICE_REGION } from "./prices";
 
@@ -57,9 +57,8 @@ const cost = (price: Price | undefined, n: number) => monthly(price, n);
 
 /** The largest share f in (0, 1] of the workloads' maxima that fits `nodes` nodes (binary search over the bin-packing). */
 function fittingShare(t: Topology, group: Topology["nodeGroups"][number], nodes: number): number {
-    const mine = t.workloads.filter((w) => w.role === group.role);
-    const groupsOfRole = t.nodeGroups.filter((g) => g.role === group.role).length;
-    const fits = (f: number) => binPack(mine.map((w) => ({ cpuMillicores: w.cpuMillicores, memoryMiB: w.memoryMiB, count: Math.ceil((w.replicas.max * f) / groupsOfRole) })), group.allocatable) <= nodes;
+    const mine = workloadsOn(t.workloads, t.nodeGroups, group);
+    const fits = (f: number) => binPack(mine.map((w) => ({ cpuMillicores: w.cpuMillicores, memoryMiB: w.memoryMiB, count: Math.ceil(w.replicas.max * f * w.share) })), group.allocatable) <= nodes;
     if (fits(1)) return 1;
     let lo = 0, hi = 1;
     for (let i = 0; i < 20; i++) {
@@ -87,17 +86,17 @@ export function reportOf(input: ReportInput, t: Topology = deriveTopology(input)
     }
     const ingressRps = t.ingress.max * load.ingressRpsPerPod;
     workloadRps.push(peakRpsFor.origin(load, ingressRps));
-    add({ component: "ingress-nginx (HPA)", count: t.ingress, unit: "pod (1 CPU)", capacity: `${fmt(ingressRps)} rps`, capacityPeakRps: peakRpsFor.origin(load, ingressRps), monthlyCostUsd: 0, monthlyCostUsdAtMin: 0 });
+    add({ component: "ingress-nginx (HPA)", count: t.ingress, unit: `pod (${t.ingressRequests.cpuMillicores}m, ${t.ingressRequests.memoryMiB} MiB)`, capacity: `${fmt(ingressRps)} rps`, capacityPeakRps: peakRpsFor.origin(load, ingressRps), monthlyCostUsd: 0, monthlyCostUsdAtMin: 0 });
     add({ component: "network load balancer", count: { min: 1, max: 1 }, unit: "NLB", capacity: "scales by AWS", monthlyCostUsd: cost(FIXED_PRICES.networkLoadBalancer, 1), monthlyCostUsdAtMin: cost(FIXED_PRICES.networkLoadBalancer, 1), priceEstimate: true });
 
     for (const g of t.nodeGroups) {
-        const price = ec2Price(g.instanceType);
+        const price = ec2Price(g.instanceTypes[0]);
         const share = g.nodesForMax > 0 ? fittingShare(t, g, g.size.max) : 1;
-        const loadDependent = g.role === "workload";
+        const loadDependent = g.role === "application";
         const peak = loadDependent ? share * Math.min(...workloadRps) : undefined;
         add({
-            component: `node group ${g.name}`, count: g.size, unit: `${g.instanceType} node`,
-            capacity: `${g.size.max} nodes x ${g.allocatable.cpuMillicores}m / ${g.allocatable.memoryMiB} MiB / ${g.allocatable.pods} pods; needs ${g.nodesForMax} at the workloads' maxima`,
+            component: `node group ${g.name}`, count: g.size, unit: `${g.instanceTypes[0]} node`,
+            capacity: `${g.size.max} x (${g.allocatable.cpuMillicores}m, ${g.allocatable.memoryMiB} MiB, ${g.allocatable.pods} pods); the maxima need ${g.nodesForMax}`,
             capacityPeakRps: peak, monthlyCostUsd: cost(price, g.size.max), monthlyCostUsdAtMin: cost(price, g.size.min), priceEstimate: price?.estimate ?? true,
         });
     }
@@ -111,12 +110,13 @@ export function reportOf(input: ReportInput, t: Topology = deriveTopology(input)
     add({ component: "Aurora writer", count: { min: 1, max: 1 }, unit: `${t.aurora.instanceClass} instance`, capacity: `${fmt(perInstance)} writes/s at ${round(db.targetUtilization * 100)}% CPU; max_connections ${t.aurora.maxConnections}`, capacityPeakRps: peakRpsFor.dbWrites(load, perInstance), monthlyCostUsd: cost(aPrice, 1), monthlyCostUsdAtMin: cost(aPrice, 1), priceEstimate: aPrice?.estimate ?? true });
     const reads = perInstance * t.aurora.readers.max;
     add({ component: "Aurora readers (autoscaled)", count: t.aurora.readers, unit: `${t.aurora.instanceClass} instance`, capacity: `${fmt(reads)} reads/s`, capacityPeakRps: peakRpsFor.dbReads(load, reads), monthlyCostUsd: cost(aPrice, t.aurora.readers.max), monthlyCostUsdAtMin: cost(aPrice, t.aurora.readers.min), priceEstimate: aPrice?.estimate ?? true });
+    const pgb = t.workloads.find((w) => w.name === "pgbouncer-rw");
     for (const [label, p, rate] of [["read-write", t.pgbouncer.readWrite, peakRpsFor.dbWrites], ["read-only", t.pgbouncer.readOnly, peakRpsFor.dbReads]] as const) {
         // A replica relays at most its CPU-bound rate and what its pool's server connections turn over.
         const byCpu = p.replicas.max * load.pgbouncer.queriesPerReplicaPerSecond;
         const byPool = (p.replicas.max * p.poolSize * 1000) / db.queryMilliseconds;
         const qps = Math.min(byCpu, byPool);
-        add({ component: `PgBouncer ${label} (HPA)`, count: p.replicas, unit: "pod (500m)", capacity: `${fmt(qps)} queries/s; pool ${p.poolSize}+${p.reservePoolSize} per replica`, capacityPeakRps: rate(load, qps), monthlyCostUsd: 0, monthlyCostUsdAtMin: 0 });
+        add({ component: `PgBouncer ${label} (HPA)`, count: p.replicas, unit: `pod (${pgb?.cpuMillicores ?? 500}m, ${pgb?.memoryMiB ?? 256} MiB)`, capacity: `${fmt(qps)} queries/s; pool ${p.poolSize}+${p.reservePoolSize} per replica`, capacityPeakRps: rate(load, qps), monthlyCostUsd: 0, monthlyCostUsdAtMin: 0 });
     }
 
     // Cache.
@@ -155,7 +155,6 @@ export function reportOf(input: ReportInput, t: Topology = deriveTopology(input)
  */
 export function sizingProblems(report: SizingReport, t: Topology): SizingProblem[] {
     const problems = [...t.problems];
-    if (problems.length > 0) return problems; // limits already explain the shortfall
     for (const i of report.items) {
         if (i.capacityPeakRps !== undefined && i.capacityPeakRps < report.targets.peakRps) {
             problems.push({

@@ -109,11 +109,19 @@ describe("data tier (Aurora, PgBouncer, Redis) in the plans", () => {
                     assert.match(text, /^server_tls_sslmode = verify-full$/m);
                     assert.match(text, /^server_tls_ca_file = \/etc\/pgbouncer-ca\/rds-ca-bundle\.pem$/m);
                     assert.match(text, /^dns_max_ttl = 5$/m);
+                    assert.match(text, /^client_tls_sslmode = require$/m);
+                    assert.match(text, /^client_tls_cert_file = \/etc\/pgbouncer-tls\/tls\.crt$/m);
                     assert.match(text, new RegExp(`^app = host=${String(endpoint).replace(/\./g, "\\.")} port=5432 dbname=app$`, "m"));
                     assert.doesNotMatch(text, /password/i);
                 }
                 const secret = byName(plan, `${stack}-pgbouncer-credentials`);
                 assert.equal((secret.props as any).stringData, "[secret]");
+                const tlsSecret = byName(plan, `${stack}-pgbouncer-tls`);
+                assert.equal((tlsSecret.props as any).type, "kubernetes.io/tls");
+                assert.equal((tlsSecret.props as any).stringData, "[secret]", "the key is a secret, so the whole stringData is");
+                const cert = byName(plan, `${stack}-pgbouncer-tls-csr`).props as any;
+                assert.ok(cert.dnsNames.includes(`${stack}-pgbouncer-rw.pgbouncer.svc.cluster.local`) && cert.dnsNames.includes(`${stack}-pgbouncer-ro.pgbouncer.svc`));
+                assert.match(String(plan.outputs.pgbouncerClientCaCert), /BEGIN CERTIFICATE/);
                 const ca = (byName(plan, `${stack}-pgbouncer-rds-ca`).props as any).data["rds-ca-bundle.pem"] as string;
                 assert.ok((ca.match(/BEGIN CERTIFICATE/g) ?? []).length > 10, "the RDS CA bundle");
             });

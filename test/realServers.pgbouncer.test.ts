@@ -31,6 +31,9 @@ describe("PgBouncer on real servers (pgbench through the rendered config)", func
     let tls: Awaited<ReturnType<typeof makeTlsFiles>>;
     let version = "";
 
+    /** Clients reach PgBouncer over TLS and verify its certificate, as apps do with `pgbouncerClientCaCert`. */
+    const clientTlsEnv = () => ({ PGSSLMODE: "verify-full", PGSSLROOTCERT: tls.caFile });
+
     before(async function () {
         // The dev stack's read-write pool, as the component gets it.
         const config = parseStackConfig("dev", readStackFiles(path.resolve(__dirname, ".."), "dev").config);
@@ -59,6 +62,7 @@ describe("PgBouncer on real servers (pgbench through the rendered config)", func
             unixSocketDir: pg.dir,
             pidFile: path.join(pg.dir, "pgbouncer.pid"),
             logFile: path.join(pg.dir, "pgbouncer.log"),
+            clientTls: { keyFile: tls.keyFile, certFile: tls.certFile },
         });
         writeOwned(path.join(pg.dir, "pgbouncer.ini"), ini);
         writeOwned(path.join(pg.dir, "userlist.txt"), renderUserlist([{ name: "app", password: APP_PASSWORD }, { name: "pgbouncer_stats", password: "stats" }]));
@@ -77,7 +81,7 @@ describe("PgBouncer on real servers (pgbench through the rendered config)", func
     it("runs the dev plan's ConfigMap settings: only listen/auth paths, the server and TLS differ", async () => {
         const plan = await stackPlan("dev");
         const podIni = (byName(plan, "dev-pgbouncer-rw-config").props as any).data["pgbouncer.ini"] as string;
-        const environment = new Set(["listen_addr", "listen_port", "auth_file", "unix_socket_dir", "pidfile", "logfile", "server_tls_sslmode", "server_tls_ca_file",
+        const environment = new Set(["listen_addr", "listen_port", "auth_file", "unix_socket_dir", "pidfile", "logfile", "server_tls_sslmode", "server_tls_ca_file", "client_tls_key_file", "client_tls_cert_file",
             // not known to the installed PgBouncer when older than 1.21 (the renderer leaves it out)
             ...(compareVersions(pgbouncerVersion(), "1.21.0") < 0 ? ["max_prepared_statements"] : [])]);
         const settings = (text: string) => {
@@ -87,6 +91,7 @@ describe("PgBouncer on real servers (pgbench through the rendered config)", func
         assert.ok(settings(podIni).length > 20);
         assert.deepEqual(settings(ini), settings(podIni));
         assert.match(ini, /^pool_mode = transaction$/m);
+        assert.match(ini, /^client_tls_sslmode = require$/m);
         assert.match(ini, new RegExp(`^default_pool_size = ${pool.defaultPoolSize}$`, "m"));
         assert.match(ini, new RegExp(`^max_db_connections = ${serverConnectionCap(pool)}$`, "m"));
     });
@@ -105,7 +110,7 @@ describe("PgBouncer on real servers (pgbench through the rendered config)", func
         })();
         const t0 = Date.now();
         const bench = await run("pgbench", ["-h", "127.0.0.1", "-p", String(bouncerPort), "-U", "app", "-c", String(CLIENTS), "-j", "2", "-t", String(TRANSACTIONS_PER_CLIENT), "-M", "simple", "-n", "-b", "select-only@9", "-b", "tpcb-like@1", "app"], {
-            env: { PGPASSWORD: APP_PASSWORD, PGCONNECT_TIMEOUT: "10" },
+            env: { ...clientTlsEnv(), PGPASSWORD: APP_PASSWORD, PGCONNECT_TIMEOUT: "10" },
             timeoutMs: 60_000,
         });
         const seconds = (Date.now() - t0) / 1000;
@@ -124,6 +129,9 @@ describe("PgBouncer on real servers (pgbench through the rendered config)", func
         assert.ok(samples.length >= 10, `only ${samples.length} samples of pg_stat_activity`);
         assert.ok(peak >= 1, "PostgreSQL never saw the pool's connections");
         assert.ok(peak <= cap, `PostgreSQL saw ${peak} server connections; the pool allows ${cap}`);
+        // client_tls_sslmode = require: a client without TLS is turned away.
+        const plain = await run(pgBin("psql"), ["-h", "127.0.0.1", "-p", String(bouncerPort), "-U", "app", "-d", "app", "-Atc", "select 1"], { env: { PGSSLMODE: "disable", PGPASSWORD: APP_PASSWORD, PGCONNECT_TIMEOUT: "5" } });
+        assert.notEqual(plain.code, 0, "a client without TLS must be refused");
     });
     it("with server_tls_sslmode = verify-full reaches PostgreSQL over TLS with the right CA and host, and refuses another CA", async () => {
         const bouncers: ChildProcess[] = [];
@@ -134,10 +142,11 @@ describe("PgBouncer on real servers (pgbench through the rendered config)", func
                 writeOwned(path.join(pg.dir, `${name}.ini`), renderPgBouncerIni(pool, { host: "localhost", port: pg.port, dbname: "app", sslmode: "verify-full", caFile }, {
                     ...podRuntime(version), listenAddr: "127.0.0.1", listenPort: port, authFile: path.join(pg.dir, "userlist.txt"),
                     unixSocketDir: pg.dir, pidFile: path.join(pg.dir, `${name}.pid`), logFile: path.join(pg.dir, `${name}.log`),
+                    clientTls: { keyFile: tls.keyFile, certFile: tls.certFile },
                 }));
                 bouncers.push(startProcess("pgbouncer", [path.join(pg.dir, `${name}.ini`)], path.join(pg.dir, `${name}.stdout`)));
                 await waitForPort(port);
-                const r = await run(pgBin("psql"), ["-h", "127.0.0.1", "-p", String(port), "-U", "app", "-d", "app", "-Atc", "select ssl, version from pg_stat_ssl where pid = pg_backend_pid()"], { env: { PGPASSWORD: APP_PASSWORD, PGCONNECT_TIMEOUT: String(connectTimeout) }, timeoutMs: 30_000 });
+                const r = await run(pgBin("psql"), ["-h", "127.0.0.1", "-p", String(port), "-U", "app", "-d", "app", "-Atc", "select ssl, version from pg_stat_ssl where pid = pg_backend_pid()"], { env: { ...clientTlsEnv(), PGPASSWORD: APP_PASSWORD, PGCONNECT_TIMEOUT: String(connectTimeout) }, timeoutMs: 30_000 });
                 return { ...r, log: () => fs.readFileSync(path.join(pg.dir, `${name}.log`), "utf8") };
             };
             const good = await through(tls.caFile, 10);

@@ -4,7 +4,8 @@ import { LoadConfig } from "../config/core";
 import { demandOf } from "../sizing/load";
 import { binPack, deriveTopology, SizingInput, Topology } from "../sizing/derive";
 import { planSizing, reportOf } from "../sizing/report";
-import { AURORA_PRICES, CACHE_PRICES, EC2_PRICES, FIXED_PRICES, Price } from "../sizing/prices";
+import { AURORA_PRICES, CACHE_PRICES, ec2Price, FIXED_PRICES, Price } from "../sizing/prices";
+import { INSTANCE_TYPE_NAMES } from "../sizing/instances";
 
 const load = (peakConcurrentUsers: number, dailyActiveUsers = peakConcurrentUsers * 20, extra: Record<string, unknown> = {}) =>
     LoadConfig.parse({ dailyActiveUsers, peakConcurrentUsers, ...extra });
@@ -134,11 +135,12 @@ describe("sizing: limits", () => {
         assert.ok(report.capacity.peakConcurrentUsers < 50_000_000, "the report does not claim capacity it lacks");
     });
 
-    it("refuses more readers than Aurora allows when the class is fixed", () => {
-        const { problems } = sized(load(300_000), { data: { aurora: { instanceClass: "db.r7g.2xlarge" } } });
-        const p = problems.find((x) => x.key === "scaling-topology:aurora.instanceClass");
+    it("caps readers at Aurora's 15 when the class is fixed, and refuses the load that needs more", () => {
+        const { problems, topology } = sized(load(300_000), { data: { aurora: { instanceClass: "db.r7g.2xlarge" } } });
+        assert.equal(topology.aurora.readers.max, 15);
+        const p = problems.find((x) => x.key === "scaling-topology:load.peakConcurrentUsers" && /Aurora readers/.test(x.message));
         assert.ok(p, JSON.stringify(problems));
-        assert.match(p!.message, /15 readers|writes\/s/);
+        assert.match(p!.message, /15 x db\.r7g\.2xlarge/);
     });
 
     it("refuses a cache past ElastiCache's 500 nodes per cluster", () => {
@@ -177,7 +179,7 @@ describe("sizing: capacity and cost report", () => {
     });
 
     it("every price has a source, a date, and says whether it is an estimate", () => {
-        const all: Price[] = [...Object.values(EC2_PRICES), ...Object.values(AURORA_PRICES), ...Object.values(CACHE_PRICES), ...Object.values(FIXED_PRICES)];
+        const all: Price[] = [...INSTANCE_TYPE_NAMES.map((t) => ec2Price(t)!), ...Object.values(AURORA_PRICES), ...Object.values(CACHE_PRICES), ...Object.values(FIXED_PRICES)];
         assert.ok(all.length > 40);
         for (const p of all) {
             assert.ok(p.usdPerHour > 0);
