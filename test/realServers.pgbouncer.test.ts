@@ -16,7 +16,7 @@ import { compareVersions, renderPgBouncerIni, renderUserlist, serverConnectionCa
 import { byName, stackPlan } from "./helpers";
 
 /** Transactions per client: a fixed amount of work, so a loaded machine only makes the run slower. */
-const TRANSACTIONS_PER_CLIENT = 15;
+const TRANSACTIONS_PER_CLIENT = 10;
 const APP_PASSWORD = "test-app-password-1\"x";
 
 describe("PgBouncer on real servers (pgbench through the rendered config)", function () {

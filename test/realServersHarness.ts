@@ -42,7 +42,10 @@ function serviceIds(): { uid: number; gid: number } | undefined {
 
 export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<{ stdout: string; stderr: string; code: number }> {
     return new Promise((resolve) => {
-        const child = execFile(cmd, args, { ...serviceIds(), cwd: os.tmpdir(), env: { ...process.env, ...opts.env }, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+        const ids = serviceIds();
+        // As the service user, root's HOME is unreadable (libpq would fail on ~/.postgresql): use /tmp.
+        const home = ids ? { HOME: os.tmpdir() } : {};
+        const child = execFile(cmd, args, { ...ids, cwd: os.tmpdir(), env: { ...process.env, ...home, ...opts.env }, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
             resolve({ stdout: String(stdout), stderr: String(stderr), code: err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0 });
         });
         if (opts.input !== undefined) child.stdin?.end(opts.input);
