@@ -92,7 +92,6 @@ export const redisConfigurationEndpoint = redis.configurationEndpoint;
 export const pgbouncerReadWriteHost = pgbouncer.readWriteHost;
 export const pgbouncerReadOnlyHost = pgbouncer.readOnlyHost;
 export const pgbouncerClientCaCert = pgbouncer.clientCaCert; // clients verify PgBouncer's TLS certificate with it
-export const pgbouncerClientCaCert = pgbouncer.clientCaCert; // clients verify PgBouncer's TLS certificate with it
 
 // ---- edge and backups (issue 5): CloudFront, Cloudflare, AWS Backup ----
 // Edge in front of the ingress: Cloudflare (proxy, cache, rate limits, firewall), CloudFront (cache + WAF), or
