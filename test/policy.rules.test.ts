@@ -259,6 +259,12 @@ const CASES: Record<string, Case> = {
         pass: [[rateLimitRuleset([rlRule])], [r("aws:s3/bucket:Bucket", {})]],
         unknown: [{ resources: [rateLimitRuleset([rlRule]), r("cloudflare:index/dnsRecord:DnsRecord", { zoneId: U, name: "app" })], expect: "cannot-run" }],
     },
+    "stateful-resources-protected": {
+        violate: [[r(CLUSTER, { storageEncrypted: true })], [r("aws:kms/key:Key", { enableKeyRotation: true }, { opts: { protect: false } })]],
+        pass: [[r(CLUSTER, { storageEncrypted: true }, { opts: { protect: true } })], [r("aws:s3/bucket:Bucket", {})]],
+        // Options are never unknown; unknown props do not matter to this rule.
+        unknown: [{ resources: [r(RG, { atRestEncryptionEnabled: U }, { opts: { protect: true } })], expect: "pass" }],
+    },
     "backup-vault-cmk": {
         violate: [[r("aws:backup/vault:Vault", {})]],
         pass: [[r("aws:backup/vault:Vault", { kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/1" })]],

@@ -28,7 +28,25 @@ function globMatch(pattern: string, value: string): boolean {
     return re.test(value);
 }
 
+/** Types whose deletion or replacement loses data or keys: `protect` must guard them where data matters. */
+export const STATEFUL_TYPES = [
+    "aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance", "aws:rds/instance:Instance",
+    "aws:elasticache/replicationGroup:ReplicationGroup", "aws:kms/key:Key", "aws:backup/vault:Vault",
+    "aws:secretsmanager/secret:Secret", "aws:eks/cluster:Cluster", "aws:ec2/vpc:Vpc",
+];
+
 export const backup: Rule[] = [
+    {
+        name: "stateful-resources-protected",
+        description: "Stateful resources (databases, caches, KMS keys, backup vaults, secrets, the cluster, the VPC) carry Pulumi `protect`, so no update can delete or replace them.",
+        severity: "high",
+        enforcementLevel: "advisory",
+        remediationSteps: "Pass `protect: true` (from the stack's environment) in the resource options; lift it only in a reviewed change (`pulumi state unprotect`).",
+        tags: ["protection"],
+        validateResource: STATEFUL_TYPES.map((t) => onType(t, (_props, args, report) => {
+            if (!args.opts.protect) report(`${args.name}: not protected (resource option protect).`);
+        })),
+    },
     {
         name: "backup-vault-cmk",
         description: "AWS Backup vaults encrypt recovery points with a customer-managed KMS key.",
