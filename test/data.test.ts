@@ -4,7 +4,7 @@ import { parseStackConfig } from "../config";
 import { readStackFiles } from "../plan/stackFiles";
 import { byName, childrenOf, configErrorOf, ofType, planWith, stackConfigValue, stackPlan } from "./helpers";
 import { diffPlans } from "../plan/diff";
-import { auroraMaxConnections, AWS_RESERVED_CONNECTIONS, connectionBudget } from "../sizing/connections";
+import { AURORA_INSTANCE_CLASSES, auroraMaxConnections, AWS_RESERVED_CONNECTIONS, connectionBudget } from "../sizing/connections";
 import { EXPORTER_RESOURCES, renderPgBouncerIni, renderUserlist } from "../components/pgbouncerConfig";
 import { pgbouncerWorkloads } from "../config/data";
 import { capacityReport, EXTRA_WORKLOADS } from "../sizing/capacity";
@@ -220,14 +220,25 @@ describe("connection budget", () => {
     });
 });
 
+const SIZE_ORDER = ["micro", "small", "medium", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge"];
+const REDIS_SIZES = ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"];
+/** The next larger size of the same family among the known classes (the same one at the top). */
+function nextSize(cls: string, known: readonly string[]): string {
+    const family = cls.slice(0, cls.lastIndexOf("."));
+    const rank = (c: string) => SIZE_ORDER.indexOf(c.slice(c.lastIndexOf(".") + 1));
+    const bigger = known.filter((k) => k.startsWith(`${family}.`) && rank(k) > rank(cls)).sort((x, y) => rank(x) - rank(y));
+    return bigger[0] ?? cls;
+}
+
 describe("data tier changes in place", () => {
     it("scaling Aurora, Redis and the pools up replaces no stateful resource (plan diff against prod)", async () => {
         const base = await stackPlan("prod");
         const c = parseStackConfig("prod", readStackFiles(path.resolve(__dirname, ".."), "prod").config);
         const a = c.aurora, r = c.redis, p = c.pgbouncer;
+        const instanceClass = nextSize(a.instanceClass, AURORA_INSTANCE_CLASSES);
         const head = await planWith("prod", {
-            "scaling-topology:aurora": { ...a, instanceClass: "db.r7g.4xlarge", readers: a.readers + 1, readerAutoscaling: { ...a.readerAutoscaling!, minReaders: a.readers + 1, maxReaders: Math.max(a.readerAutoscaling!.maxReaders, a.readers + 1) }, backupRetentionDays: 30, logMinDurationMs: 250 },
-            "scaling-topology:redis": { ...r, nodeType: "cache.r7g.2xlarge", shards: r.shards + 1, snapshotRetentionDays: r.snapshotRetentionDays + 1 },
+            "scaling-topology:aurora": { ...a, instanceClass, readers: a.readers + 1, readerAutoscaling: { ...a.readerAutoscaling!, minReaders: a.readers + 1, maxReaders: Math.max(a.readerAutoscaling!.maxReaders, a.readers + 1) }, backupRetentionDays: 30, logMinDurationMs: 250 },
+            "scaling-topology:redis": { ...r, nodeType: nextSize(r.nodeType, REDIS_SIZES.map((x) => r.nodeType.replace(/\.[^.]+$/, `.${x}`))), shards: r.shards + 1, snapshotRetentionDays: r.snapshotRetentionDays + 1 },
             "scaling-topology:pgbouncer": { ...p, readOnly: { ...p.readOnly, maxReplicas: p.readOnly.maxReplicas + 1, defaultPoolSize: p.readOnly.defaultPoolSize - 1 } },
         });
         const d = diffPlans(base, head);
@@ -235,8 +246,9 @@ describe("data tier changes in place", () => {
         const of = (type: string) => changed.filter((x) => x.type === type);
         assert.deepEqual(of("aws:rds/cluster:Cluster").map((x) => x.op), ["update"]);
         assert.deepEqual(of("aws:elasticache/replicationGroup:ReplicationGroup").map((x) => x.op), ["update"]);
-        // Every existing instance changes class in place; the new reader is created.
-        assert.deepEqual(of("aws:rds/clusterInstance:ClusterInstance").map((x) => x.op).sort(), ["create", ...Array(1 + a.readers).fill("update")]);
+        // Every existing instance changes class in place (when a larger one exists); the new reader is created.
+        const resized = instanceClass !== a.instanceClass ? Array(1 + a.readers).fill("update") : [];
+        assert.deepEqual(of("aws:rds/clusterInstance:ClusterInstance").map((x) => x.op).sort(), ["create", ...resized]);
         assert.deepEqual(changed.filter((x) => x.destructive || x.op === "replace" || x.op === "delete").map((x) => `${x.op} ${x.name}`), []);
     });
 });

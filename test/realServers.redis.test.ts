@@ -84,9 +84,8 @@ describe("Redis parameter group on a real redis-server", function () {
         assert.ok(evicted > 0, "nothing was evicted: the test wrote too little to press memory");
         assert.ok(keys < KEYS && keys > 0);
         assert.ok(used <= MAXMEMORY * 1.05, `used_memory ${used} exceeds maxmemory ${MAXMEMORY}`);
-        // The key written last survives (eviction runs before a write, never after it). Which older keys go is
-        // not asserted: Redis' LRU clock ticks once a second, so keys written within a second are equally old.
-        assert.equal((await cli("EXISTS", `key:${KEYS - 1}`)).trim(), "1");
+        // Which keys go is not asserted: Redis' LRU clock ticks once a second, so keys written within a second
+        // are equally old, and any later command (even INFO) may evict again while memory is over the limit.
     });
 
     it("refuses writes at maxmemory under noeviction (the policy is what keeps the cache writable)", async () => {
