@@ -122,7 +122,8 @@ export function pgbouncerSettings(pool: PgBouncerPoolSettings, server: PgBouncer
             ["client_tls_cert_file", runtime.clientTls.certFile] as [string, string],
             ["client_tls_protocols", "secure"] as [string, string],
         ] : []),
-        ["ignore_startup_parameters", "extra_float_digits,search_path"],
+        // JDBC sends extra_float_digits at startup; PgBouncer would refuse it otherwise. Nothing else is ignored.
+        ["ignore_startup_parameters", "extra_float_digits"],
         ["application_name_add_host", 1],
         ["log_connections", 0],
         ["log_disconnections", 0],
