@@ -41,16 +41,45 @@ export interface RecordedResource {
     opts: RecordedOptions;
 }
 
-/** Turns deserialized RPC values into plain JSON, marking secrets and unknowns. */
+const rpc = pulumi.runtime as unknown as {
+    specialSigKey: string;
+    specialSecretSig: string;
+    specialAssetSig: string;
+    specialArchiveSig: string;
+    specialResourceSig: string;
+    specialOutputValueSig: string;
+    unknownValue: string;
+};
+
+/**
+ * Turns a value as it crossed the wire (a protobuf Struct as JavaScript) into plain JSON: secrets
+ * `"[secret]"` and unknowns `"[unknown]"` exactly where they are. Deserializing first would lift a
+ * nested secret to the whole top-level property (the SDK's rule for typed inputs), hiding e.g. every
+ * CloudFront origin setting behind one secret header value.
+ */
 export function toPlain(value: unknown): unknown {
-    if (pulumi.runtime.isRpcSecret(value)) return SECRET;
-    if (value === undefined) return undefined;
-    if (pulumi.isUnknown(value)) return UNKNOWN;
+    if (value === rpc.unknownValue) return UNKNOWN;
     if (value === null || typeof value !== "object") return value;
     if (Array.isArray(value)) return value.map(toPlain);
-    if (pulumi.asset.Asset.isInstance(value) || pulumi.asset.Archive.isInstance(value)) return "[asset]";
+    const obj = value as Record<string, unknown>;
+    switch (obj[rpc.specialSigKey]) {
+        case undefined:
+            break;
+        case rpc.specialSecretSig:
+            return SECRET;
+        case rpc.specialAssetSig:
+        case rpc.specialArchiveSig:
+            return "[asset]";
+        case rpc.specialResourceSig:
+            return obj.id !== undefined ? (obj.id === "" ? UNKNOWN : obj.id) : obj.urn;
+        case rpc.specialOutputValueSig:
+            if (obj.secret === true) return SECRET;
+            return obj.value === undefined ? UNKNOWN : toPlain(obj.value);
+        default:
+            return "[special]";
+    }
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
+    for (const [k, v] of Object.entries(obj)) {
         const p = toPlain(v);
         if (p !== undefined) out[k] = p;
     }
@@ -111,7 +140,7 @@ export class RecordingMonitor extends MockMonitor {
             name: req.getName(),
             parent: req.getParent() || null,
             custom: req.getCustom(),
-            props: toPlain(pulumi.runtime.deserializeProperties(req.getObject(), true)) as Record<string, unknown>,
+            props: toPlain(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
             opts,
         });
         return this.registerAsEngine(req, callback);
@@ -151,7 +180,7 @@ export class RecordingMonitor extends MockMonitor {
     }
 
     public override registerResourceOutputs(req: any, callback: (err: any, response: any) => void): void {
-        this.registeredOutputs.set(req.getUrn(), toPlain(pulumi.runtime.deserializeProperties(req.getOutputs(), true)));
+        this.registeredOutputs.set(req.getUrn(), toPlain(req.getOutputs()?.toJavaScript() ?? {}));
         super.registerResourceOutputs(req, callback);
     }
 }
