@@ -165,7 +165,7 @@ export class AuroraPostgres extends pulumi.ComponentResource {
             deletionWindowInDays: 30,
             tags: nameTag("kms"),
         }, kept);
-        new aws.kms.Alias(`${name}-kms-alias`, { name: `alias/${identifier}-aurora`, targetKeyId: this.kmsKey.keyId }, { parent: this });
+        new aws.kms.Alias(`${name}-kms-alias`, { name: `alias/${identifier}`, targetKeyId: this.kmsKey.keyId }, { parent: this });
 
         this.securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, {
             vpcId: args.vpcId,

@@ -108,7 +108,7 @@ export class RedisCache extends pulumi.ComponentResource {
             deletionWindowInDays: 30,
             tags: nameTag("kms"),
         }, { parent: this, protect, retainOnDelete: protect });
-        new aws.kms.Alias(`${name}-kms-alias`, { name: `alias/${identifier}-elasticache`, targetKeyId: this.kmsKey.keyId }, { parent: this });
+        new aws.kms.Alias(`${name}-kms-alias`, { name: `alias/${identifier}`, targetKeyId: this.kmsKey.keyId }, { parent: this });
 
         this.securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, {
             vpcId: args.vpcId,
