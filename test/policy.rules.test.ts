@@ -185,6 +185,14 @@ const CASES: Record<string, Case> = {
         pass: [[r(LT, { blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: "true", volumeSize: 80 } }] })], [r("aws:ebs/volume:Volume", { size: 10, encrypted: true })]],
         unknown: [{ resources: [r(LT, { blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { encrypted: U } }] })], expect: "cannot-run" }],
     },
+    "helm-chart-pinned": {
+        violate: [[r("kubernetes:helm.sh/v3:Release", { chart: "ingress-nginx", repositoryOpts: { repo: "https://kubernetes.github.io/ingress-nginx" } })],
+            [r("kubernetes:helm.sh/v3:Release", { chart: "ingress-nginx", version: "^4.15", repositoryOpts: { repo: "https://kubernetes.github.io/ingress-nginx" } })],
+            [r("kubernetes:helm.sh/v3:Release", { chart: "vpa", version: "5.0.0", repositoryOpts: { repo: "http://charts.example.com" } })]],
+        pass: [[r("kubernetes:helm.sh/v3:Release", { chart: "ingress-nginx", version: "4.15.1", repositoryOpts: { repo: "https://kubernetes.github.io/ingress-nginx" } })],
+            [r("kubernetes:helm.sh/v3:Release", { chart: "oci://public.ecr.aws/karpenter/karpenter", version: "1.8.1" })]],
+        unknown: [{ resources: [r("kubernetes:helm.sh/v3:Release", { chart: "x", version: U, repositoryOpts: { repo: "https://x.example.com" } })], expect: "cannot-run" }],
+    },
     "k8s-resources-requests-limits": {
         violate: [[deployment(goodContainer({ resources: { requests: { cpu: "1" } } }))], [deployment(goodContainer({ resources: undefined }))],
             [r("kubernetes:batch/v1:CronJob", { spec: { schedule: "0 * * * *", jobTemplate: { spec: { template: { spec: { containers: [{ name: "job", image: "acme/job:1" }] } } } } } })]],

@@ -52,6 +52,21 @@ const WORKLOADS = Object.keys(POD_SPEC_PATH);
 
 export const kubernetes: Rule[] = [
     {
+        name: "helm-chart-pinned",
+        description: "Helm releases pin an exact chart version from an HTTPS (or OCI) repository, so a preview shows what `up` installs.",
+        severity: "medium",
+        enforcementLevel: "mandatory",
+        remediationSteps: "Set `version` to an exact chart version (e.g. `4.15.1`, no range or `latest`) and `repositoryOpts.repo` to the chart's https:// or oci:// repository (or an oci:// chart reference).",
+        tags: ["kubernetes", "supply-chain"],
+        validateResource: onType("kubernetes:helm.sh/v3:Release", (props, args, report) => {
+            const chart = String(props.chart ?? "");
+            const version = props.version as string | undefined;
+            if (!version || !/^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/.test(version)) report(`${args.name}: chart ${chart} version ${JSON.stringify(version ?? null)} is not an exact version.`);
+            const repo = props.repositoryOpts?.repo as string | undefined;
+            if (!chart.startsWith("oci://") && !(repo && /^(https|oci):\/\//.test(repo))) report(`${args.name}: chart ${chart} has no https:// or oci:// repository (${JSON.stringify(repo ?? null)}).`);
+        }),
+    },
+    {
         name: "k8s-resources-requests-limits",
         description: "Every container requests CPU and memory and has a memory limit (a CPU limit too with requireCpuLimit).",
         severity: "high",
