@@ -99,10 +99,10 @@ export const dataRules: Rule[] = [
     },
     {
         name: "rds-performance-insights",
-        description: "Database instances run Performance Insights (on the instance, or on the cluster for Aurora).",
+        description: "Database instances (Aurora cluster instances, RDS instances) run Performance Insights.",
         severity: "low",
         enforcementLevel: "advisory",
-        remediationSteps: "Set `performanceInsightsEnabled: true` on each `aws.rds.ClusterInstance` / `aws.rds.Instance` (or `databaseInsightsMode` on the cluster).",
+        remediationSteps: "Set `performanceInsightsEnabled: true` (with a customer-managed `performanceInsightsKmsKeyId`) on each `aws.rds.ClusterInstance` / `aws.rds.Instance`.",
         framework: checkov("CKV_AWS_353", "Ensure that RDS instances have performance insights enabled"),
         tags: ["data", "observability"],
         validateResource: [RDS_INSTANCE, RDS_CLUSTER_INSTANCE].map((t) => onType(t, (props, args, report) => {
