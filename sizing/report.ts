@@ -111,12 +111,22 @@ export function reportOf(input: ReportInput, t: Topology = deriveTopology(input)
     const reads = perInstance * t.aurora.readers.max;
     add({ component: "Aurora readers (autoscaled)", count: t.aurora.readers, unit: `${t.aurora.instanceClass} instance`, capacity: `${fmt(reads)} reads/s`, capacityPeakRps: peakRpsFor.dbReads(load, reads), monthlyCostUsd: cost(aPrice, t.aurora.readers.max), monthlyCostUsdAtMin: cost(aPrice, t.aurora.readers.min), priceEstimate: aPrice?.estimate ?? true });
     const pgb = t.workloads.find((w) => w.name === "pgbouncer-rw");
+    // Application pods running per peak request per second (at each service's measured capacity).
+    const podsPerPeakRps = t.services.reduce((n, sv) => n + (Number.isFinite(sv.rpsPerPod) ? (1 - load.edgeAbsorbedShare) * (load.services[sv.name]?.trafficShare ?? 1) / sv.rpsPerPod : 0), 0);
     for (const [label, p, rate] of [["read-write", t.pgbouncer.readWrite, peakRpsFor.dbWrites], ["read-only", t.pgbouncer.readOnly, peakRpsFor.dbReads]] as const) {
         // A replica relays at most its CPU-bound rate and what its pool's server connections turn over.
         const byCpu = p.replicas.max * load.pgbouncer.queriesPerReplicaPerSecond;
         const byPool = (p.replicas.max * p.poolSize * 1000) / db.queryMilliseconds;
         const qps = Math.min(byCpu, byPool);
-        add({ component: `PgBouncer ${label} (HPA)`, count: p.replicas, unit: `pod (${pgb?.cpuMillicores ?? 500}m, ${pgb?.memoryMiB ?? 256} MiB)`, capacity: `${fmt(qps)} queries/s; pool ${p.poolSize}+${p.reservePoolSize} per replica`, capacityPeakRps: rate(load, qps), monthlyCostUsd: 0, monthlyCostUsdAtMin: 0 });
+        // ... and accepts at most replicas x max_client_conn client connections, which the application
+        // pods open (clientConnectionsPerPod each; their number grows with the request rate).
+        const clients = p.replicas.max * p.maxClientConn;
+        const byClients = podsPerPeakRps > 0 ? clients / load.pgbouncer.clientConnectionsPerPod / podsPerPeakRps : Infinity;
+        add({
+            component: `PgBouncer ${label} (HPA)`, count: p.replicas, unit: `pod (${pgb?.cpuMillicores ?? 500}m, ${pgb?.memoryMiB ?? 256} MiB)`,
+            capacity: `${fmt(qps)} queries/s, ${fmt(clients)} clients; pool ${p.poolSize}+${p.reservePoolSize} per replica`,
+            capacityPeakRps: Math.min(rate(load, qps), byClients), monthlyCostUsd: 0, monthlyCostUsdAtMin: 0,
+        });
     }
 
     // Cache.

@@ -6,7 +6,7 @@ import { fillDerivedSizing, sizingOf, withoutSizing } from "../config/sizing";
 import { readStackFiles } from "../plan/stackFiles";
 import { PROJECT_DIR } from "../plan/run";
 import { formatMarkdown, formatText } from "../plan/format";
-import { configErrorOf, stackPlan } from "./helpers";
+import { configErrorOf, planWith, stackPlan } from "./helpers";
 import { END, profileConfig, profilesTable, README, REFERENCE_PROFILES, sizeProfile, START } from "../scripts/profiles";
 import type { SizingReport } from "../sizing/report";
 
@@ -102,6 +102,30 @@ describe("sizing: reference profiles", () => {
             assert.equal((profileConfig(profile)[`${P}:redis`] as any).shards, undefined, "the profile derives, not prod's explicit values");
         });
     }
+
+    it("10k with every sizing field derived: the program plans it, and the components get the derived values", async () => {
+        const profile = REFERENCE_PROFILES[1];
+        const cfg = profileConfig(profile);
+        const overrides = Object.fromEntries(["load", "cluster", "services", "ingress", "aurora", "pgbouncer", "redis"].map((k) => {
+            const v = cfg[`${P}:${k}`];
+            return [`${P}:${k}`, typeof v === "string" ? JSON.parse(v) : v];
+        }));
+        const plan = await planWith("prod", overrides);
+        const s = plan.sizing as SizingReport;
+        const { topology } = sizeProfile(profile);
+        assert.ok(s.capacity.peakConcurrentUsers >= profile.peakConcurrentUsers);
+        const props = (type: string, name?: RegExp) => plan.resources.filter((r) => r.type === type && (!name || name.test(r.name))).map((r) => r.props as any);
+        const hpa = props("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", /api/);
+        assert.equal(hpa.length, 1);
+        assert.deepEqual([hpa[0].spec.minReplicas, hpa[0].spec.maxReplicas], [topology.services[0].replicas.min, topology.services[0].replicas.max]);
+        const instances = props("aws:rds/clusterInstance:ClusterInstance");
+        assert.equal(instances.length, 1 + topology.aurora.readers.min);
+        assert.ok(instances.every((i) => i.instanceClass === topology.aurora.instanceClass));
+        const [rg] = props("aws:elasticache/replicationGroup:ReplicationGroup");
+        assert.deepEqual([rg.numNodeGroups, rg.nodeType], [topology.redis.shards, topology.redis.nodeType]);
+        const app = props("aws:eks/nodeGroup:NodeGroup").find((g) => g.scalingConfig.maxSize === topology.nodeGroups.find((x) => x.role === "application")!.size.max);
+        assert.ok(app, "the application node group's maxSize is the bin-packed one");
+    });
 
     it("10k = 1M daily actives and ~10,000 requests per second; 500k = 10M daily actives", () => {
         const [, tenK, , fiveHundredK] = REFERENCE_PROFILES.map(sizeProfile);
