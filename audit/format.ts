@@ -2,6 +2,8 @@
  * Report formats of a policy evaluation: text (terminals), JSON (the audit contract), Markdown (pull
  * request comments) and SARIF 2.1.0 (code scanning), with waived findings marked in each.
  */
+import * as fs from "fs";
+import * as path from "path";
 import { RULES, Rule } from "../policies/rules";
 import { PolicyReport, Violation } from "./evaluate";
 
@@ -78,6 +80,38 @@ export function formatReportJson(report: PolicyReport): string {
 }
 
 const SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/** Where a finding's resource is declared: a file relative to the repository root and a line. */
+export interface SourceLocation {
+    uri: string;
+    line: number;
+}
+
+/**
+ * Locates resources in the program: a resource inside a component points at the component's
+ * constructor (`super("scaling:<module>:<Type>", ...)` in `components/*.ts`), anything else at the
+ * composition root `index.ts`. Code scanning then annotates the file that declares it.
+ */
+export function componentLocator(projectDir: string): (urn?: string) => SourceLocation {
+    const byType = new Map<string, SourceLocation>();
+    const dir = path.join(projectDir, "components");
+    if (fs.existsSync(dir)) {
+        for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".ts")).sort()) {
+            fs.readFileSync(path.join(dir, f), "utf8").split("\n").forEach((line, i) => {
+                const m = /super\(\s*"(scaling:[\w-]+:\w+)"/.exec(line);
+                if (m && !byType.has(m[1])) byType.set(m[1], { uri: `components/${f}`, line: i + 1 });
+            });
+        }
+    }
+    return (urn) => {
+        const chain = urn?.split("::")[2]?.split("$") ?? [];
+        for (const t of [...chain].reverse()) {
+            const hit = byType.get(t);
+            if (hit) return hit;
+        }
+        return { uri: "index.ts", line: 1 };
+    };
+}
 const SECURITY_SEVERITY: Record<string, string> = { critical: "9.5", high: "8.0", medium: "5.5", low: "3.0" };
 
 function sarifLevel(v: Violation): "error" | "warning" | "note" {
@@ -87,10 +121,11 @@ function sarifLevel(v: Violation): "error" | "warning" | "note" {
 
 /**
  * SARIF 2.1.0: one rule per policy (id = policy name, with its description, remediation, severity
- * and framework control), one result per finding; resources are logical locations (their URNs) and
- * the program's entry point is the physical location. Waived findings carry an accepted suppression.
+ * and framework control), one result per finding; resources are logical locations (their URNs), and
+ * the file declaring them (the component's constructor, else `index.ts`) the physical location.
+ * Waived findings carry an accepted suppression.
  */
-export function formatReportSarif(report: PolicyReport, rules: Rule[] = RULES, artifact = "index.ts"): string {
+export function formatReportSarif(report: PolicyReport, rules: Rule[] = RULES, locate: (urn?: string) => SourceLocation = componentLocator(path.resolve(__dirname, ".."))): string {
     const known = new Map(rules.map((r) => [r.name, r]));
     const ids = [...new Set([...rules.map((r) => r.name), ...report.violations.map((v) => v.policyName)])];
     const sarifRules = ids.map((id) => {
@@ -117,7 +152,7 @@ export function formatReportSarif(report: PolicyReport, rules: Rule[] = RULES, a
         level: sarifLevel(v),
         message: { text: `${urnName(v.urn)}: ${detail(v)}` },
         locations: [{
-            physicalLocation: { artifactLocation: { uri: artifact }, region: { startLine: 1 } },
+            physicalLocation: ((l) => ({ artifactLocation: { uri: l.uri, uriBaseId: "%SRCROOT%" }, region: { startLine: l.line } }))(locate(v.urn)),
             logicalLocations: [{ fullyQualifiedName: v.urn ?? `stack:${report.stack ?? ""}`, name: urnName(v.urn), kind: "resource" }],
         }],
         partialFingerprints: { "policyResource/v1": `${v.policyName}:${v.urn ?? "stack"}` },

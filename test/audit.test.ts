@@ -61,6 +61,13 @@ describe("audit: the shipped stacks", () => {
         assert.strictEqual(sarif.version, "2.1.0");
         assert.deepStrictEqual(sarif.runs[0].tool.driver.rules.map((x: { id: string }) => x.id), RULES.map((x) => x.name));
         assert.ok(sarif.runs[0].tool.driver.rules.every((x: any) => x.help.text && x.properties["security-severity"]));
+        // A finding inside a component points at the component's constructor.
+        const aurora = (await stackPlan("prod")).resources.find((x) => x.type === "aws:rds/cluster:Cluster")!;
+        const located = JSON.parse(formatReportSarif({ ...r, violations: [{ policyName: "rds-deletion-protection", policyPack: r.policyPack, policyPackVersion: r.policyPackVersion, enforcementLevel: "mandatory", severity: "high", urn: aurora.urn, message: "x\ny", waived: false }] }));
+        const loc = located.runs[0].results[0].locations[0].physicalLocation;
+        const line = fs.readFileSync(path.join(PROJECT_DIR, loc.artifactLocation.uri), "utf8").split("\n")[loc.region.startLine - 1];
+        assert.match(line, /super\("scaling:data:AuroraPostgres"/);
+        assert.ok(validate(located));
     });
 
     it("SARIF of findings (open, waived, expired waiver, stack-wide) validates and points at the rules", async () => {
@@ -80,6 +87,7 @@ describe("audit: the shipped stacks", () => {
         assert.strictEqual(byName("b").suppressions[0].status, "accepted");
         assert.strictEqual(byName("c").suppressions[0].status, "rejected");
         assert.ok(results.some((x: any) => x.ruleId === "aurora-backup-plan-selection"));
+        assert.deepStrictEqual(byName("a").locations[0].physicalLocation.artifactLocation.uri, "index.ts", "a resource outside components points at the program");
         // Text and Markdown show waived findings as such.
         assert.match(formatReportText(r), /\[waived\] kms-key-rotation \(medium\) b: .*waived until 2026-12-31 \(security: rotated/);
         assert.match(formatReportText(r), /\[mandatory\] kms-key-rotation .* c: .*waiver EXPIRED 2026-01-01/);
