@@ -63,10 +63,30 @@ export const sizingChecks: ConfigCheck[] = [
         needs: ["load", "environment", "network", "cluster", "services", "ingress", "aurora", "pgbouncer", "redis"],
         check: (c) => {
             const designLimits = new Set(deriveTopology({ load: c.load, environment: c.environment }).problems.map((p) => p.message));
-            return sizingOf(c).problems.filter((p) => !designLimits.has(p.message));
+            const { topology, problems } = sizingOf(c);
+            return [...problems.filter((p) => !designLimits.has(p.message)), ...podAddressProblems(c, topology)];
         },
     },
 ];
+
+/**
+ * The VPC CNI gives every pod an address of the private subnets: at the node groups' maxima, the nodes'
+ * addresses must fit them. With prefix delegation a node holds /28 prefixes (16 addresses) for its pods
+ * plus one warm prefix (`WARM_PREFIX_TARGET=1`); without, one address per pod slot plus a primary per ENI
+ * (up to 4 on the sizes in the instance table). AWS keeps 5 addresses of every subnet.
+ */
+export function podAddressProblems(c: StackConfig, t: Topology): ConfigProblem[] {
+    const prefix = c.network.subnetPrefixLengths.private;
+    const available = c.network.availabilityZones.length * (2 ** (32 - prefix) - 5);
+    const perNode = (pods: number) => (c.cluster.prefixDelegation ? (Math.ceil(pods / 16) + 1) * 16 : pods + 4 + 4);
+    const needed = t.nodeGroups.reduce((n, g) => n + g.size.max * perNode(g.allocatable.pods + 4), 0);
+    if (needed <= available) return [];
+    return [{
+        key: `${P}:network.subnetPrefixLengths.private`,
+        value: prefix,
+        message: `the node groups at their maxima (${t.nodeGroups.map((g) => `${g.name} ${g.size.max}`).join(", ")}, sized for load.peakConcurrentUsers ${c.load.peakConcurrentUsers}) need up to ${needed.toLocaleString("en-US")} pod and node addresses; ${c.network.availabilityZones.length} private /${prefix} subnets offer ${available.toLocaleString("en-US")}. Use a shorter private prefix (and a larger network.cidr if needed)`,
+    }];
+}
 
 // ---- filling omitted sizing fields before validation ----
 

@@ -71,6 +71,15 @@ describe("sizing: stack config", () => {
         assert.match(p!.message, /db\.r7g\.2xlarge/);
     });
 
+    it("refuses private subnets too small for the pods of the node groups at their maxima", () => {
+        const raw = decoded("prod");
+        raw[`${P}:network`] = { ...raw[`${P}:network`], subnetPrefixLengths: { ...raw[`${P}:network`].subnetPrefixLengths, private: 22 } };
+        const problems = problemsOf("prod", raw);
+        const p = problems.find((x) => x.key === `${P}:network.subnetPrefixLengths.private`);
+        assert.ok(p, problems.map((x) => `${x.key}: ${x.message}`).join("\n"));
+        assert.match(p!.message, /load\.peakConcurrentUsers 500000/);
+    });
+
     it("refuses a Redis too small for the daily actives, naming load.dailyActiveUsers", () => {
         const raw = withLoad(decoded("dev"), { dailyActiveUsers: 5_000_000 });
         const problems = problemsOf("dev", raw);
