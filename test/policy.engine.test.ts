@@ -3,16 +3,35 @@
  * (`makeAnalyzeRpcFun` / `makeAnalyzeStackRpcFun` of `@pulumi/policy/server.js`, called directly with
  * the protobuf requests the engine sends; no gRPC server is started and no `PolicyPack` constructed).
  * Over real plans (a preview with unknowns, and a prod plan with injected violations) both must report
- * the same findings. Rules with a config schema are left out: the SDK handlers read their settings from
- * module state set only by the engine's `Configure` call.
+ * the same findings. With the stack's policy config, the SDK module gets it the way the engine hands it
+ * over (its `Configure` handler, each policy's level and settings with schema defaults filled in).
  */
 import * as assert from "assert";
 import { AuditResource, evaluatePolicies, toEngineValue } from "../audit/evaluate";
+import { enforcementLevelOf, settingsOf } from "../audit/policyConfig";
+import { stackPolicyConfig } from "../audit/stackConfig";
+import { PolicyConfig } from "../config/policy";
+import { PROJECT_DIR } from "../plan/run";
 import { PACK_ENFORCEMENT_LEVEL, PACK_NAME, PACK_VERSION, RULES } from "../policies/rules";
 import { stackPlan } from "./helpers";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
+const Module = require("module");
+const fs = require("fs") as typeof import("fs");
 const server = require("@pulumi/policy/server");
+
+/**
+ * A private copy of the SDK's server module with its `configure` handler exposed: the engine calls it
+ * (gRPC `Configure`) with each policy's enforcement level and settings before any analysis.
+ */
+function configurableServer() {
+    const file = require.resolve("@pulumi/policy/server");
+    const m = new Module(file, module);
+    m.filename = file;
+    m.paths = Module._nodeModulePaths(require("path").dirname(file));
+    m._compile(`${fs.readFileSync(file, "utf8")}\nexports.__configure = configure;\n`, file);
+    return m.exports;
+}
 const pb = require("@pulumi/pulumi/proto/analyzer_pb");
 const { Struct } = require("google-protobuf/google/protobuf/struct_pb");
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -54,10 +73,10 @@ function provider(r: AuditResource, byUrn: Map<string, AuditResource>) {
 type Finding = [string, string, string, string, string];
 
 /** What the SDK's analyzer reports for these resources: Analyze per resource, then AnalyzeStack. */
-async function sdkFindings(resources: AuditResource[], rules: typeof RULES): Promise<Finding[]> {
+async function sdkFindings(resources: AuditResource[], rules: typeof RULES, srv = server): Promise<Finding[]> {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
-    const analyze = server.makeAnalyzeRpcFun(PACK_NAME, PACK_VERSION, PACK_ENFORCEMENT_LEVEL, rules);
-    const analyzeStack = server.makeAnalyzeStackRpcFun(PACK_NAME, PACK_VERSION, PACK_ENFORCEMENT_LEVEL, rules);
+    const analyze = srv.makeAnalyzeRpcFun(PACK_NAME, PACK_VERSION, PACK_ENFORCEMENT_LEVEL, rules);
+    const analyzeStack = srv.makeAnalyzeStackRpcFun(PACK_NAME, PACK_VERSION, PACK_ENFORCEMENT_LEVEL, rules);
     const call = (fn: (call: unknown, cb: (err: unknown, resp: any) => void) => void, request: unknown) =>
         new Promise<any>((resolve, reject) => fn({ request }, (err, resp) => (err ? reject(err) : resolve(resp))));
     const out: Finding[] = [];
@@ -96,8 +115,8 @@ async function sdkFindings(resources: AuditResource[], rules: typeof RULES): Pro
     return out;
 }
 
-async function ourFindings(resources: AuditResource[], rules: typeof RULES): Promise<Finding[]> {
-    const report = await evaluatePolicies(resources, { rules, now: new Date("2026-01-01") });
+async function ourFindings(resources: AuditResource[], rules: typeof RULES, config?: PolicyConfig): Promise<Finding[]> {
+    const report = await evaluatePolicies(resources, { rules, config, now: new Date("2026-01-01") });
     return report.violations.map((v) => [v.policyName, v.enforcementLevel, v.severity ?? "", v.urn ?? "", v.message]);
 }
 
@@ -136,6 +155,33 @@ describe("policy evaluation vs the policy SDK's analyzer handlers", () => {
         first("aws:backup/selection:Selection").selectionTags = [];
         const [sdk, ours] = await Promise.all([sdkFindings(resources, UNCONFIGURED), ourFindings(resources, UNCONFIGURED)]);
         assert.ok(sdk.length >= 8, JSON.stringify(sdk, null, 1));
+        assert.deepStrictEqual(sorted(ours), sorted(sdk));
+    });
+    it("every rule, with the prod stack's levels and settings handed over as the engine's Configure does", async () => {
+        const config = stackPolicyConfig(PROJECT_DIR, "prod");
+        const srv = configurableServer();
+        const req = new pb.ConfigureAnalyzerRequest();
+        const map = req.getPolicyconfigMap();
+        for (const rule of RULES) {
+            const c = new pb.PolicyConfig();
+            c.setEnforcementlevel(pb.EnforcementLevel[enforcementLevelOf(rule, config).toUpperCase()]);
+            c.setProperties(Struct.fromJavaScript(settingsOf(rule, config)));
+            map.set(rule.name, c);
+        }
+        await new Promise<void>((resolve, reject) => srv.__configure({ request: req }, (err: unknown) => (err ? reject(err) : resolve())));
+        const resources = structuredClone((await stackPlan("prod")).resources) as AuditResource[];
+        const first = (type: string) => resources.find((r) => r.type === type)!.props as any;
+        first("aws:rds/cluster:Cluster").backupRetentionPeriod = 7; // prod asks for 14
+        delete first("aws:rds/cluster:Cluster").kmsKeyId; // prod requires a customer key
+        first("aws:eks/cluster:Cluster").enabledClusterLogTypes = ["api", "audit"]; // prod requires all five
+        first("aws:ec2/launchTemplate:LaunchTemplate").metadataOptions.httpPutResponseHopLimit = 5;
+        first("kubernetes:autoscaling/v2:HorizontalPodAutoscaler").spec.minReplicas = 1;
+        const rw = resources.find((r) => r.type === "kubernetes:autoscaling/v2:HorizontalPodAutoscaler" && /pgbouncer-rw/.test(r.name))!.props as any;
+        rw.spec.maxReplicas = 1000;
+        const [sdk, ours] = await Promise.all([sdkFindings(resources, RULES, srv), ourFindings(resources, RULES, config)]);
+        for (const p of ["rds-backup-retention", "rds-storage-encrypted", "eks-control-plane-logging", "launch-template-imdsv2", "k8s-hpa-min-replicas", "pgbouncer-pool-within-max-connections"]) {
+            assert.ok(sdk.some((f) => f[0] === p && f[1] === "mandatory"), `${p} in ${JSON.stringify(sdk, null, 1)}`);
+        }
         assert.deepStrictEqual(sorted(ours), sorted(sdk));
     });
 });
