@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { backupTags } from "./tags";
+import { dataKeyPolicy } from "./dataKeys";
 
 /** Arguments of {@link AuroraPostgres}. */
 export interface AuroraPostgresArgs {
@@ -159,10 +160,12 @@ export class AuroraPostgres extends pulumi.ComponentResource {
         const stateful = { parent: this, protect };
         const kept = { parent: this, protect, retainOnDelete: protect };
 
+        const logGroupName = `/aws/rds/cluster/${identifier}/postgresql`;
         this.kmsKey = new aws.kms.Key(`${name}-kms`, {
-            description: `Aurora ${identifier}: storage, Performance Insights, credentials secret`,
+            description: `Aurora ${identifier}: storage, Performance Insights, credentials secret, PostgreSQL log`,
             enableKeyRotation: true,
             deletionWindowInDays: 30,
+            policy: dataKeyPolicy(this, [logGroupName]),
             tags: nameTag("kms"),
         }, kept);
         new aws.kms.Alias(`${name}-kms-alias`, { name: `alias/${identifier}`, targetKeyId: this.kmsKey.keyId }, { parent: this });
@@ -205,10 +208,12 @@ export class AuroraPostgres extends pulumi.ComponentResource {
             tags: nameTag("instance-params"),
         }, { parent: this });
 
-        // Exported logs land in this group; creating it sets retention and encryption (RDS would create it without).
+        // Exported logs land in this group; creating it sets retention and encryption (RDS would create it without either).
         new aws.cloudwatch.LogGroup(`${name}-postgresql-log`, {
-            name: `/aws/rds/cluster/${identifier}/postgresql`,
+            name: logGroupName,
             retentionInDays: args.logRetentionDays ?? d.logRetentionDays,
+            // Slow statements are logged with their text: encrypted with the cluster's customer key.
+            kmsKeyId: this.kmsKey.arn,
             tags: nameTag("postgresql-log"),
         }, { parent: this });
 

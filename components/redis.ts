@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { dataKeyPolicy } from "./dataKeys";
 
 /** Arguments of {@link RedisCache}. */
 export interface RedisCacheArgs {
@@ -102,10 +103,13 @@ export class RedisCache extends pulumi.ComponentResource {
         if (args.shards < 1) throw new pulumi.ResourceError(`shards must be >= 1, got ${args.shards}`, this);
         this.port = d.port;
 
+        const logTypes = ["slow-log", "engine-log"] as const;
+        const logGroupName = (logType: string) => `/elasticache/${identifier}/${logType}`;
         this.kmsKey = new aws.kms.Key(`${name}-kms`, {
-            description: `ElastiCache ${identifier}: data at rest and snapshots`,
+            description: `ElastiCache ${identifier}: data at rest, snapshots, slow and engine logs`,
             enableKeyRotation: true,
             deletionWindowInDays: 30,
+            policy: dataKeyPolicy(this, logTypes.map(logGroupName)),
             tags: nameTag("kms"),
         }, { parent: this, protect, retainOnDelete: protect });
         new aws.kms.Alias(`${name}-kms-alias`, { name: `alias/${identifier}`, targetKeyId: this.kmsKey.keyId }, { parent: this });
@@ -141,9 +145,10 @@ export class RedisCache extends pulumi.ComponentResource {
             tags: nameTag("params"),
         }, { parent: this });
 
-        const logGroups = (["slow-log", "engine-log"] as const).map((logType) => new aws.cloudwatch.LogGroup(`${name}-${logType}`, {
-            name: `/elasticache/${identifier}/${logType}`,
+        const logGroups = logTypes.map((logType) => new aws.cloudwatch.LogGroup(`${name}-${logType}`, {
+            name: logGroupName(logType),
             retentionInDays: args.logRetentionDays ?? d.logRetentionDays,
+            kmsKeyId: this.kmsKey.arn,
             tags: nameTag(logType),
         }, { parent: this }));
 

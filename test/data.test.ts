@@ -46,6 +46,12 @@ describe("data tier (Aurora, PgBouncer, Redis) in the plans", () => {
                 assert.equal(key.opts.protect ?? false, prod);
                 assert.equal(key.opts.retainOnDelete ?? false, prod);
                 assert.deepEqual(cluster.opts.ignoreChanges, ["availabilityZones"]);
+                // The exported PostgreSQL log (slow statements with their text) is encrypted with the same key,
+                // which lets CloudWatch Logs use it for that log group only.
+                const log = byName(plan, `${stack}-aurora-postgresql-log`).props as any;
+                assert.equal(log.kmsKeyId, p.kmsKeyId);
+                const logs = JSON.parse((key.props as any).policy).Statement.find((x: any) => x.Principal.Service === "logs.eu-west-1.amazonaws.com");
+                assert.deepEqual(logs.Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"], [`arn:aws:logs:eu-west-1:123456789012:log-group:${log.name}`]);
                 const subnetGroup = ofType(plan, "aws:rds/subnetGroup:SubnetGroup")[0];
                 assert.deepEqual(subnetGroup.props.subnetIds, plan.outputs.isolatedSubnetIds);
             });
@@ -162,6 +168,7 @@ describe("data tier (Aurora, PgBouncer, Redis) in the plans", () => {
                 assert.equal(p.multiAzEnabled, true);
                 assert.ok(p.snapshotRetentionLimit >= 1);
                 assert.deepEqual(p.logDeliveryConfigurations.map((l: any) => l.logType).sort(), ["engine-log", "slow-log"]);
+                for (const l of p.logDeliveryConfigurations) assert.equal((byName(plan, `${stack}-redis-${l.logType}`).props as any).kmsKeyId, p.kmsKeyId, `${l.logType} encrypted with the cache's key`);
                 assert.equal(p.finalSnapshotIdentifier, prod ? `${p.replicationGroupId}-final` : undefined);
                 assert.equal(g.opts.protect ?? false, prod);
                 const params = ofType(plan, "aws:elasticache/parameterGroup:ParameterGroup")[0].props as any;
