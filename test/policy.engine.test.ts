@@ -126,7 +126,7 @@ const sorted = (xs: Finding[]) => xs.map((x) => x.join(" | ")).sort();
 const UNCONFIGURED = RULES.filter((r) => !r.configSchema);
 
 describe("policy evaluation vs the policy SDK's analyzer handlers", () => {
-    it("leaves out only the rules with settings", () => {
+    it("runs the rules without settings on an unconfigured SDK module", () => {
         assert.ok(UNCONFIGURED.length >= 20, `${UNCONFIGURED.length} rules compared`);
     });
 
