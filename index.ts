@@ -15,6 +15,7 @@ import { BackupPlan } from "./components/backupPlan";
 import { CloudflareEdge } from "./components/cloudflareEdge";
 import { CloudFrontEdge } from "./components/cloudfrontEdge";
 import * as cloudflare from "@pulumi/cloudflare";
+import * as random from "@pulumi/random";
 import { Cluster, ClusterAutoscaler, Ingress, ScalableService, VerticalPodAutoscaler } from "./components";
 import { autoscalerArgs, clusterArgs, ingressArgs, serviceArgs, vpaArgs } from "./components/computeArgs";
 
@@ -43,7 +44,13 @@ const k8sProviders = { aws: awsProvider, kubernetes: cluster.k8sProvider };
 const clusterAutoscaler = new ClusterAutoscaler(`${config.stack}-cluster-autoscaler`, autoscalerArgs(config, cluster.clusterName, cluster.name), { providers: k8sProviders });
 const vpa = new VerticalPodAutoscaler(`${config.stack}-vpa`, vpaArgs(config), { providers: k8sProviders });
 // ingress-nginx behind an internet-facing NLB; the edge points at ingress.hostname.
-const ingress = new Ingress(`${config.stack}-ingress`, ingressArgs(config), { providers: k8sProviders });
+// Origin lockdown: one secret header, generated here because both sides need it: the edge hop in front
+// of the ingress sends it, the ingress refuses requests without it (traffic that bypassed the edge).
+const originVerify = {
+    header: "X-Origin-Verify",
+    value: new random.RandomPassword(`${config.stack}-origin-verify`, { length: 48, special: false }).result,
+};
+const ingress = new Ingress(`${config.stack}-ingress`, { ...ingressArgs(config), originVerify }, { providers: k8sProviders });
 const services = config.services.map((s) => new ScalableService(`${config.stack}-svc-${s.name}`, serviceArgs(s, { vpaDependsOn: [vpa.release], ingressClassName: ingress.ingressClassName }), { providers: k8sProviders, dependsOn: [ingress.release, clusterAutoscaler] }));
 export const clusterName = cluster.name;
 export const clusterEndpoint = cluster.endpoint;
@@ -104,6 +111,8 @@ const cloudflareProvider = edge.cloudflare
 const usEast1Provider = edge.cloudfront ? new aws.Provider("aws-us-east-1", { region: "us-east-1", defaultTags: { tags: baseTags } }) : undefined;
 const cloudfrontEdge = edge.cloudfront && new CloudFrontEdge(`${config.stack}-cloudfront`, {
     originDomainName: ingress.hostname,
+    originVerifyHeader: originVerify.header,
+    originVerifySecret: originVerify.value,
     hostname: edge.hostname,
     usEast1Provider: usEast1Provider!,
     dns: edge.cloudflare
@@ -122,13 +131,14 @@ const cloudflareEdge = edge.cloudflare && new CloudflareEdge(`${config.stack}-cl
     hostname: edge.hostname,
     target: cloudfrontEdge ? cloudfrontEdge.domainName : ingress.hostname,
     originVerify: !cloudfrontEdge, // CloudFront adds its own header when it is the hop before the ingress
+    originVerifyHeader: originVerify.header,
+    originVerifySecret: originVerify.value,
 }, { providers: { ...providers, cloudflare: cloudflareProvider! } });
-const originVerify = cloudfrontEdge ?? cloudflareEdge!;
 export const edgeHostname = edge.hostname;
 export const cloudfrontDomainName = cloudfrontEdge ? cloudfrontEdge.domainName : null;
 /** The header the ingress must require, and its value (secret): see the README's edge section. */
-export const originVerifyHeader = originVerify.originVerifyHeader;
-export const originVerifySecret = originVerify.originVerifySecret;
+export const originVerifyHeader = originVerify.header;
+export const originVerifySecret = pulumi.secret(originVerify.value);
 
 // AWS Backup: every resource tagged BACKUP_TAG (components/tags.ts) is covered; prod copies to the DR region and locks the vaults.
 const drProvider = config.backup.disasterRecovery

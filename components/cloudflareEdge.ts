@@ -29,6 +29,11 @@ export interface CloudflareEdgeArgs {
     originVerify?: boolean;
     /** Name of the secret header. @default "X-Origin-Verify" */
     originVerifyHeader?: string;
+    /**
+     * Value of that header, when the origin must know it before the edge exists (the stack generates
+     * it once and hands it to both the ingress and the edge). @default a 48-character `RandomPassword`
+     */
+    originVerifySecret?: pulumi.Input<string>;
     /** Path prefixes of static assets (edge and browser TTLs, normalised cache key). @default ["/static/", "/assets/"] */
     staticPathPrefixes?: string[];
     /** Edge TTL of static assets, seconds. @default 86400 */
@@ -200,7 +205,9 @@ export class CloudflareEdge extends pulumi.ComponentResource {
 
         if (args.originVerify) {
             const header = args.originVerifyHeader ?? DEFAULTS.originVerifyHeader;
-            const secret = new random.RandomPassword(`${name}-origin-secret`, { length: 48, special: false }, { parent: this });
+            const secret = args.originVerifySecret !== undefined
+                ? { result: pulumi.output(args.originVerifySecret) }
+                : new random.RandomPassword(`${name}-origin-secret`, { length: 48, special: false }, { parent: this });
             this.rulesets.http_request_late_transform = ruleset("http_request_late_transform", "Origin lockdown header", [{
                 ref: "origin_verify",
                 description: `Set ${header}: the origin refuses requests without it`,

@@ -42,6 +42,11 @@ export interface CloudFrontEdgeArgs {
     apiPaths?: string[];
     /** Name of the secret header CloudFront sends to the origin. @default "X-Origin-Verify" */
     originVerifyHeader?: string;
+    /**
+     * Value of that header, when the origin must know it before the edge exists (the stack generates
+     * it once and hands it to both the ingress and the edge). @default a 48-character `RandomPassword`
+     */
+    originVerifySecret?: pulumi.Input<string>;
     /** Keep the access logs (no `forceDestroy`, `retainOnDelete` on the bucket): prod. @default false */
     protect?: boolean;
     /** Tags for every AWS resource, besides the provider's default tags. */
@@ -100,7 +105,9 @@ export class CloudFrontEdge extends pulumi.ComponentResource {
             throw new pulumi.ResourceError("CloudFrontEdge: a path pattern is listed in both `staticPaths` and `apiPaths`", this);
         }
 
-        const secret = new random.RandomPassword(`${name}-origin-secret`, { length: 48, special: false }, { parent: this });
+        const secret = args.originVerifySecret !== undefined
+            ? { result: pulumi.output(args.originVerifySecret) }
+            : new random.RandomPassword(`${name}-origin-secret`, { length: 48, special: false }, { parent: this });
 
         const certificate = this.certificate(name, args, nameTag, usEast1);
         const webAcl = this.webAcl(name, args, nameTag, usEast1);
