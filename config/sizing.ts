@@ -135,7 +135,7 @@ export function fillDerivedSizing(raw: RawConfig): RawConfig {
     if (!loadParsed.success) return raw;
     const get = (k: string) => clone(decode(raw[`${P}:${k}`]));
     const cluster = get("cluster"), services = get("services"), ingress = get("ingress");
-    const aurora = get("aurora"), pgbouncer = get("pgbouncer"), redis = get("redis"), network = get("network");
+    const aurora = get("aurora"), pgbouncer = get("pgbouncer"), redis = get("redis");
     const env = decode(raw[`${P}:environment`]) === "prod" ? "prod" : "dev";
 
     // What the stack fixes explicitly (well-formed values only; validation reports the rest).
@@ -177,7 +177,6 @@ export function fillDerivedSizing(raw: RawConfig): RawConfig {
             redis: isObj(redis) ? { nodeType: str(redis.nodeType), shards: num(redis.shards), replicasPerShard: num(redis.replicasPerShard), engine: redis.engine === "redis" ? "redis" as const : "valkey" as const } : undefined,
         }),
     };
-    void network;
     const t = deriveTopology(stripUndefined(input) as SizingInput);
 
     const out: RawConfig = { ...raw };
