@@ -146,7 +146,7 @@ export function fillDerivedSizing(raw: RawConfig): RawConfig {
             size: { min: num(g.minSize), max: num(g.maxSize) },
         }))
         : undefined;
-    const pool = (p: unknown) => (isObj(p) ? { replicas: { min: num(p.minReplicas), max: num(p.maxReplicas) }, poolSize: num(p.defaultPoolSize), reservePoolSize: num(p.reservePoolSize) } : undefined);
+    const pool = (p: unknown) => (isObj(p) ? { replicas: { min: num(p.minReplicas), max: num(p.maxReplicas) }, poolSize: num(p.defaultPoolSize), reservePoolSize: num(p.reservePoolSize), maxClientConn: num(p.maxClientConn) } : undefined);
     const stripUndefined = <T extends Obj>(o: T | undefined): T | undefined => (o ? JSON.parse(JSON.stringify(o)) : undefined);
     const input: SizingInput = {
         load: loadParsed.data,

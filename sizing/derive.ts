@@ -212,8 +212,8 @@ export const DEFAULT_NODE_GROUPS: NodeGroupSpec[] = [
 ];
 /** Highly available floor for every replicated thing: one per zone would be 3; two survive a node loss. */
 export const MIN_REPLICAS = 2;
-/** PgBouncer `max_client_conn` per replica (file descriptors stay well under the container's ulimit). */
-export const PGBOUNCER_MAX_CLIENT_CONN = 5000;
+/** PgBouncer `max_client_conn` per replica when the stack does not set one (the `pgbouncer` schema's default). */
+export const PGBOUNCER_MAX_CLIENT_CONN = 2000;
 
 const ceil = Math.ceil;
 
@@ -296,23 +296,26 @@ export function deriveTopology(input: SizingInput): Topology {
     const connectionsFor = (qps: number) => ceil((qps * load.database.queryMilliseconds) / 1000);
     // What PgBouncer may use of one instance: max_connections - AWS's reserved - the configured headroom.
     const budget = (c: DbClass) => c.maxConnections - AWS_RESERVED_CONNECTIONS - (auroraSpec?.connectionHeadroom ?? 20);
-    const pgbReplicasFor = (qps: number, clientConns: number): MinMax => {
-        const max = Math.max(MIN_REPLICAS, ceil((qps * (1 + load.headroom)) / load.pgbouncer.queriesPerReplicaPerSecond), ceil(clientConns / PGBOUNCER_MAX_CLIENT_CONN));
+    const pgbReplicasFor = (qps: number, clientConns: number, maxClientConn: number): MinMax => {
+        const max = Math.max(MIN_REPLICAS, ceil((qps * (1 + load.headroom)) / load.pgbouncer.queriesPerReplicaPerSecond), ceil(clientConns / maxClientConn));
         const min = Math.min(max, Math.max(MIN_REPLICAS, ceil((qps * load.offPeakShare) / load.pgbouncer.queriesPerReplicaPerSecond)));
         return { min, max };
     };
     const appPodsMax = services.reduce((n, s) => n + s.replicas.max, 0);
     const clientConns = appPodsMax * load.pgbouncer.clientConnectionsPerPod;
-    const rwReplicas = pgbReplicasFor(demand.dbWriteQps, clientConns);
-    const roReplicas = pgbReplicasFor(demand.dbReadQps, clientConns);
+    const pgSpec = input.data?.pgbouncer;
+    const rwMaxClients = pgSpec?.readWrite?.maxClientConn ?? PGBOUNCER_MAX_CLIENT_CONN;
+    const roMaxClients = pgSpec?.readOnly?.maxClientConn ?? PGBOUNCER_MAX_CLIENT_CONN;
+    const rwReplicas = pgbReplicasFor(demand.dbWriteQps, clientConns, rwMaxClients);
+    const roReplicas = pgbReplicasFor(demand.dbReadQps, clientConns, roMaxClients);
     // A replica's pool carries what the replica relays at its CPU target (Little's law), no more;
     // within a budget of server connections it shrinks to fit (the report then shows the lower capacity).
     const poolWanted = Math.max(5, connectionsFor(load.pgbouncer.queriesPerReplicaPerSecond));
     const reserveWanted = Math.max(1, ceil(poolWanted / 5));
-    const poolFor = (replicas: MinMax, serverBudget: number): PoolSizing => {
+    const poolFor = (replicas: MinMax, serverBudget: number, maxClientConn: number): PoolSizing => {
         const perReplica = Math.max(2, Math.floor(serverBudget / replicas.max));
         const reserve = Math.min(reserveWanted, Math.max(1, Math.floor(perReplica / 6)));
-        return { replicas, poolSize: Math.min(poolWanted, perReplica - reserve), reservePoolSize: reserve, maxClientConn: PGBOUNCER_MAX_CLIENT_CONN };
+        return { replicas, poolSize: Math.min(poolWanted, perReplica - reserve), reservePoolSize: reserve, maxClientConn };
     };
     // Every PgBouncer pod at its maximum must fit ONE instance per endpoint (the writer after a failover;
     // the reader endpoint balances by DNS, so one reader can end up with every read-only connection):
@@ -352,28 +355,25 @@ export function deriveTopology(input: SizingInput): Topology {
     if (!chosen) {
         const c = classes[classes.length - 1] ?? catalog.dbClasses[catalog.dbClasses.length - 1];
         problems.push({
-            key: auroraSpec?.instanceClass ? "scaling-topology:aurora.instanceClass" : peakKey,
-            value: auroraSpec?.instanceClass ?? load.peakConcurrentUsers,
-            message: `${auroraSpec?.instanceClass ? `cannot carry load.peakConcurrentUsers ${load.peakConcurrentUsers}` : "exceeds what one Aurora cluster can carry"}: ${lastReason} `
-                + `(limits: one writer, ${AURORA_MAX_READERS} readers, 5,000 connections per instance). `
-                + `Next steps: ${auroraSpec?.instanceClass ? "a larger aurora.instanceClass (or leave it out to derive it), " : ""}a higher load.redisAbsorbedShare, or sharding the database across clusters`,
+            key: peakKey, value: load.peakConcurrentUsers,
+            message: `exceeds what one Aurora cluster can carry: ${lastReason} (limits: one writer, ${AURORA_MAX_READERS} readers, 5,000 connections per instance). `
+                + "Next steps: a higher load.redisAbsorbedShare, or sharding the database across clusters",
         });
         chosen = { c, readers: { min: AURORA_MAX_READERS, max: AURORA_MAX_READERS } };
     }
     const readers = { min: auroraSpec?.readers?.min ?? chosen.readers.min, max: auroraSpec?.readers?.max ?? Math.max(chosen.readers.max, auroraSpec?.readers?.min ?? 0) };
     if (readers.max > AURORA_MAX_READERS) {
-        problems.push({ key: "scaling-topology:data.aurora.readers.max", value: readers.max, message: `Aurora allows at most ${AURORA_MAX_READERS} readers per cluster` });
+        problems.push({ key: "scaling-topology:aurora.readerAutoscaling.maxReaders", value: readers.max, message: `Aurora allows at most ${AURORA_MAX_READERS} readers per cluster` });
     }
     const c = chosen.c;
-    const pgSpec = input.data?.pgbouncer;
     const merge = (d: PoolSizing, e?: PoolSpec): PoolSizing => ({
         replicas: { min: e?.replicas?.min ?? d.replicas.min, max: e?.replicas?.max ?? Math.max(d.replicas.max, e?.replicas?.min ?? 0) },
         poolSize: e?.poolSize ?? d.poolSize,
         reservePoolSize: e?.reservePoolSize ?? d.reservePoolSize,
         maxClientConn: e?.maxClientConn ?? d.maxClientConn,
     });
-    const readWrite = merge(poolFor(rwReplicas, budget(c)), pgSpec?.readWrite);
-    const readOnly = merge(poolFor(roReplicas, budget(c)), pgSpec?.readOnly);
+    const readWrite = merge(poolFor(rwReplicas, budget(c), rwMaxClients), pgSpec?.readWrite);
+    const readOnly = merge(poolFor(roReplicas, budget(c), roMaxClients), pgSpec?.readOnly);
 
     // ---- Redis: shards for memory and for commands; scale the node type up before going past 10 shards ----
     const redisSpec = input.data?.redis;
