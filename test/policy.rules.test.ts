@@ -281,7 +281,7 @@ const CASES: Record<string, Case> = {
     "pgbouncer-pool-within-max-connections": {
         // db.t4g.medium: 4 GiB x 0.9 / 9531392 = 405 max_connections, 402 after the 3 reserved; 70 per pod.
         violate: [[...pgbouncerStack({ instanceClass: "db.t4g.medium", maxReplicas: 6 })], [...pgbouncerStack({ instanceClass: "db.r7g.2xlarge", maxReplicas: 10, maxConnections: 500 })]],
-        pass: [[...pgbouncerStack({ instanceClass: "db.t4g.medium", maxReplicas: 5 })], [...pgbouncerStack({ instanceClass: "db.t4g.medium", maxReplicas: 10, maxConnections: 1000 })], [r("aws:s3/bucket:Bucket", {})]],
+        pass: [[...pgbouncerStack({ instanceClass: "db.t4g.medium", maxReplicas: 5 })], [...pgbouncerStack({ instanceClass: "db.serverless", maxReplicas: 50 })], [...pgbouncerStack({ instanceClass: "db.t4g.medium", maxReplicas: 10, maxConnections: 1000 })], [r("aws:s3/bucket:Bucket", {})]],
         unknown: [{ resources: pgbouncerStack({ instanceClass: "db.t4g.medium", maxReplicas: 6, ini: U }), expect: "cannot-run" }],
     },
     "aurora-backup-plan-selection": (() => {

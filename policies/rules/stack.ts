@@ -84,7 +84,9 @@ export const stack: Rule[] = [
                         const members = instances.filter((i) => i.dependencies.some((x) => x.urn === cluster.urn));
                         if (members.length === 0) continue;
                         // Any instance can be promoted to writer; readers are balanced by DNS, not load: the smallest bounds it.
-                        const limits = members.map((i) => ({ i, ...maxConnectionsOf(i, paramGroups) }));
+                        // Classes outside the table (db.serverless, ...) have no fixed max_connections to check against.
+                        const limits = members.map((i) => ({ i, ...maxConnectionsOf(i, paramGroups) })).filter((l) => Number.isFinite(l.value));
+                        if (limits.length === 0) continue;
                         const smallest = limits.reduce((a, b) => (b.value < a.value ? b : a));
                         const available = smallest.value - AWS_RESERVED_CONNECTIONS - headroom;
                         const demand = perPod * maxReplicas;
