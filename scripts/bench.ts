@@ -9,7 +9,7 @@ import * as path from "path";
 
 const ROOT = path.resolve(__dirname, "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const TS_NODE = require.resolve("sucrase/register/ts");
+const TS_NODE = require.resolve("./register.js");
 
 function wall(args: string[]): number {
     const start = process.hrtime.bigint();

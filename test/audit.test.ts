@@ -33,7 +33,7 @@ function sarifValidator() {
     return ajv.compile(require("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"));
 }
 
-const TS = require.resolve("sucrase/register/ts");
+const TS = require.resolve("../scripts/register.js");
 const now = new Date("2026-06-15T12:00:00Z");
 
 async function reportOf(stack: string, preview = false) {

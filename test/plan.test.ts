@@ -4,7 +4,7 @@ import * as path from "path";
 import { runPlan, PROJECT_DIR } from "../plan/run";
 import { stackPlan } from "./helpers";
 
-const TS_NODE = require.resolve("sucrase/register/ts");
+const TS_NODE = require.resolve("../scripts/register.js");
 const fixture = path.join(__dirname, "fixtures", "secrets");
 
 function cli(args: string[]) {
