@@ -17,6 +17,7 @@ import { CloudFrontEdge } from "./components/cloudfrontEdge";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as random from "@pulumi/random";
 import { Cluster, ClusterAutoscaler, Ingress, ScalableService, VerticalPodAutoscaler } from "./components";
+import { CertificateDns, DnsValidatedCertificate } from "./components/dnsValidatedCertificate";
 import { autoscalerArgs, clusterArgs, ingressArgs, serviceArgs, vpaArgs } from "./components/computeArgs";
 
 const config = loadStackConfig();
@@ -26,6 +27,16 @@ const baseTags = { project: pulumi.getProject(), stack: config.stack, environmen
 // One explicit provider: the region and default tags are visible in every plan and preview.
 const awsProvider = new aws.Provider("aws", { region: config.region as aws.Region, defaultTags: { tags: baseTags } });
 const providers = { aws: awsProvider };
+const edge = config.edge;
+const cloudflareProvider = edge.cloudflare
+    ? new cloudflare.Provider("cloudflare", { apiToken: pulumi.secret(config.cloudflareApiToken!) }) // required by the config checks
+    : undefined;
+// CloudFront takes its certificate and WAF from us-east-1 only.
+const usEast1Provider = edge.cloudfront ? new aws.Provider("aws-us-east-1", { region: "us-east-1", defaultTags: { tags: baseTags } }) : undefined;
+// The zone that holds the public hostname: certificates validate there.
+const edgeDns: CertificateDns = edge.cloudflare
+    ? { cloudflareZoneId: edge.cloudflare.zoneId, cloudflareProvider: cloudflareProvider! }
+    : { route53ZoneId: edge.cloudfront!.route53ZoneId! }; // required in mode "cloudfront" by the config checks
 
 const network = new Network(`${config.stack}-net`, {
     region: config.region,
@@ -50,7 +61,17 @@ const originVerify = {
     header: "X-Origin-Verify",
     value: new random.RandomPassword(`${config.stack}-origin-verify`, { length: 48, special: false }).result,
 };
-const ingress = new Ingress(`${config.stack}-ingress`, { ...ingressArgs(config), originVerify }, { providers: k8sProviders });
+// The NLB terminates TLS with a regional certificate for the public hostname, so the edges' HTTPS
+// connections verify (they check the origin certificate against the Host they forward).
+const originCertificate = new DnsValidatedCertificate(`${config.stack}-origin-cert`, {
+    hostname: edge.hostname,
+    dns: edgeDns,
+    // ACM gives every certificate for one name in one account the same validation record: with
+    // CloudFront, its us-east-1 certificate creates it and this one validates through it.
+    createValidationRecord: !edge.cloudfront,
+    purpose: "origin load balancer",
+}, { providers });
+const ingress = new Ingress(`${config.stack}-ingress`, { ...ingressArgs(config), originVerify, tlsCertificateArn: originCertificate.certificateArn }, { providers: k8sProviders });
 const services = config.services.map((s) => new ScalableService(`${config.stack}-svc-${s.name}`, serviceArgs(s, { vpaDependsOn: [vpa.release], ingressClassName: ingress.ingressClassName }), { providers: k8sProviders, dependsOn: [ingress.release, clusterAutoscaler] }));
 export const clusterName = cluster.name;
 export const clusterEndpoint = cluster.endpoint;
@@ -103,21 +124,13 @@ export const pgbouncerClientCaCert = pgbouncer.clientCaCert; // clients verify P
 // ---- edge and backups (issue 5): CloudFront, Cloudflare, AWS Backup ----
 // Edge in front of the ingress: Cloudflare (proxy, cache, rate limits, firewall), CloudFront (cache + WAF), or
 // Cloudflare -> CloudFront -> ingress ("both"). Whichever hop reaches the ingress adds the secret origin header.
-const edge = config.edge;
-const cloudflareProvider = edge.cloudflare
-    ? new cloudflare.Provider("cloudflare", { apiToken: pulumi.secret(config.cloudflareApiToken!) }) // required by the config checks
-    : undefined;
-// CloudFront takes its certificate and WAF from us-east-1 only.
-const usEast1Provider = edge.cloudfront ? new aws.Provider("aws-us-east-1", { region: "us-east-1", defaultTags: { tags: baseTags } }) : undefined;
 const cloudfrontEdge = edge.cloudfront && new CloudFrontEdge(`${config.stack}-cloudfront`, {
     originDomainName: ingress.hostname,
     originVerifyHeader: originVerify.header,
     originVerifySecret: originVerify.value,
     hostname: edge.hostname,
     usEast1Provider: usEast1Provider!,
-    dns: edge.cloudflare
-        ? { cloudflareZoneId: edge.cloudflare.zoneId, cloudflareProvider: cloudflareProvider! }
-        : { route53ZoneId: edge.cloudfront.route53ZoneId! }, // required in mode "cloudfront" by the config checks
+    dns: edgeDns,
     priceClass: edge.cloudfront.priceClass,
     wafRateLimitPer5Min: edge.cloudfront.wafRateLimitPer5Min,
     clientIpHeader: edge.cloudflare ? "CF-Connecting-IP" : undefined, // behind Cloudflare, count the real client

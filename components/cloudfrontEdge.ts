@@ -1,14 +1,8 @@
 import * as aws from "@pulumi/aws";
-import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
+import { DnsValidatedCertificate } from "./dnsValidatedCertificate";
+import type { CertificateDns } from "./dnsValidatedCertificate";
 import * as random from "@pulumi/random";
-
-/** Where the certificate's DNS validation records (and, for Route 53, the alias records) go. */
-export type CertificateDns =
-    /** A Route 53 hosted zone holding `hostname`: validation records plus A/AAAA alias records to the distribution. */
-    | { route53ZoneId: pulumi.Input<string> }
-    /** A Cloudflare zone holding `hostname`: validation records only (Cloudflare's own record points at the distribution). */
-    | { cloudflareZoneId: pulumi.Input<string>; cloudflareProvider: cloudflare.Provider };
 
 /** Arguments of {@link CloudFrontEdge}. */
 export interface CloudFrontEdgeArgs {
@@ -109,7 +103,10 @@ export class CloudFrontEdge extends pulumi.ComponentResource {
             ? { result: pulumi.output(args.originVerifySecret) }
             : new random.RandomPassword(`${name}-origin-secret`, { length: 48, special: false }, { parent: this });
 
-        const certificate = this.certificate(name, args, nameTag, usEast1);
+        const certificate = new DnsValidatedCertificate(`${name}-cert`, { hostname: args.hostname, dns: args.dns, purpose: "CloudFront", tags }, {
+            parent: this,
+            providers: { aws: args.usEast1Provider },
+        });
         const webAcl = this.webAcl(name, args, nameTag, usEast1);
         const logs = this.logBucket(name, args.logRetentionDays ?? DEFAULTS.logRetentionDays, args.protect ?? false, nameTag);
 
@@ -183,7 +180,7 @@ export class CloudFrontEdge extends pulumi.ComponentResource {
             priceClass: args.priceClass ?? DEFAULTS.priceClass,
             webAclId: webAcl.arn,
             viewerCertificate: {
-                acmCertificateArn: certificate.arn,
+                acmCertificateArn: certificate.certificateArn,
                 sslSupportMethod: "sni-only",
                 minimumProtocolVersion: "TLSv1.2_2021",
             },
@@ -232,7 +229,7 @@ export class CloudFrontEdge extends pulumi.ComponentResource {
         this.distributionId = this.distribution.id;
         this.domainName = this.distribution.domainName;
         this.webAclArn = webAcl.arn;
-        this.certificateArn = certificate.arn;
+        this.certificateArn = certificate.certificateArn;
         this.logBucketName = logs.bucket.bucket;
         this.originVerifyHeader = header;
         this.originVerifySecret = pulumi.secret(secret.result);
@@ -246,46 +243,6 @@ export class CloudFrontEdge extends pulumi.ComponentResource {
     }
 
     /** The ACM certificate in us-east-1, validated by a DNS record in Route 53 or Cloudflare; returns the validated certificate. */
-    private certificate(name: string, args: CloudFrontEdgeArgs, nameTag: (r: string) => Record<string, string>, usEast1: pulumi.CustomResourceOptions) {
-        const cert = new aws.acm.Certificate(`${name}-cert`, {
-            domainName: args.hostname,
-            validationMethod: "DNS",
-            keyAlgorithm: "EC_prime256v1",
-            tags: nameTag("cert"),
-        }, usEast1);
-        const option = cert.domainValidationOptions.apply((o) => o[0]);
-        const recordName = option.apply((o) => o.resourceRecordName.replace(/\.$/, ""));
-        const recordValue = option.apply((o) => o.resourceRecordValue.replace(/\.$/, ""));
-        let fqdn: pulumi.Output<string>;
-        if ("route53ZoneId" in args.dns) {
-            const record = new aws.route53.Record(`${name}-cert-validation`, {
-                zoneId: args.dns.route53ZoneId,
-                name: recordName,
-                type: option.apply((o) => o.resourceRecordType),
-                records: [recordValue],
-                ttl: 300,
-                allowOverwrite: true,
-            }, { parent: this });
-            fqdn = record.fqdn;
-        } else {
-            const record = new cloudflare.DnsRecord(`${name}-cert-validation`, {
-                zoneId: args.dns.cloudflareZoneId,
-                name: recordName,
-                type: option.apply((o) => o.resourceRecordType),
-                content: recordValue,
-                proxied: false, // ACM must see the record itself
-                ttl: 300,
-                comment: `ACM validation for ${args.hostname} (CloudFront)`,
-            }, { parent: this, provider: args.dns.cloudflareProvider });
-            fqdn = record.name;
-        }
-        const validation = new aws.acm.CertificateValidation(`${name}-cert-validation`, {
-            certificateArn: cert.arn,
-            validationRecordFqdns: [fqdn],
-        }, usEast1);
-        return { arn: validation.certificateArn };
-    }
-
     /** WAFv2 (scope CLOUDFRONT, us-east-1): AWS common and known-bad-inputs rule groups, then a per-IP rate limit. */
     private webAcl(name: string, args: CloudFrontEdgeArgs, nameTag: (r: string) => Record<string, string>, usEast1: pulumi.CustomResourceOptions) {
         const metric = (m: string) => ({ cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: `${name}-${m}` });

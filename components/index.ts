@@ -4,6 +4,7 @@ export * from "./aurora";
 export * from "./redis";
 export * from "./pgbouncer";
 export * from "./pgbouncerConfig";
+export * from "./dnsValidatedCertificate";
 export * from "./cloudfrontEdge";
 export * from "./cloudflareEdge";
 export * from "./backupPlan";

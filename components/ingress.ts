@@ -29,6 +29,14 @@ export interface IngressArgs {
      * @default undefined (no check)
      */
     originVerify?: { header: string; value: pulumi.Input<string> };
+    /**
+     * ACM certificate for the public hostname: the NLB terminates TLS on 443 with it (TLS 1.3/1.2 policy)
+     * and forwards to the controller's HTTP port. The edges connect with HTTPS and verify the origin
+     * certificate against the public hostname (the Host header they forward), which the controller's
+     * self-signed default certificate would fail.
+     * @default undefined (443 passes TLS through to the controller)
+     */
+    tlsCertificateArn?: pulumi.Input<string>;
 }
 
 const DEFAULTS = { targetCpuUtilization: 70, sourceCidrs: ["0.0.0.0/0"], namespace: "ingress-nginx" };
@@ -131,6 +139,11 @@ export class Ingress extends pulumi.ComponentResource {
                     "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
                     "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
                     "service.beta.kubernetes.io/aws-load-balancer-backend-protocol": "tcp",
+                    ...(args.tlsCertificateArn !== undefined ? {
+                        "service.beta.kubernetes.io/aws-load-balancer-ssl-cert": args.tlsCertificateArn,
+                        "service.beta.kubernetes.io/aws-load-balancer-ssl-ports": "https",
+                        "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                    } : {}),
                 },
             },
             spec: {
@@ -140,7 +153,8 @@ export class Ingress extends pulumi.ComponentResource {
                 selector: CONTROLLER_LABELS,
                 ports: [
                     { name: "http", port: 80, targetPort: "http", protocol: "TCP" },
-                    { name: "https", port: 443, targetPort: "https", protocol: "TCP" },
+                    // With an ACM certificate the NLB terminates TLS and forwards plain HTTP to the controller.
+                    { name: "https", port: 443, targetPort: args.tlsCertificateArn !== undefined ? "http" : "https", protocol: "TCP" },
                 ],
             },
         }, { parent: this });

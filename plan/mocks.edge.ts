@@ -9,16 +9,18 @@ import { digest } from "./mocks";
 const CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2";
 
 export const edgeMocks: Record<string, Computed> = {
-    // CloudFront certificates and web ACLs live in us-east-1 whatever the stack's region.
+    // A certificate lives in its provider's region (us-east-1 for CloudFront). ACM gives every certificate
+    // for one domain in one account the same validation record, so the record derives from the domain.
     "aws:acm/certificate:Certificate": (name, inputs, ctx) => {
-        const h = digest("acm", name);
+        const h = digest("acm", ctx.region, name);
+        const v = digest("acm-validation", ctx.accountId, String(inputs.domainName));
         return {
-            arn: `arn:aws:acm:us-east-1:${ctx.accountId}:certificate/${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`,
+            arn: `arn:aws:acm:${ctx.region}:${ctx.accountId}:certificate/${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`,
             domainValidationOptions: [{
                 domainName: inputs.domainName,
-                resourceRecordName: `_${h.slice(32, 64)}.${inputs.domainName}.`,
+                resourceRecordName: `_${v.slice(32, 64)}.${inputs.domainName}.`,
                 resourceRecordType: "CNAME",
-                resourceRecordValue: `_${h.slice(0, 32)}.acm-validations.aws.`,
+                resourceRecordValue: `_${v.slice(0, 32)}.acm-validations.aws.`,
             }],
             status: "PENDING_VALIDATION",
         };

@@ -43,3 +43,40 @@ describe("origin lockdown", () => {
         });
     }
 });
+
+describe("TLS at the origin load balancer", () => {
+    for (const stack of ["dev", "prod"]) {
+        it(`${stack}: the NLB terminates TLS with a regional certificate for the public hostname, which validates`, async () => {
+            const plan = await stackPlan(stack);
+            const hostname = plan.outputs.edgeHostname;
+            const certs = ofType(plan, "aws:acm/certificate:Certificate");
+            const regional = certs.find((c) => c.name === `${stack}-origin-cert`)!;
+            assert.equal(regional.props.domainName, hostname);
+            assert.equal(regional.props.validationMethod, "DNS");
+            const provider = plan.resources.find((r) => r.urn === regional.opts.provider)!;
+            assert.equal(provider.props.region, "eu-west-1", "the NLB's certificate lives in the stack's region");
+            const nlb = ofType(plan, "kubernetes:core/v1:Service").find((s) => s.name === `${stack}-ingress-nlb`)!;
+            const annotations = (nlb.props.metadata as any).annotations;
+            assert.match(annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"], /^arn:aws:acm:eu-west-1:/);
+            assert.equal(annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"], "https");
+            assert.match(annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy"], /TLS13-1-2/);
+            const https = (nlb.props.spec as any).ports.find((p: any) => p.port === 443);
+            assert.equal(https.targetPort, "http", "TLS ends at the NLB");
+
+            // One validation record per name: ACM uses the same record for every certificate of a domain,
+            // and Cloudflare refuses a duplicate.
+            const validationRecords = [...ofType(plan, "cloudflare:index/dnsRecord:DnsRecord"), ...ofType(plan, "aws:route53/record:Record")].filter((r) => r.name.endsWith("-cert-validation"));
+            assert.equal(validationRecords.length, 1);
+            assert.equal(new Set(certs.map((c) => c.props.domainName)).size, 1, "every certificate is for the public hostname");
+            const validations = ofType(plan, "aws:acm/certificateValidation:CertificateValidation");
+            assert.equal(validations.length, certs.length, "every certificate waits for its validation");
+        });
+    }
+
+    it("without a certificate the NLB passes TLS through to the controller", async () => {
+        const { records } = await underMocks(() => new Ingress("plain", ingressArgs, { providers: { kubernetes: new k8s.Provider("k8s", { kubeconfig: "{}" }) } }));
+        const nlb = records.find((r) => r.type === "kubernetes:core/v1:Service")!;
+        assert.equal((nlb.props.spec as any).ports.find((p: any) => p.port === 443).targetPort, "https");
+        assert.ok(!("service.beta.kubernetes.io/aws-load-balancer-ssl-cert" in (nlb.props.metadata as any).annotations));
+    });
+});
