@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { backupTags } from "./tags";
-import { dataKeyPolicy } from "./dataKeys";
+import { dataStoreKey, dataStoreSecurityGroup } from "./dataStore";
 
 /** Arguments of {@link AuroraPostgres}. */
 export interface AuroraPostgresArgs {
@@ -161,29 +161,21 @@ export class AuroraPostgres extends pulumi.ComponentResource {
         const kept = { parent: this, protect, retainOnDelete: protect };
 
         const logGroupName = `/aws/rds/cluster/${identifier}/postgresql`;
-        this.kmsKey = new aws.kms.Key(`${name}-kms`, {
+        this.kmsKey = dataStoreKey(this, name, {
+            identifier,
             description: `Aurora ${identifier}: storage, Performance Insights, credentials secret, PostgreSQL log`,
-            enableKeyRotation: true,
-            deletionWindowInDays: 30,
-            policy: dataKeyPolicy(this, [logGroupName]),
+            logGroupNames: [logGroupName],
+            protect,
             tags: nameTag("kms"),
-        }, kept);
-        new aws.kms.Alias(`${name}-kms-alias`, { name: `alias/${identifier}`, targetKeyId: this.kmsKey.keyId }, { parent: this });
-
-        this.securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, {
+        });
+        this.securityGroup = dataStoreSecurityGroup(this, name, {
             vpcId: args.vpcId,
             description: `Aurora ${identifier}: PostgreSQL from the EKS cluster only`,
-            tags: nameTag("sg"),
-        }, { parent: this });
-        (args.allowedSecurityGroupIds ?? []).forEach((sg, i) => new aws.vpc.SecurityGroupIngressRule(`${name}-ingress-${i + 1}`, {
-            securityGroupId: this.securityGroup.id,
-            referencedSecurityGroupId: sg,
-            ipProtocol: "tcp",
-            fromPort: d.port,
-            toPort: d.port,
-            description: "PostgreSQL from the EKS cluster (nodes and pods)",
-            tags: nameTag(`ingress-${i + 1}`),
-        }, { parent: this }));
+            port: d.port,
+            allowedSecurityGroupIds: args.allowedSecurityGroupIds ?? [],
+            ruleDescription: "PostgreSQL from the EKS cluster (nodes and pods)",
+            nameTag,
+        });
 
         const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, {
             name: `${identifier}-isolated`,

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { dataKeyPolicy } from "./dataKeys";
+import { dataStoreKey, dataStoreSecurityGroup } from "./dataStore";
 
 /** Arguments of {@link RedisCache}. */
 export interface RedisCacheArgs {
@@ -105,29 +105,21 @@ export class RedisCache extends pulumi.ComponentResource {
 
         const logTypes = ["slow-log", "engine-log"] as const;
         const logGroupName = (logType: string) => `/elasticache/${identifier}/${logType}`;
-        this.kmsKey = new aws.kms.Key(`${name}-kms`, {
+        this.kmsKey = dataStoreKey(this, name, {
+            identifier,
             description: `ElastiCache ${identifier}: data at rest, snapshots, slow and engine logs`,
-            enableKeyRotation: true,
-            deletionWindowInDays: 30,
-            policy: dataKeyPolicy(this, logTypes.map(logGroupName)),
+            logGroupNames: logTypes.map(logGroupName),
+            protect,
             tags: nameTag("kms"),
-        }, { parent: this, protect, retainOnDelete: protect });
-        new aws.kms.Alias(`${name}-kms-alias`, { name: `alias/${identifier}`, targetKeyId: this.kmsKey.keyId }, { parent: this });
-
-        this.securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, {
+        });
+        this.securityGroup = dataStoreSecurityGroup(this, name, {
             vpcId: args.vpcId,
             description: `ElastiCache ${identifier}: ${engine} from the EKS cluster only`,
-            tags: nameTag("sg"),
-        }, { parent: this });
-        (args.allowedSecurityGroupIds ?? []).forEach((sg, i) => new aws.vpc.SecurityGroupIngressRule(`${name}-ingress-${i + 1}`, {
-            securityGroupId: this.securityGroup.id,
-            referencedSecurityGroupId: sg,
-            ipProtocol: "tcp",
-            fromPort: d.port,
-            toPort: d.port,
-            description: `${engine} from the EKS cluster (nodes and pods)`,
-            tags: nameTag(`ingress-${i + 1}`),
-        }, { parent: this }));
+            port: d.port,
+            allowedSecurityGroupIds: args.allowedSecurityGroupIds ?? [],
+            ruleDescription: `${engine} from the EKS cluster (nodes and pods)`,
+            nameTag,
+        });
 
         const subnetGroup = new aws.elasticache.SubnetGroup(`${name}-subnets`, {
             name: `${identifier}-isolated`,
