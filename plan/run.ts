@@ -43,6 +43,19 @@ function runtimeStore(): { settings: { monitor?: unknown } } {
     return require("@pulumi/pulumi/runtime/state").getStore();
 }
 
+/**
+ * Points the Pulumi runtime at fresh mocks that record every registration (the plan's, and component
+ * tests' that build resources without a program). Returns the recorder.
+ */
+export async function installRecordingMocks(o: { project: string; stack: string; region: string; preview: boolean }): Promise<RecordingMonitor> {
+    const mocks = createMocks({ region: o.region, accountId: MOCK_ACCOUNT_ID, stack: o.stack }, o.preview);
+    await pulumi.runtime.setMocks(mocks, o.project, o.stack, o.preview);
+    const monitor = new RecordingMonitor(mocks);
+    // Swap in the recording monitor; setMocks has set the runtime flags a mock monitor supports.
+    runtimeStore().settings.monitor = monitor;
+    return monitor;
+}
+
 // One plan at a time per process: the Pulumi runtime's state is global.
 let running: Promise<unknown> = Promise.resolve();
 
@@ -63,12 +76,7 @@ async function runPlanExclusive(options: PlanOptions): Promise<Plan> {
         else config[k] = typeof v === "string" ? v : JSON.stringify(v);
     }
 
-    const ctx = { region: config["aws:region"] ?? "us-east-1", accountId: MOCK_ACCOUNT_ID, stack: options.stack };
-    const mocks = createMocks(ctx, preview);
-    await pulumi.runtime.setMocks(mocks, files.project, options.stack, preview);
-    const monitor = new RecordingMonitor(mocks);
-    // Swap in the recording monitor; setMocks has set the runtime flags a mock monitor supports.
-    runtimeStore().settings.monitor = monitor;
+    const monitor = await installRecordingMocks({ project: files.project, stack: options.stack, region: config["aws:region"] ?? "us-east-1", preview });
     pulumi.runtime.setAllConfig(config, files.secretKeys);
 
     const program = path.resolve(projectDir, files.main);

@@ -4,8 +4,8 @@
  * (including secret-bearing ones the plan only shows as "[secret]").
  */
 import * as pulumi from "@pulumi/pulumi";
-import { createMocks, MOCK_ACCOUNT_ID } from "../plan/mocks";
-import { RecordedResource, RecordingMonitor } from "../plan/recorder";
+import { RecordedResource } from "../plan/recorder";
+import { installRecordingMocks } from "../plan/run";
 
 export interface Built<T> {
     result: T;
@@ -14,11 +14,7 @@ export interface Built<T> {
 
 /** Runs `build` under fresh mocks (update mode unless `preview`) and waits for every registration. */
 export async function underMocks<T>(build: () => T, preview = false): Promise<Built<T>> {
-    const mocks = createMocks({ region: "eu-west-1", accountId: MOCK_ACCOUNT_ID, stack: "unit" }, preview);
-    await pulumi.runtime.setMocks(mocks, "scaling-topology", "unit", preview);
-    const monitor = new RecordingMonitor(mocks);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require("@pulumi/pulumi/runtime/state").getStore().settings.monitor = monitor;
+    const monitor = await installRecordingMocks({ project: "scaling-topology", stack: "unit", region: "eu-west-1", preview });
     const result = build();
     await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     return { result, records: monitor.records };
