@@ -5,26 +5,23 @@
  * with one message listing every problem (see config/).
  */
 import * as aws from "@pulumi/aws";
-import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig } from "./config";
-import { Network } from "./components";
-import { planSubnets } from "./sizing/subnets";
-import { AuroraPostgres, PgBouncer, RedisCache } from "./components";
-import { auroraArgs, pgbouncerArgs, pgbouncerNodeGroup, redisArgs } from "./config/data";
-import { BackupPlan } from "./components/backupPlan";
-import { CloudflareEdge } from "./components/cloudflareEdge";
-import { CloudFrontEdge } from "./components/cloudfrontEdge";
 import * as cloudflare from "@pulumi/cloudflare";
+import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { Cluster, ClusterAutoscaler, Ingress, ScalableService, VerticalPodAutoscaler } from "./components";
-import { CertificateDns, DnsValidatedCertificate } from "./components/dnsValidatedCertificate";
+import {
+    AuroraPostgres, BackupPlan, CertificateDns, CloudflareEdge, CloudFrontEdge, Cluster, ClusterAutoscaler, DnsValidatedCertificate,
+    Ingress, Network, PgBouncer, RedisCache, ScalableService, VerticalPodAutoscaler,
+} from "./components";
 import { autoscalerArgs, clusterArgs, ingressArgs, serviceArgs, vpaArgs } from "./components/computeArgs";
+import { loadStackConfig } from "./config";
+import { auroraArgs, pgbouncerArgs, pgbouncerNodeGroup, redisArgs } from "./config/data";
+import { planSubnets } from "./sizing/subnets";
 
 const config = loadStackConfig();
 const prefix = `${pulumi.getProject()}-${config.stack}`;
 const baseTags = { project: pulumi.getProject(), stack: config.stack, environment: config.environment, "managed-by": "pulumi", ...config.tags };
 
-// One explicit provider: the region and default tags are visible in every plan and preview.
+// Explicit providers: regions and default tags are visible in every plan and preview.
 const awsProvider = new aws.Provider("aws", { region: config.region as aws.Region, defaultTags: { tags: baseTags } });
 const providers = { aws: awsProvider };
 const edge = config.edge;
