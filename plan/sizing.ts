@@ -1,13 +1,12 @@
 /**
  * The plan's `sizing` key (issue 7): the capacity and cost report of the stack's topology, computed from
- * the validated stack config (a pure function of it: no need to run the program), and its text and
- * Markdown tables registered in `PLAN_SECTIONS`.
+ * the validated stack config (a pure function of it: no need to run the program), and its report section.
  */
 import { PROJECT } from "../config";
 import { resolveStackConfig } from "../sizing/stackConfig";
 import { sizingOf } from "../sizing/fromConfig";
 import type { SizingItem, SizingReport } from "../sizing/report";
-import { PLAN_SECTIONS } from "./format";
+import type { PlanSection } from "./format";
 import type { Plan } from "./run";
 
 /** The sizing report for a stack's raw config (as the plan passes it to the program); undefined for another project. */
@@ -50,8 +49,9 @@ export function sizingMarkdown(s: SizingReport): string {
 
 const sizingOfPlan = (plan: Plan) => plan.sizing as SizingReport | undefined;
 
-PLAN_SECTIONS.push({
+/** The plan's "Sizing" section. */
+export const sizingSection: PlanSection = {
     title: "Sizing (capacity and cost)",
     text: (plan) => (sizingOfPlan(plan) ? sizingText(sizingOfPlan(plan)!) : undefined),
     markdown: (plan) => (sizingOfPlan(plan) ? sizingMarkdown(sizingOfPlan(plan)!) : undefined),
-});
+};

@@ -6,7 +6,7 @@ import { buildUrn, diffPlans, formatDiffMarkdown, formatDiffText, parsePath, Pla
 import { digest } from "../plan/mocks";
 import { RecordedResource } from "../plan/recorder";
 import { STATEFUL_TYPES } from "../plan/replacements";
-import { parseCliArgs, readBasePlan, renderDiff, UsageError } from "../plan/cli";
+import { parseCliArgs, readBasePlan, renderDiff, UsageError } from "../cli/plan";
 import { PROJECT_DIR } from "../plan/run";
 import { planWith, stackConfigValue, stackPlan } from "./helpers";
 
