@@ -12,6 +12,7 @@ const USAGE = `usage: scaling-topology <command> [options]
 
 commands:
   plan    the offline plan of a stack: scaling-topology plan --stack <name> [--format text|json|markdown] [--out FILE] [--preview] [--diff BASE.json]
+  runs-on the GitHub Actions runs-on label of each stack's deploy and preview jobs (cluster.apiAccess), as JSON: scaling-topology runs-on --stack <name> [--stack <name> ...]
   audit   the policy pack over a plan or a real preview's event log: scaling-topology audit --plan FILE | --event-log FILE [--stack <name>] [--format text|json|markdown|sarif] [--out FILE]
 
 'scaling-topology <command> --help' shows a command's options.`;
@@ -23,6 +24,8 @@ const COMMANDS: Record<string, () => Command> = {
     plan: () => (require("./plan") as typeof import("./plan")).runPlanCommand,
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     audit: () => (require("../audit/cli") as typeof import("../audit/cli")).runAudit,
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    "runs-on": () => (require("./runsOn") as typeof import("./runsOn")).runRunsOn,
 };
 
 /** Runs one command line; returns the exit code. */

@@ -17,3 +17,4 @@ export * from "./ingress";
 export * from "./topologyArgs";
 export * from "./stackConfig";
 export * from "./scalingTopology";
+export * from "./ciRunner";

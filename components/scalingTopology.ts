@@ -13,6 +13,7 @@ import { AuroraPostgres } from "./aurora";
 import { BackupPlan } from "./backupPlan";
 import { CloudflareEdge } from "./cloudflareEdge";
 import { CloudFrontEdge } from "./cloudfrontEdge";
+import { CodeBuildRunner } from "./ciRunner";
 import { Cluster } from "./cluster";
 import { ClusterAutoscaler } from "./clusterAutoscaler";
 import { CertificateDns, DnsValidatedCertificate } from "./dnsValidatedCertificate";
@@ -21,7 +22,7 @@ import { Network } from "./network";
 import { PgBouncer } from "./pgbouncer";
 import { RedisCache } from "./redis";
 import { ScalableService } from "./scalableService";
-import { auroraArgs, autoscalerArgs, clusterArgs, ingressArgs, pgbouncerArgs, pgbouncerNodeGroup, redisArgs, serviceArgs, vpaArgs } from "./topologyArgs";
+import { auroraArgs, autoscalerArgs, ciRunsOn, clusterArgs, runnerArgs, ingressArgs, pgbouncerArgs, pgbouncerNodeGroup, redisArgs, serviceArgs, vpaArgs } from "./topologyArgs";
 import { VerticalPodAutoscaler } from "./verticalPodAutoscaler";
 
 /**
@@ -56,6 +57,10 @@ export class ScalingTopology extends pulumi.ComponentResource {
     public readonly awsProvider: aws.Provider;
     public readonly network: Network;
     public readonly cluster: Cluster;
+    /** The in-VPC GitHub Actions runner (private API endpoint only). */
+    public readonly ciRunner?: CodeBuildRunner;
+    /** `runs-on` of the workflow jobs that deploy and preview this stack. */
+    public readonly ciRunsOn: string;
     public readonly clusterAutoscaler: ClusterAutoscaler;
     public readonly verticalPodAutoscaler: VerticalPodAutoscaler;
     public readonly ingress: Ingress;
@@ -117,6 +122,15 @@ export class ScalingTopology extends pulumi.ComponentResource {
         const cluster = new Cluster(`${name}-eks`, clusterArgs(config, `${prefix}-eks`, network.privateSubnetIds), child({ providers }));
         this.cluster = cluster;
         const k8sProviders = { aws: awsProvider, kubernetes: cluster.k8sProvider };
+        // A private API endpoint is reached by deploys and previews from a runner inside the VPC.
+        const runner = runnerArgs(config, prefix);
+        this.ciRunner = runner && new CodeBuildRunner(`${name}-ci-runner`, {
+            ...runner,
+            vpcId: network.vpcId,
+            subnetIds: network.privateSubnetIds,
+            clusterSecurityGroupId: cluster.clusterSecurityGroupId,
+        }, { parent, providers });
+        this.ciRunsOn = ciRunsOn(config, prefix);
         this.clusterAutoscaler = new ClusterAutoscaler(`${name}-cluster-autoscaler`, autoscalerArgs(config, cluster.clusterName, cluster.name), child({ providers: k8sProviders }));
         this.verticalPodAutoscaler = new VerticalPodAutoscaler(`${name}-vpa`, vpaArgs(config), child({ providers: k8sProviders }));
         // Origin lockdown: one secret header, generated here because both sides need it: the edge hop in
@@ -226,6 +240,8 @@ export class ScalingTopology extends pulumi.ComponentResource {
             clusterName: cluster.name,
             clusterEndpoint: cluster.endpoint,
             clusterSecurityGroupId: cluster.clusterSecurityGroupId,
+            ciRunsOn: this.ciRunsOn,
+            ciRunnerProject: this.ciRunner ? this.ciRunner.project.name : null,
             oidcProviderArn: cluster.oidcProviderArn,
             ingressHostname: ingress.hostname,
             serviceHosts: Object.fromEntries(config.services.map((s, i) => [s.name, this.services[i].serviceHost])),

@@ -12,6 +12,7 @@ import type { AuroraPostgresArgs } from "./aurora";
 import type { PgBouncerArgs } from "./pgbouncer";
 import type { RedisCacheArgs } from "./redis";
 import type { ClusterArgs } from "./cluster";
+import { codebuildRunsOn, type CodeBuildRunnerArgs } from "./ciRunner";
 import type { ClusterAutoscalerArgs } from "./clusterAutoscaler";
 import type { IngressArgs } from "./ingress";
 import type { ScalableServiceArgs } from "./scalableService";
@@ -30,8 +31,13 @@ export function clusterArgs(c: StackConfig, clusterName: string, subnetIds: pulu
         region: c.region,
         kubernetesVersion: c.cluster.kubernetesVersion,
         subnetIds,
-        endpointPublicAccessCidrs: c.cluster.endpointPublicAccessCidrs,
+        endpointPublicAccessCidrs: c.cluster.apiAccess.endpoint === "public" ? c.cluster.apiAccess.publicAccessCidrs : [],
         adminRoleNames: c.cluster.adminRoleNames,
+        accessEntries: [
+            { roleName: c.cluster.apiAccess.deployRoleName, access: "admin" as const },
+            ...(c.cluster.apiAccess.previewRoleName ? [{ roleName: c.cluster.apiAccess.previewRoleName, access: "view" as const }] : []),
+        ].filter((e) => !c.cluster.adminRoleNames.includes(e.roleName)),
+        existingClusterCreatorArn: c.cluster.apiAccess.existingClusterCreatorArn,
         logRetentionDays: c.cluster.logRetentionDays,
         prefixDelegation: c.cluster.prefixDelegation,
         corednsReplicas: c.cluster.corednsReplicas,
@@ -48,6 +54,32 @@ export function clusterArgs(c: StackConfig, clusterName: string, subnetIds: pulu
             labels: g.labels,
         })),
         protect: c.environment === "prod",
+    };
+}
+
+/** CodeBuild project name of the in-VPC runner (`cluster.apiAccess.runner.projectName`, else `<prefix>-gha-runner`). */
+export function runnerProjectName(c: StackConfig, prefix: string): string | undefined {
+    const r = c.cluster.apiAccess.endpoint === "private" ? c.cluster.apiAccess.runner : undefined;
+    return r && (r.projectName ?? `${prefix}-gha-runner`);
+}
+
+/** The GitHub Actions `runs-on` label of the jobs that deploy and preview this stack. */
+export function ciRunsOn(c: StackConfig, prefix: string): string {
+    const project = runnerProjectName(c, prefix);
+    return project ? codebuildRunsOn(project) : c.cluster.apiAccess.runsOn ?? "ubuntu-24.04";
+}
+
+/** The in-VPC runner's args (without the network placement), or undefined with a public endpoint. */
+export function runnerArgs(c: StackConfig, prefix: string): Omit<CodeBuildRunnerArgs, "vpcId" | "subnetIds" | "clusterSecurityGroupId"> | undefined {
+    const r = c.cluster.apiAccess.endpoint === "private" ? c.cluster.apiAccess.runner : undefined;
+    if (!r) return undefined;
+    return {
+        projectName: runnerProjectName(c, prefix)!,
+        githubRepository: r.githubRepository,
+        connectionArn: r.connectionArn,
+        computeType: r.computeType,
+        timeoutMinutes: r.timeoutMinutes,
+        logRetentionDays: c.cluster.logRetentionDays,
     };
 }
 

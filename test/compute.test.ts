@@ -246,7 +246,8 @@ describe("compute in the stack plans", () => {
         assert.equal(c.deletionProtection, true);
         assert.equal(one(plan, "aws:eks/cluster:Cluster").opts.protect, true);
         assert.ok(!plan.resources.some((r) => r.type === "kubernetes:core/v1:ConfigMap" && props(r).metadata?.name === "aws-auth"), "no aws-auth ConfigMap");
-        assert.equal(ofType(plan, "aws:eks/accessEntry:AccessEntry").length, cfg.adminRoleNames.length);
+        // People, the deploy role and the preview role.
+        assert.equal(ofType(plan, "aws:eks/accessEntry:AccessEntry").length, cfg.adminRoleNames.length + 2);
         assert.match(props(one(plan, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")).url, /^https:\/\/oidc\.eks\.eu-west-1\.amazonaws\.com\/id\//);
         assert.match(plan.outputs.oidcProviderArn as string, /^arn:aws:iam::\d{12}:oidc-provider\/oidc\.eks\.eu-west-1\.amazonaws\.com\/id\//);
         const addons = Object.fromEntries(ofType(plan, "aws:eks/addon:Addon").map((a) => [props(a).addonName, a]));
