@@ -8,7 +8,7 @@ const config = loadStackConfig();
 const topology = new ScalingTopology(config.stack, config);
 
 export const {
-    clusterName, clusterEndpoint, clusterSecurityGroupId, ciRunsOn, ciRunnerProject, oidcProviderArn, ingressHostname, serviceHosts,
+    clusterName, clusterEndpoint, clusterSecurityGroupId, ciRunsOn, ciRunnerProject, imageCacheRegistry, oidcProviderArn, ingressHostname, serviceHosts,
     auroraWriterEndpoint, auroraReaderEndpoint, auroraPort, auroraSecretArn, redisConfigurationEndpoint,
     pgbouncerReadWriteHost, pgbouncerReadOnlyHost, pgbouncerClientCaCert, edgeHostname, cloudfrontDomainName,
     originVerifyHeader, originVerifySecret, backupVaultName, backupPlanId, backupDrVaultArn, backupRoleArn,

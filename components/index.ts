@@ -18,3 +18,4 @@ export * from "./topologyArgs";
 export * from "./stackConfig";
 export * from "./scalingTopology";
 export * from "./ciRunner";
+export * from "./imageCache";

@@ -37,6 +37,12 @@ export interface IngressArgs {
      * @default undefined (443 passes TLS through to the controller)
      */
     tlsCertificateArn?: pulumi.Input<string>;
+    /**
+     * Registry host (and path prefix) of the controller and admission-webhook images, e.g. the ECR
+     * pull-through cache's `<account>.dkr.ecr.<region>.amazonaws.com/k8s`; tags and digests stay the chart's.
+     * @default the chart's (registry.k8s.io)
+     */
+    imageRegistry?: pulumi.Input<string>;
 }
 
 const DEFAULTS = { targetCpuUtilization: 70, sourceCidrs: ["0.0.0.0/0"], namespace: "ingress-nginx" };
@@ -103,6 +109,8 @@ export class Ingress extends pulumi.ComponentResource {
             cleanupOnFail: true,
             timeout: 600,
             values: {
+                // The chart composes <global.image.registry>/<image>:<tag>@<digest> for the controller and the webhook job.
+                ...(args.imageRegistry ? { global: { image: { registry: args.imageRegistry } } } : {}),
                 controller: {
                     ingressClassResource: { name: this.ingressClassName, default: true },
                     allowSnippetAnnotations: false,

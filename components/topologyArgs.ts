@@ -2,7 +2,10 @@
  * Stack config -> component args: the one place where the validated (and sized) stack config becomes each
  * component's typed args. Small pure functions (no resources), so tests can check the mapping alone.
  */
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
+import { upstreamsOf } from "../catalog/images";
+import { deployedImages } from "../config/images";
+import type { ImageCacheArgs } from "./imageCache";
 import type { StackConfig } from "../config";
 import type { ServiceConfig } from "../config/compute";
 import type { AuroraConfig, PgBouncerConfig, PgBouncerPoolConfig, RedisConfig } from "../config/data";
@@ -80,6 +83,20 @@ export function runnerArgs(c: StackConfig, prefix: string): Omit<CodeBuildRunner
         computeType: r.computeType,
         timeoutMinutes: r.timeoutMinutes,
         logRetentionDays: c.cluster.logRetentionDays,
+    };
+}
+
+/** The pull-through cache's upstreams and logins: every registry the deployed images come from. */
+export function imageCacheArgs(c: StackConfig, namePrefix: string): Omit<ImageCacheArgs, "nodeRoleName"> {
+    return {
+        region: c.region,
+        namePrefix,
+        upstreams: upstreamsOf(deployedImages(c)),
+        credentials: {
+            ...(c.images.dockerHubUsername && c.dockerHubAccessToken ? { "docker-hub": { username: c.images.dockerHubUsername, accessToken: pulumi.secret(c.dockerHubAccessToken) } } : {}),
+            ...(c.images.ghcrUsername && c.ghcrAccessToken ? { ghcr: { username: c.images.ghcrUsername, accessToken: pulumi.secret(c.ghcrAccessToken) } } : {}),
+        },
+        protect: c.environment === "prod",
     };
 }
 

@@ -15,6 +15,7 @@ import { loadChecks, networkChecks } from "./checks";
 import { CloudflareApiToken, EdgeConfig, edgeChecks } from "./edge";
 import { BackupConfig, backupChecks } from "./backup";
 import { AuroraConfig, PgBouncerConfig, RedisConfig, dataChecks } from "./data";
+import { ImagesConfig, imageChecks, RegistryToken } from "./images";
 
 export { ConfigError, ConfigProblem, formatProblems } from "./errors";
 
@@ -50,6 +51,10 @@ export const CONFIG_DOMAINS = {
     edge: domain({ key: `${PROJECT}:edge`, schema: EdgeConfig }),
     backup: domain({ key: `${PROJECT}:backup`, schema: BackupConfig }),
     cloudflareApiToken: domain({ key: "cloudflare:apiToken", schema: CloudflareApiToken, optional: true }),
+    // images: pulled through the ECR pull-through cache, with registry logins
+    images: domain({ key: `${PROJECT}:images`, schema: ImagesConfig, optional: true }),
+    dockerHubAccessToken: domain({ key: `${PROJECT}:dockerHubAccessToken`, schema: RegistryToken, optional: true }),
+    ghcrAccessToken: domain({ key: `${PROJECT}:ghcrAccessToken`, schema: RegistryToken, optional: true }),
     // policy waivers (issue 6)
     policy: domain({ key: `${PROJECT}:policy`, schema: PolicyConfig, optional: true }),
 };
@@ -80,6 +85,7 @@ export const CONFIG_CHECKS: ConfigCheck[] = [
     ...dataChecks,
     ...edgeChecks,
     ...backupChecks,
+    ...imageChecks,
 ];
 
 /** What `parseStackConfig` runs beyond the shape checks. */
