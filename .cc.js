@@ -1,0 +1,1 @@
+require("v8-compile-cache-lib").install({ cacheDir: "/tmp/v8cc" });
