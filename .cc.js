@@ -1,1 +1,0 @@
-require("v8-compile-cache-lib").install({ cacheDir: "/tmp/v8cc" });
