@@ -1,5 +1,5 @@
 /**
- * The plan's `sizing` key (issue 7): the capacity and cost report of the stack's topology, computed from
+ * The plan's `sizing` key: the capacity and cost report of the stack's topology, computed from
  * the validated stack config (a pure function of it: no need to run the program), and its report section.
  */
 import { PROJECT } from "../config";
