@@ -26,7 +26,7 @@ describe("sizing report: account quotas and oversize warnings", () => {
         const vcpu = (g: (typeof c.cluster.nodeGroups)[number]) => g.maxSize * Math.max(...g.instanceTypes.map((t) => INSTANCE_TYPES[t as InstanceTypeName].vcpu));
         const od = q.find((x) => x.code === "L-1216C47A")!;
         assert.equal(od.need, c.cluster.nodeGroups.reduce((s, g) => s + vcpu(g), 0));
-        assert.equal(od.need, 6 * 2 + 134 * 8); // about 1,100 on-demand vCPUs, as the issue says
+        assert.equal(od.need, 6 * 2 + 134 * 8); // about 1,100 on-demand vCPUs at the maxima
         assert.equal(q.find((x) => x.code === "L-34B43A08"), undefined, "no spot groups in prod");
         const by = (code: string) => q.find((x) => x.code === code)!.need;
         assert.equal(by("L-0263D0A3"), 3); // one EIP per NAT gateway
