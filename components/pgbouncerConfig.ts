@@ -4,6 +4,8 @@
  * same settings for a local PgBouncer, changing only where it listens, where the server is, and TLS.
  */
 
+import { RESERVE_POOL_TIMEOUT_SECONDS } from "../sizing/connections";
+
 /** Requests of the exporter sidecar (counted in the node capacity check with the PgBouncer container). */
 export const EXPORTER_RESOURCES = { cpuMillis: 20, memoryMiB: 32 } as const;
 
@@ -98,7 +100,7 @@ export function pgbouncerSettings(pool: PgBouncerPoolSettings, server: PgBouncer
         ["default_pool_size", pool.defaultPoolSize],
         ["min_pool_size", 0],
         ["reserve_pool_size", pool.reservePoolSize],
-        ["reserve_pool_timeout", 3],
+        ["reserve_pool_timeout", RESERVE_POOL_TIMEOUT_SECONDS],
         // The hard cap behind the connection budget: whatever the users, at most pool + reserve per pod.
         ["max_db_connections", serverConnectionCap(pool)],
         ["max_prepared_statements", pool.maxPreparedStatements],

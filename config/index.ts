@@ -17,6 +17,7 @@ import { fillDerivedSizing, sizingChecks } from "./sizing";
 import { CloudflareApiToken, EdgeConfig, edgeChecks } from "./edge";
 import { BackupConfig, backupChecks } from "./backup";
 import { AuroraConfig, PgBouncerConfig, RedisConfig, dataChecks } from "./data";
+import { ObservabilityConfig, observabilityChecks } from "./observability";
 
 export { ConfigError, ConfigProblem, formatProblems } from "./errors";
 
@@ -52,6 +53,8 @@ export const CONFIG_DOMAINS = {
     edge: domain({ key: `${PROJECT}:edge`, schema: EdgeConfig }),
     backup: domain({ key: `${PROJECT}:backup`, schema: BackupConfig }),
     cloudflareApiToken: domain({ key: "cloudflare:apiToken", schema: CloudflareApiToken, optional: true }),
+    // observability: SLOs, alert targets, metrics pipeline (optional: defaults in config/observability.ts)
+    observability: domain({ key: `${PROJECT}:observability`, schema: ObservabilityConfig, optional: true }),
     // policy waivers (issue 6)
     policy: domain({ key: `${PROJECT}:policy`, schema: PolicyConfig, optional: true }),
 };
@@ -84,6 +87,8 @@ export const CONFIG_CHECKS: ConfigCheck[] = [
     ...backupChecks,
     // sizing (issue 7)
     ...sizingChecks,
+    // observability
+    ...observabilityChecks,
     // policy (issue 6)
     ...policyChecks,
 ];
