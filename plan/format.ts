@@ -2,6 +2,7 @@
 import { Plan } from "./run";
 import { RecordedResource } from "./recorder";
 import { policySection } from "../audit/plan";
+import { alertsSection } from "./alerts";
 
 /**
  * Extra report sections (sizing, policy results, ...). A feature that adds a key to the plan JSON
@@ -12,7 +13,7 @@ export interface PlanSection {
     text(plan: Plan): string | undefined;
     markdown(plan: Plan): string | undefined;
 }
-export const PLAN_SECTIONS: PlanSection[] = [policySection];
+export const PLAN_SECTIONS: PlanSection[] = [policySection, alertsSection];
 
 function childrenByParent(resources: RecordedResource[]): Map<string | null, RecordedResource[]> {
     const map = new Map<string | null, RecordedResource[]>();

@@ -8,6 +8,7 @@ import { createMocks, MOCK_ACCOUNT_ID } from "./mocks";
 import { RecordedResource, RecordingMonitor } from "./recorder";
 import { readStackFiles } from "./stackFiles";
 import { sizingForConfig } from "./sizing";
+import { alertsForConfig } from "./alerts";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -107,5 +108,7 @@ async function runPlanExclusive(options: PlanOptions): Promise<Plan> {
         outputs,
         // Capacity and cost of the topology (issue 7): a pure function of the validated config.
         sizing: sizingForConfig(files.project, options.stack, config),
+        // Alert rules and their thresholds: a pure function of the validated config, like sizing.
+        alerts: alertsForConfig(files.project, options.stack, config),
     };
 }
