@@ -10,12 +10,13 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import {
     AuroraPostgres, BackupPlan, CertificateDns, CloudflareEdge, CloudFrontEdge, Cluster, ClusterAutoscaler, DnsValidatedCertificate,
-    Ingress, Network, PgBouncer, RedisCache, ScalableService, VerticalPodAutoscaler,
+    Ingress, Network, Observability, PgBouncer, RedisCache, ScalableService, VerticalPodAutoscaler,
 } from "./components";
 import { autoscalerArgs, clusterArgs, ingressArgs, serviceArgs, vpaArgs } from "./components/computeArgs";
 import { loadStackConfig } from "./config";
 import { auroraArgs, pgbouncerArgs, pgbouncerNodeGroup, redisArgs } from "./config/data";
 import { planSubnets } from "./sizing/subnets";
+import { alertThresholds } from "./sizing/alerts";
 
 const config = loadStackConfig();
 const prefix = `${pulumi.getProject()}-${config.stack}`;
@@ -170,6 +171,23 @@ export const backupPlanId = backup.planId;
 export const backupDrVaultArn = backup.drVaultArn ?? null; // null without disaster-recovery copies
 export const backupRoleArn = backup.roleArn; // the role restore jobs run as (README restore runbook)
 
+// ---- observability: AMP (scraper, rules, alert manager), CloudWatch alarms and dashboards, one alert topic ----
+const observability = new Observability(`${config.stack}-observability`, {
+    thresholds: alertThresholds(config),
+    notifications: { email: config.observability.notifications.email ?? config.backup.notificationEmail, webhookUrl: config.observability.notifications.webhookUrl },
+    scrapeIntervalSeconds: config.observability.scrapeIntervalSeconds,
+    cluster: { arn: cluster.cluster.arn, name: cluster.name, clusterName: `${prefix}-eks`, subnetIds: network.privateSubnetIds, securityGroupId: cluster.clusterSecurityGroupId },
+    addonDependsOn: Object.values(cluster.nodeGroups),
+    auroraClusterIdentifier: aurora.clusterIdentifier,
+    redis: { replicationGroupId: `${prefix}-redis`, shards: config.redis.shards, replicasPerShard: config.redis.replicasPerShard },
+    cloudfront: cloudfrontEdge ? { distributionId: cloudfrontEdge.distributionId, usEast1Provider: usEast1Provider! } : undefined,
+    backupVaultName: backup.vaultName,
+    certificateArns: [originCertificate.certificateArn],
+    region: config.region,
+    protect: config.environment === "prod",
+}, { providers: k8sProviders });
+export const prometheusEndpoint = observability.prometheusEndpoint;
+export const alertTopicArn = observability.topic.topicArn;
 
 // ---- stack outputs ----
 export const region = config.region;

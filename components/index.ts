@@ -14,3 +14,5 @@ export * from "./clusterAutoscaler";
 export * from "./verticalPodAutoscaler";
 export * from "./scalableService";
 export * from "./ingress";
+export * from "./alertTopic";
+export * from "./observability";

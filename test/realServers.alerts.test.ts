@@ -3,7 +3,7 @@
  * Prometheus loaded with the prod stack's rules (rendered with a test-only time scale: every `for` and
  * rate window x 0.01, so minutes become seconds) scrapes a real redis_exporter in front of a real Redis
  * and an exporter of the real PgBouncer's `SHOW POOLS`. The test overloads PgBouncer (4x more clients
- * than pool + reserve, each holding a server connection for 2 s) and fills Redis (a read-through cache
+ * than pool + reserve, each holding a server connection for 4 s) and fills Redis (a read-through cache
  * over a key space far larger than maxmemory: misses and evictions), waits for the pool-exhaustion and
  * cache alerts to fire in `/api/v1/alerts`, stops the load and waits for them to resolve.
  */
