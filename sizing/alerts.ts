@@ -166,7 +166,7 @@ export function alertRuleGroups(t: AlertThresholds, opts: RuleOptions = {}): Rul
         forSeconds: b.name === "Slow" ? 3600 : b.name === "Medium" ? 900 : 120,
         severity: b.severity,
         summary: `${label === "Error" ? "5xx" : "Slow"} requests burn the ${objective} error budget ${b.factor}x too fast (${duration(b.long)} and ${duration(b.short)} windows): ${b.budget}`,
-        threshold: `${kind} ratio > ${b.factor} x ${+budget.toPrecision(6)} over ${duration(b.long)} and ${duration(b.short)}`,
+        threshold: `${kind === "errors" ? "5xx" : "slow"} ratio > ${b.factor} x ${+budget.toPrecision(6)} over ${duration(b.long)} and ${duration(b.short)}`,
         source: `${label === "Error" ? t.availability.source : `${t.latencyObjective.source} within ${t.latencySeconds.source}`}; SRE workbook burn rates`,
         runbook: b.severity === "critical"
             ? "Page: find the failing route in the API dashboard (errors or latency by service), roll back the last deploy or scale out; check the data tier alerts"

@@ -10,6 +10,7 @@ import { compute } from "./compute";
 import { dataRules } from "./data";
 import { edge } from "./edge";
 import { kubernetes } from "./kubernetes";
+import { observability } from "./observability";
 import { stack } from "./stack";
 
 export type { Rule } from "./common";
@@ -24,4 +25,4 @@ export const PACK_DESCRIPTION = "Guards of the scaling topology: data, compute, 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const PACK_VERSION: string = require("../package.json").version;
 
-export const RULES: Rule[] = [...dataRules, ...compute, ...kubernetes, ...edge, ...backup, ...stack];
+export const RULES: Rule[] = [...dataRules, ...compute, ...kubernetes, ...edge, ...backup, ...stack, ...observability];
