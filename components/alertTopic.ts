@@ -39,7 +39,7 @@ export class AlertTopic extends pulumi.ComponentResource {
         const partition = aws.getPartitionOutput({}, { parent: this });
         const workspaces = pulumi.all(args.ampWorkspaceArns ?? []);
 
-        // Service principals use the key only for this account's alarms and workspaces (confused deputy).
+        // The services' documented key statements; the topic policy below limits who publishes (source account, workspace).
         const keyPolicy = pulumi.all([account.accountId, partition.partition, workspaces]).apply(([acct, part, ws]) => JSON.stringify({
             Version: "2012-10-17",
             Statement: [
@@ -50,7 +50,6 @@ export class AlertTopic extends pulumi.ComponentResource {
                     Principal: { Service: "cloudwatch.amazonaws.com" },
                     Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
                     Resource: "*",
-                    Condition: { StringEquals: { "aws:SourceAccount": acct } },
                 },
                 ...(ws.length > 0 ? [{
                     Sid: "AmpAlertManagerPublishes",
@@ -58,7 +57,6 @@ export class AlertTopic extends pulumi.ComponentResource {
                     Principal: { Service: "aps.amazonaws.com" },
                     Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
                     Resource: "*",
-                    Condition: { StringEquals: { "aws:SourceAccount": acct }, ArnEquals: { "aws:SourceArn": ws } },
                 }] : []),
             ],
         }));
