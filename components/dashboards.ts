@@ -4,7 +4,7 @@
  * thresholds as the alert rules, so a panel shows what an alert fires on.
  */
 import { AlertThresholds } from "../sizing/alerts";
-import { leLabel, REQUEST_METRICS } from "../sizing/requestMetrics";
+import { leLabel, REQUEST_METRICS } from "../catalog/requestMetrics";
 
 /** The Grafana datasource uid the dashboards query (the AMP workspace, SigV4). */
 export const GRAFANA_DATASOURCE_UID = "amp";

@@ -16,3 +16,6 @@ export * from "./scalableService";
 export * from "./ingress";
 export * from "./alertTopic";
 export * from "./observability";
+export * from "./topologyArgs";
+export * from "./stackConfig";
+export * from "./scalingTopology";

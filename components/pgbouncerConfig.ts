@@ -3,11 +3,10 @@
  * its ConfigMaps with it, and the real-server test (test/realServers.pgbouncer.test.ts) renders the
  * same settings for a local PgBouncer, changing only where it listens, where the server is, and TLS.
  */
-
 import { RESERVE_POOL_TIMEOUT_SECONDS } from "../sizing/connections";
 
 /** Requests of the exporter sidecar (counted in the node capacity check with the PgBouncer container). */
-export const EXPORTER_RESOURCES = { cpuMillis: 20, memoryMiB: 32 } as const;
+export { EXPORTER_RESOURCES } from "../sizing/capacity";
 
 /** One pool's settings, as typed config gives them. */
 export interface PgBouncerPoolSettings {

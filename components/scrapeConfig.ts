@@ -4,7 +4,7 @@
  * ENIs in the cluster's subnets (AWS docs: "Using an AWS managed collector", scraper configuration).
  */
 import { stringify } from "yaml";
-import { REQUEST_METRICS, RequestDataPlane } from "../sizing/requestMetrics";
+import { REQUEST_METRICS, RequestDataPlane } from "../catalog/requestMetrics";
 
 export interface ScrapeConfigInputs {
     /** Seconds between scrapes (>= 30). */

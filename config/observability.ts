@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { ConfigCheck } from "./index";
 import type { ConfigProblem } from "./errors";
-import { REQUEST_METRICS, RequestDataPlane } from "../sizing/requestMetrics";
+import { REQUEST_METRICS, RequestDataPlane } from "../catalog/requestMetrics";
 
 export const OBSERVABILITY_KEY = "scaling-topology:observability";
 

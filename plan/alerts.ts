@@ -3,7 +3,8 @@
  * and where the threshold comes from, computed from the validated config (like `sizing`), and the report
  * section that shows it in the text and Markdown formats.
  */
-import { parseStackConfig, PROJECT, StackConfig } from "../config";
+import { PROJECT, StackConfig } from "../config";
+import { resolveStackConfig } from "../sizing/stackConfig";
 import { alertsOf, alertThresholds, duration, stackAlertRules } from "../sizing/alerts";
 import type { Plan } from "./run";
 import type { PlanSection } from "./format";
@@ -32,7 +33,7 @@ export function alertsReport(c: StackConfig): AlertsReport {
 
 /** The alerts report for a stack's raw config (as the plan passes it to the program); undefined for another project. */
 export function alertsForConfig(project: string, stack: string, rawConfig: Record<string, unknown>): AlertsReport | undefined {
-    return project === PROJECT ? alertsReport(parseStackConfig(stack, rawConfig)) : undefined;
+    return project === PROJECT ? alertsReport(resolveStackConfig(stack, rawConfig)) : undefined;
 }
 
 /** CloudWatch alarms of the plan (recorded resources), with their metric and threshold. */

@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parseStackConfig } from "../config";
+import { resolveStackConfig } from "../sizing/stackConfig";
 import { readStackFiles } from "../plan/stackFiles";
 import { alertsOf, alertThresholds, duration, stackAlertRules } from "../sizing/alerts";
 
@@ -16,7 +16,7 @@ export const END = "<!-- alert-catalogue:end -->";
 export const CATALOGUE_STACK = "prod";
 
 export function alertCatalogue(dir = path.resolve(__dirname, "..")): string {
-    const c = parseStackConfig(CATALOGUE_STACK, readStackFiles(dir, CATALOGUE_STACK).config);
+    const c = resolveStackConfig(CATALOGUE_STACK, readStackFiles(dir, CATALOGUE_STACK).config);
     const esc = (s: string) => s.replace(/\|/g, "\\|");
     const lines = [
         `Thresholds of the \`${CATALOGUE_STACK}\` stack.`,

@@ -9,7 +9,7 @@
 import { stringify } from "yaml";
 import type { StackConfig } from "../config";
 import { AWS_RESERVED_CONNECTIONS, connectionBudget, INSTANCE_CLASS_MEMORY_GIB, RESERVE_POOL_TIMEOUT_SECONDS } from "./connections";
-import { leLabel, REQUEST_METRICS, RequestMetricAdapter } from "./requestMetrics";
+import { leLabel, REQUEST_METRICS, RequestMetricAdapter } from "../catalog/requestMetrics";
 
 /** A number, and the sentence that says where it comes from (the README catalogue prints both). */
 export interface Threshold {

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
-import { parseStackConfig } from "../config";
+import { resolveStackConfig } from "../sizing/stackConfig";
 import { readStackFiles } from "../plan/stackFiles";
 import { AlertRule, alertsOf, alertThresholds, stackAlertRules } from "../sizing/alerts";
 import { execFile } from "child_process";
@@ -23,7 +23,7 @@ function run(cmd: string, args: string[], opts: { timeoutMs?: number } = {}): Pr
 
 const REPO = path.resolve(__dirname, "..");
 const stackRules = (stack: string) => {
-    const c = parseStackConfig(stack, readStackFiles(REPO, stack).config);
+    const c = resolveStackConfig(stack, readStackFiles(REPO, stack).config);
     return { t: alertThresholds(c), ...stackAlertRules(alertThresholds(c)) };
 };
 

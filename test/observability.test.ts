@@ -9,13 +9,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { ConfigError, parseStackConfig, RawConfig } from "../config";
+import { ConfigError, RawConfig } from "../config";
+import { resolveStackConfig } from "../sizing/stackConfig";
 import { readStackFiles } from "../plan/stackFiles";
 import { PROJECT_DIR } from "../plan/run";
 import { alertThresholds, stackAlertRules } from "../sizing/alerts";
 import { auroraMaxConnections } from "../sizing/connections";
 import { alertCatalogue, README, renderReadme } from "../scripts/alerts-readme";
-import { render } from "../plan/cli";
+import { render } from "../cli/plan";
 import { byName, ofType, stackPlan } from "./helpers";
 import { ensureServers } from "./realServersHarness";
 
@@ -32,7 +33,7 @@ function problemsOf(stack: string, patch: (raw: Record<string, any>) => void) {
     const raw = shipped(stack);
     patch(raw);
     try {
-        parseStackConfig(stack, raw as RawConfig);
+        resolveStackConfig(stack, raw as RawConfig);
     } catch (e) {
         assert.ok(ConfigError.isInstance(e), `expected ConfigError, got ${e}`);
         return (e as ConfigError).problems;
@@ -44,7 +45,7 @@ describe("observability config", () => {
     it("is optional: a stack without the key gets the defaults (99.9%, p95 < 500 ms, AMP, ingress-nginx)", () => {
         const raw = shipped("dev");
         delete raw[KEY];
-        const c = parseStackConfig("dev", raw as RawConfig);
+        const c = resolveStackConfig("dev", raw as RawConfig);
         assert.deepEqual(c.observability.slo, { availability: 0.999, latencyThresholdMs: 500, latencyObjective: 0.95 });
         assert.equal(c.observability.pipeline, "amp");
         assert.equal(c.observability.requestMetrics, "ingress-nginx");
@@ -81,7 +82,7 @@ describe("observability config", () => {
 
 describe("alert thresholds from the sizing model", () => {
     it("follow the stack: connection alarms from max_connections, node maxima from the node groups, pool waits from PgBouncer", () => {
-        const prod = parseStackConfig("prod", readStackFiles(PROJECT_DIR, "prod").config);
+        const prod = resolveStackConfig("prod", readStackFiles(PROJECT_DIR, "prod").config);
         const t = alertThresholds(prod);
         assert.equal(t.auroraConnections.WRITER.value, Math.floor(0.9 * (auroraMaxConnections(prod.aurora.instanceClass) - 3)));
         assert.equal(t.clusterMaxNodes.value, prod.cluster.nodeGroups.reduce((s, g) => s + g.maxSize, 0));
@@ -92,12 +93,12 @@ describe("alert thresholds from the sizing model", () => {
         assert.match(before, new RegExp(`count\\(kube_node_info\\) >= ${t.clusterMaxNodes.value}\\n`));
         assert.match(after, new RegExp(`count\\(kube_node_info\\) >= ${t.clusterMaxNodes.value + 10 * prod.cluster.nodeGroups.length}\\n`));
         // A dev writer (db.t4g.medium, 405 connections) alarms far lower than prod's.
-        const dev = alertThresholds(parseStackConfig("dev", readStackFiles(PROJECT_DIR, "dev").config));
+        const dev = alertThresholds(resolveStackConfig("dev", readStackFiles(PROJECT_DIR, "dev").config));
         assert.ok(dev.auroraConnections.WRITER.value < 405 && dev.auroraConnections.WRITER.value < t.auroraConnections.WRITER.value);
     });
 
     it("SLO objectives change the burn-rate thresholds (99.99% burns 10x less budget than 99.9%)", () => {
-        const prod = parseStackConfig("prod", readStackFiles(PROJECT_DIR, "prod").config);
+        const prod = resolveStackConfig("prod", readStackFiles(PROJECT_DIR, "prod").config);
         const four9 = { ...prod, observability: { ...prod.observability, slo: { ...prod.observability.slo, availability: 0.9999 } } };
         assert.match(stackAlertRules(alertThresholds(prod)).yaml, /slo:request_errors:ratio_rate1h > 0\.0144 /);
         assert.match(stackAlertRules(alertThresholds(four9)).yaml, /slo:request_errors:ratio_rate1h > 0\.00144 /);
@@ -111,7 +112,7 @@ describe("observability in the prod plan", function () {
         const plan = await stackPlan("prod");
         const rules = ofType(plan, "aws:amp/ruleGroupNamespace:RuleGroupNamespace");
         assert.equal(rules.length, 1);
-        const expected = stackAlertRules(alertThresholds(parseStackConfig("prod", readStackFiles(PROJECT_DIR, "prod").config))).yaml;
+        const expected = stackAlertRules(alertThresholds(resolveStackConfig("prod", readStackFiles(PROJECT_DIR, "prod").config))).yaml;
         assert.equal(rules[0].props.data, expected);
         assert.equal(ofType(plan, "aws:amp/workspace:Workspace").length, 1);
         assert.equal(ofType(plan, "aws:amp/scraper:Scraper").length, 1);
@@ -134,7 +135,7 @@ describe("observability in the prod plan", function () {
         assert.deepEqual([...new Set(rds.map((a) => (a.props.dimensions as any).Role))].sort(), ["READER", "WRITER"]);
         assert.ok(rds.every((a) => (a.props.dimensions as any).DBClusterIdentifier === "scaling-topology-prod-aurora"));
         const cache = alarms.filter((a) => ((a.props.metricQueries as any[]) ?? []).some((q) => q.metric?.namespace === "AWS/ElastiCache"));
-        const prod = parseStackConfig("prod", readStackFiles(PROJECT_DIR, "prod").config);
+        const prod = resolveStackConfig("prod", readStackFiles(PROJECT_DIR, "prod").config);
         assert.equal(cache.length, prod.redis.shards * 5);
         const ids = cache.flatMap((a) => (a.props.metricQueries as any[]).filter((q) => q.metric).map((q) => q.metric.dimensions.CacheClusterId));
         assert.ok(ids.includes(`scaling-topology-prod-redis-${String(prod.redis.shards).padStart(4, "0")}-${String(1 + prod.redis.replicasPerShard).padStart(3, "0")}`));

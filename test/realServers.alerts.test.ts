@@ -14,8 +14,8 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
-import { parseStackConfig } from "../config";
-import { pgbouncerArgs } from "../config/data";
+import { resolveStackConfig } from "../sizing/stackConfig";
+import { pgbouncerArgs } from "../components/topologyArgs";
 import { readStackFiles } from "../plan/stackFiles";
 import { poolSettings, podRuntime } from "../components/pgbouncer";
 import { renderPgBouncerIni, renderUserlist, serverConnectionCap } from "../components/pgbouncerConfig";
@@ -94,9 +94,9 @@ describe("alerts fire on real servers (Prometheus, redis_exporter, PgBouncer, Re
 
     before(async function () {
         ensureServers();
-        const config = parseStackConfig("prod", readStackFiles(REPO, "prod").config);
+        const config = resolveStackConfig("prod", readStackFiles(REPO, "prod").config);
         rulesYaml = stackAlertRules(alertThresholds(config), { timeScale: TIME_SCALE }).yaml;
-        const dev = parseStackConfig("dev", readStackFiles(REPO, "dev").config);
+        const dev = resolveStackConfig("dev", readStackFiles(REPO, "dev").config);
         const args = pgbouncerArgs(dev.pgbouncer);
         const pool = poolSettings(args, args.readWrite!);
         cap = serverConnectionCap(pool);
