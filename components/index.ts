@@ -16,6 +16,7 @@ export * from "./scalableService";
 export * from "./ingress";
 export * from "./alertTopic";
 export * from "./observability";
+export * from "./grafana";
 export * from "./topologyArgs";
 export * from "./stackConfig";
 export * from "./scalingTopology";

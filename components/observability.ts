@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AlertThresholds, stackAlertRules, Threshold } from "../sizing/alerts";
 import { AlertTopic } from "./alertTopic";
 import { cloudWatchDashboardBody, grafanaDashboards } from "./dashboards";
+import { Grafana } from "./grafana";
 import { scrapeConfigYaml } from "./scrapeConfig";
 
 /** Arguments of {@link Observability}. */
@@ -28,6 +29,8 @@ export interface ObservabilityArgs {
     backupVaultName: pulumi.Input<string>;
     /** Regional ACM certificates whose expiry alarms (the origin's). @default [] */
     certificateArns?: pulumi.Input<string>[];
+    /** Grafana (chart, AMP datasource, dashboard sidecar) and where it runs; `false` leaves only the dashboards' ConfigMaps. @default { nodeSelector: {} } */
+    grafana?: { nodeSelector?: Record<string, string> } | false;
     /** Region of the regional metrics (the dashboard's default). */
     region: string;
     /** Prod: `protect` on the KMS keys and the workspace. @default false */
@@ -53,7 +56,8 @@ const HIT_RATIO_NODES = 5;
  * - kube-state-metrics and prometheus-node-exporter as EKS community add-ons;
  * - CloudWatch alarms on what AWS manages (Aurora by role, ElastiCache per shard, CloudFront in
  *   us-east-1, AWS Backup, ACM), all notifying the encrypted alert topic, and a CloudWatch dashboard;
- * - Grafana dashboards (API, database, cache) as ConfigMaps for Grafana's dashboard sidecar.
+ * - Grafana (`Grafana`: the pinned chart, the workspace as datasource through Pod Identity) and its
+ *   dashboards (API, database, cache) as ConfigMaps its dashboard sidecar loads.
  */
 export class Observability extends pulumi.ComponentResource {
     public readonly topic: AlertTopic;
@@ -63,6 +67,7 @@ export class Observability extends pulumi.ComponentResource {
     public readonly rulesYaml: string;
     public readonly alarms: aws.cloudwatch.MetricAlarm[] = [];
     public readonly dashboardName: pulumi.Output<string>;
+    public readonly grafana?: Grafana;
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scaling:observability:Observability", name, {}, opts);
@@ -203,6 +208,18 @@ export class Observability extends pulumi.ComponentResource {
                 metadata: { name: `dashboard-${role}`, namespace: ns.metadata.name, labels: { grafana_dashboard: "1", "app.kubernetes.io/managed-by": "pulumi" } },
                 data: { [file]: JSON.stringify(json) },
             }, { parent: this });
+        }
+
+        if (args.grafana !== false) {
+            this.grafana = new Grafana(`${name}-grafana`, {
+                namespace: ns.metadata.name,
+                clusterName: args.cluster.name,
+                workspaceArn: this.workspace.arn,
+                prometheusEndpoint: this.prometheusEndpoint,
+                region: args.region,
+                nodeSelector: args.grafana?.nodeSelector,
+                tags,
+            }, { parent: this, dependsOn: args.addonDependsOn ?? [] });
         }
 
         this.registerOutputs({ workspaceArn: this.workspaceArn, prometheusEndpoint: this.prometheusEndpoint, topicArn, dashboardName: this.dashboardName });

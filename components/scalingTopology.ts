@@ -10,6 +10,7 @@ import * as random from "@pulumi/random";
 import type { StackConfig } from "../config";
 import { planSubnets } from "../sizing/subnets";
 import { alertThresholds } from "../sizing/alerts";
+import { monitoringNodeGroup } from "../sizing/capacity";
 import { AuroraPostgres } from "./aurora";
 import { BackupPlan } from "./backupPlan";
 import { CloudflareEdge } from "./cloudflareEdge";
@@ -238,6 +239,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
             cloudfront: this.cloudfrontEdge ? { distributionId: this.cloudfrontEdge.distributionId, usEast1Provider: usEast1Provider! } : undefined,
             backupVaultName: this.backup.vaultName,
             certificateArns: [originCertificate.certificateArn],
+            grafana: { nodeSelector: { "node-role": "application", "eks.amazonaws.com/nodegroup": monitoringNodeGroup(config)! } },
             region: config.region,
             protect,
         }, { parent, providers: k8sProviders });

@@ -156,6 +156,25 @@ describe("observability in the prod plan", function () {
         assert.ok(JSON.stringify(api).includes("histogram_quantile(0.99"));
     });
 
+    it("runs Grafana from the pinned chart: AMP as its SigV4 datasource through Pod Identity, the sidecar on the dashboards' label", async () => {
+        const plan = await stackPlan("prod");
+        const release = ofType(plan, "kubernetes:helm.sh/v3:Release").find((r) => r.props.chart === "grafana")!;
+        assert.equal(release.props.version, "12.11.1");
+        assert.match(String((release.props.repositoryOpts as any).repo), /^https:\/\//);
+        const values = release.props.values as any;
+        const ds = values.datasources["datasources.yaml"].datasources[0];
+        assert.equal(ds.uid, "amp");
+        assert.equal(ds.jsonData.sigV4Auth, true);
+        assert.equal(ds.url, plan.outputs.prometheusEndpoint);
+        assert.equal(values["grafana.ini"].auth.sigv4_auth_enabled, true);
+        assert.deepEqual([values.sidecar.dashboards.label, values.sidecar.dashboards.labelValue], ["grafana_dashboard", "1"]);
+        assert.equal(values.admin.existingSecret, "grafana-admin");
+        const assoc = ofType(plan, "aws:eks/podIdentityAssociation:PodIdentityAssociation").find((a) => a.props.serviceAccount === values.serviceAccount.name)!;
+        assert.equal(assoc.props.namespace, "monitoring");
+        const policy = JSON.parse(String(ofType(plan, "aws:iam/rolePolicy:RolePolicy").find((p) => p.name.includes("grafana"))!.props.policy));
+        assert.deepEqual(policy.Statement[0].Action, ["aps:QueryMetrics", "aps:GetSeries", "aps:GetLabels", "aps:GetMetricMetadata"]);
+    });
+
     it("the plan's text and Markdown list the alerts", async () => {
         const plan = await stackPlan("prod");
         for (const format of ["text", "markdown"] as const) {
