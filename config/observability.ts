@@ -39,7 +39,7 @@ export const ObservabilityConfig = z.strictObject({
     requestMetrics: z.enum(DATA_PLANES, { message: `must be one of ${DATA_PLANES.join(", ")}` }).default("ingress-nginx"),
     /** Alert thresholds the sizing model does not know. */
     thresholds: z.strictObject({
-        /** 5xx share of requests that pages (the issue's 1%), independent of the SLO burn rate. @default 0.01 */
+        /** 5xx share of requests that pages (1%: the usual request-path target), independent of the SLO burn rate. @default 0.01 */
         errorRatio: z.number().gt(0).max(0.5).default(0.01),
         /** Cache hit ratio below which the cache alert fires; must not exceed `load.redisAbsorbedShare` (the share the sizing counts on). @default 0.6 */
         cacheHitRatio: z.number().gt(0).lt(1).default(0.6),

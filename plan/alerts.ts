@@ -31,9 +31,13 @@ export function alertsReport(c: StackConfig): AlertsReport {
     };
 }
 
-/** The alerts report for a stack's raw config (as the plan passes it to the program); undefined for another project. */
-export function alertsForConfig(project: string, stack: string, rawConfig: Record<string, unknown>): AlertsReport | undefined {
-    return project === PROJECT ? alertsReport(resolveStackConfig(stack, rawConfig)) : undefined;
+/**
+ * The alerts report for a stack's raw config (as the plan passes it to the program), whatever the program's
+ * project name; undefined for a stack without `scaling-topology:` config.
+ */
+export function alertsForConfig(stack: string, rawConfig: Record<string, unknown>): AlertsReport | undefined {
+    if (!Object.keys(rawConfig).some((k) => k.startsWith(`${PROJECT}:`))) return undefined;
+    return alertsReport(resolveStackConfig(stack, rawConfig));
 }
 
 /** CloudWatch alarms of the plan (recorded resources), with their metric and threshold. */
