@@ -155,7 +155,6 @@ export const dataRules: Rule[] = [
         severity: "medium",
         enforcementLevel: "advisory",
         remediationSteps: "Set `snapshotRetentionLimit` to 1 or more days (and a `snapshotWindow` off peak).",
-        framework: checkov("CKV_AWS_134", "Ensure that Amazon ElastiCache Redis clusters have automatic backup turned on"),
         tags: ["data", "backup"],
         validateResource: onType(REPLICATION_GROUP, (props, args, report) => {
             const days = (props.snapshotRetentionLimit as number | undefined) ?? 0;

@@ -9,8 +9,11 @@ import { Rule } from "./common";
 import { compute } from "./compute";
 import { dataRules } from "./data";
 import { edge } from "./edge";
+import { hardening } from "./hardening";
 import { kubernetes } from "./kubernetes";
+import { logging } from "./logging";
 import { stack } from "./stack";
+import { workloads } from "./workloads";
 
 export type { Rule } from "./common";
 
@@ -24,4 +27,4 @@ export const PACK_DESCRIPTION = "Guards of the scaling topology: data, compute, 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const PACK_VERSION: string = require("../package.json").version;
 
-export const RULES: Rule[] = [...dataRules, ...compute, ...kubernetes, ...edge, ...backup, ...stack];
+export const RULES: Rule[] = [...dataRules, ...compute, ...kubernetes, ...workloads, ...edge, ...backup, ...stack, ...logging, ...hardening];
