@@ -99,7 +99,7 @@ export const dataRules: Rule[] = [
     },
     {
         name: "rds-performance-insights",
-        description: "Database instances (Aurora cluster instances, RDS instances) run Performance Insights.",
+        description: "Database instances (Aurora cluster instances, RDS instances) run Performance Insights, encrypted with a customer-managed KMS key.",
         severity: "low",
         enforcementLevel: "advisory",
         remediationSteps: "Set `performanceInsightsEnabled: true` (with a customer-managed `performanceInsightsKmsKeyId`) on each `aws.rds.ClusterInstance` / `aws.rds.Instance`.",
@@ -107,6 +107,7 @@ export const dataRules: Rule[] = [
         tags: ["data", "observability"],
         validateResource: [RDS_INSTANCE, RDS_CLUSTER_INSTANCE].map((t) => onType(t, (props, args, report) => {
             if (props.performanceInsightsEnabled !== true) report(`${args.name}: performanceInsightsEnabled is not true.`);
+            else if (!isSet(props, "performanceInsightsKmsKeyId")) report(`${args.name}: Performance Insights uses the AWS-managed key (no performanceInsightsKmsKeyId).`);
         })),
     },
     {

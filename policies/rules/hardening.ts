@@ -45,6 +45,10 @@ const ESCALATION_ACTIONS = [
     "iam:attachgrouppolicy", "iam:putrolepolicy", "iam:putuserpolicy", "iam:putgrouppolicy", "iam:createaccesskey",
     "iam:createloginprofile", "iam:updateloginprofile", "iam:updateassumerolepolicy", "iam:addusertogroup", "sts:assumerole",
 ];
+/** Reads that hand out data or secrets: never on every resource without a condition. */
+const DATA_READ_ACTIONS = ["s3:getobject", "secretsmanager:getsecretvalue", "ssm:getparameter", "ssm:getparameters", "ssm:getparametersbypath", "kms:decrypt", "rds-db:connect", "dynamodb:scan", "dynamodb:getitem"];
+/** Verbs of actions that only read metadata; anything else is treated as a write. */
+const READ_VERBS = /^(describe|list|get|batchget|head|view|search|lookup)/;
 /** AWS managed policies that amount to administrator access. */
 const ADMIN_POLICIES = /:policy\/(AdministratorAccess|IAMFullAccess|PowerUserAccess)$/;
 
@@ -54,7 +58,12 @@ function iamFindings(policy: unknown, where: string, report: (m: string) => void
         if (actions.includes("*") || actions.includes("*:*")) report(`${where}: statement ${i + 1} allows every action ("*").`);
         else if (actions.includes("iam:*")) report(`${where}: statement ${i + 1} allows iam:* (full IAM control).`);
         const escalating = actions.filter((a) => ESCALATION_ACTIONS.includes(a) || (a.endsWith("*") && ESCALATION_ACTIONS.some((e) => e.startsWith(a.slice(0, -1)))));
-        if (escalating.length > 0 && s.resources.includes("*") && !s.condition) report(`${where}: statement ${i + 1} allows ${escalating.join(", ")} on "*" without a condition (privilege escalation).`);
+        if (!s.resources.includes("*") || s.condition) return;
+        if (escalating.length > 0) report(`${where}: statement ${i + 1} allows ${escalating.join(", ")} on "*" without a condition (privilege escalation).`);
+        const reads = actions.filter((a) => DATA_READ_ACTIONS.includes(a) || (a.endsWith("*") && DATA_READ_ACTIONS.some((d) => d.startsWith(a.slice(0, -1)))));
+        if (reads.length > 0) report(`${where}: statement ${i + 1} allows ${reads.join(", ")} on "*" without a condition (data exfiltration).`);
+        const writes = actions.filter((a) => a.includes(":") && !READ_VERBS.test(a.split(":")[1]) && !escalating.includes(a) && !reads.includes(a) && a !== "*" && a !== "*:*");
+        if (writes.length > 0) report(`${where}: statement ${i + 1} allows ${writes.join(", ")} on "*" without a condition (unconstrained write).`);
     });
 }
 
@@ -112,7 +121,7 @@ export const hardening: Rule[] = [
     },
     {
         name: "s3-bucket-hardening",
-        description: "Every S3 bucket blocks all public access, is versioned, encrypts with a customer KMS key (SSE-KMS), refuses plain HTTP in its policy and has a lifecycle that aborts incomplete uploads.",
+        description: "Every S3 bucket blocks all public access, is versioned, encrypts with a customer KMS key (SSE-KMS), refuses plain HTTP and admits no anonymous principal in its policy, and has a lifecycle that aborts incomplete uploads.",
         severity: "high",
         enforcementLevel: "mandatory",
         remediationSteps: "Give each bucket an `aws.s3.BucketPublicAccessBlock` (all four flags true), an `aws.s3.BucketVersioning` (`status: \"Enabled\"`), an `aws.s3.BucketServerSideEncryptionConfiguration` (`sseAlgorithm: \"aws:kms\"` with `kmsMasterKeyId`), an `aws.s3.BucketPolicy` denying `aws:SecureTransport = false`, and an `aws.s3.BucketLifecycleConfiguration` with `abortIncompleteMultipartUpload`.",
@@ -135,6 +144,9 @@ export const hardening: Rule[] = [
                 const policies = bucketParts(args.resources, b, ["aws:s3/bucketPolicy:BucketPolicy"]);
                 const tlsOnly = policies.some((p) => statements(p.props.policy).some((s) => s.effect === "Deny" && String(s.raw.Condition?.Bool?.["aws:SecureTransport"]) === "false"));
                 if (!tlsOnly) say("no bucket policy denies requests without TLS (aws:SecureTransport).");
+                for (const p of policies) {
+                    if (statements(p.props.policy).some((s) => s.effect === "Allow" && s.principals.includes("*") && !s.condition)) say(`${p.name} allows any principal without a condition.`);
+                }
                 const lifecycles = bucketParts(args.resources, b, ["aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"]);
                 if (!lifecycles.some((l) => list<Props>(l.props.rules).some((r) => r.status === "Enabled" && isSet(r, "abortIncompleteMultipartUpload")))) say("no enabled lifecycle rule aborts incomplete multipart uploads.");
             }
@@ -205,7 +217,8 @@ export const hardening: Rule[] = [
         tags: ["network"],
         validateResource: [
             onType(SG, (props, args, report) => {
-                if (!isSet(props, "description") || props.description === "Managed by Pulumi") report(`${args.name}: no description of its own.`);
+                // Read without the unknown check: a description computed from outputs is still a description.
+                if (!isSet(props, "description") || Object.getOwnPropertyDescriptor(props, "description")?.value === "Managed by Pulumi") report(`${args.name}: no description of its own.`);
                 for (const [kind, rules] of [["ingress", props.ingress], ["egress", props.egress]] as const) {
                     list<Props>(rules).forEach((r, i) => {
                         if (!isSet(r, "description")) report(`${args.name}: ${kind} rule ${i + 1} has no description.`);
@@ -241,7 +254,7 @@ export const hardening: Rule[] = [
     },
     {
         name: "iam-least-privilege",
-        description: "IAM policies grant no `*` or `iam:*` actions and no privilege-escalation action on `*` without a condition; no role gets AdministratorAccess, IAMFullAccess or PowerUserAccess; no trust policy admits any principal without a condition.",
+        description: "IAM policies grant no `*` or `iam:*` actions, and on `*` without a condition no privilege-escalation action, no secret or data read, no write; no role gets AdministratorAccess, IAMFullAccess or PowerUserAccess; no trust policy admits any principal without a condition.",
         severity: "critical",
         enforcementLevel: "mandatory",
         remediationSteps: "List the actions a role needs on the resources it needs (conditions such as `aws:ResourceTag/...` where ARNs are not known up front); attach narrow managed policies; trust a named service or role ARN.",
@@ -301,6 +314,34 @@ export const hardening: Rule[] = [
         validateResource: ["aws:rds/clusterInstance:ClusterInstance", "aws:rds/instance:Instance"].map((t) => onType(t, (props, args, report) => {
             if (props.autoMinorVersionUpgrade !== false) return;
             if (args.getConfig<{ patchProcess: string }>().patchProcess.trim() === "") report(`${args.name}: autoMinorVersionUpgrade is false and no patch process is stated.`);
+        })),
+    },
+    {
+        name: "rds-copy-tags-to-snapshot",
+        description: "Aurora clusters and RDS instances copy their tags to snapshots, so backup selection, cost and ownership tags follow the data.",
+        severity: "low",
+        enforcementLevel: "mandatory",
+        remediationSteps: "Set `copyTagsToSnapshot: true` on the cluster (and its instances).",
+        framework: checkov("CKV_AWS_313", "RDS clusters copy tags to snapshots"),
+        tags: ["data", "backup"],
+        validateResource: ["aws:rds/cluster:Cluster", "aws:rds/instance:Instance"].map((t) => onType(t, (props, args, report) => {
+            if (props.copyTagsToSnapshot !== true) report(`${args.name}: copyTagsToSnapshot is not true.`);
+        })),
+    },
+    {
+        name: "rds-force-ssl",
+        description: "PostgreSQL parameter groups refuse unencrypted client connections (`rds.force_ssl = 1`).",
+        severity: "high",
+        enforcementLevel: "mandatory",
+        remediationSteps: "Set `rds.force_ssl = 1` in the cluster parameter group (family `aurora-postgresql*`; in the instance group for RDS `postgres*`), and connect with `sslmode=verify-full` against the RDS CA bundle.",
+        framework: checkov("CKV2_AWS_69", "RDS databases require encryption in transit"),
+        tags: ["data", "encryption"],
+        validateResource: ["aws:rds/clusterParameterGroup:ClusterParameterGroup", "aws:rds/parameterGroup:ParameterGroup"].map((t) => onType(t, (props, args, report) => {
+            const family = String(props.family ?? "");
+            const cluster = t.includes("clusterParameterGroup");
+            if (!(cluster ? /^aurora-postgresql/.test(family) : /^postgres/.test(family))) args.notApplicable(`family ${family} is not PostgreSQL${cluster ? " (Aurora)" : ""}`);
+            const force = list<Props>(props.parameters).find((p) => p.name === "rds.force_ssl");
+            if (String(force?.value) !== "1") report(`${args.name}: rds.force_ssl is ${JSON.stringify(force?.value ?? "0")}.`);
         })),
     },
     {

@@ -51,6 +51,7 @@ const NAMESPACED = [
     "kubernetes:rbac.authorization.k8s.io/v1:Role", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
 ];
 
+const BINDING_TYPES = ["kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"];
 const ROLE_TYPES = ["kubernetes:rbac.authorization.k8s.io/v1:Role", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"];
 const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 
@@ -259,13 +260,17 @@ export const workloads: Rule[] = [
     },
     {
         name: "k8s-rbac-least-privilege",
-        description: "Roles and ClusterRoles grant no wildcards and nothing that escalates: bind/escalate/impersonate, nodes/proxy, pods/exec, admission webhooks, CSR approval, services/status; ClusterRoles do not read Secrets.",
+        description: "Roles and ClusterRoles grant no wildcards and nothing that escalates: bind/escalate/impersonate, nodes/proxy, pods/exec, admission webhooks, CSR approval, services/status; ClusterRoles do not read Secrets; no binding grants a default service account.",
         severity: "high",
         enforcementLevel: "mandatory",
         remediationSteps: "List explicit `apiGroups`, `resources` and `verbs`; scope Secret access to a namespaced Role with `resourceNames`; give controllers that truly need an escalating grant a reviewed chart-managed role instead.",
         framework: checkov("CKV_K8S_49", "Roles avoid wildcards"),
         tags: ["kubernetes", "identity"],
-        validateResource: ROLE_TYPES.map((t) => onType(t, (props, args, report) => {
+        validateResource: [...BINDING_TYPES.map((t) => onType(t, (props, args, report) => {
+            for (const sub of list<Props>(props.subjects)) {
+                if (sub.kind === "ServiceAccount" && sub.name === "default") report(`${args.name}: binds a role to the default service account of ${sub.namespace ?? "its namespace"}.`);
+            }
+        })), ...ROLE_TYPES.map((t) => onType(t, (props, args, report) => {
             const cluster = t.endsWith(":ClusterRole");
             list<Props>(props.rules).forEach((rule, i) => {
                 for (const field of ["apiGroups", "resources", "verbs"]) {
@@ -276,7 +281,7 @@ export const workloads: Rule[] = [
                 }
                 if (cluster && grants(rule, ["secrets"], ["get", "list", "watch"]) && list(rule.resourceNames).length === 0) report(`${args.name}: rule ${i + 1} reads every Secret in the cluster.`);
             });
-        })),
+        }))],
     },
     {
         name: "ingress-nginx-no-snippets",
@@ -296,6 +301,21 @@ export const workloads: Rule[] = [
                 if (props.values?.controller?.allowSnippetAnnotations === true) report(`${args.name}: controller.allowSnippetAnnotations is true.`);
             }),
         ],
+    },
+    {
+        name: "k8s-forbidden-images",
+        description: "No container runs an image of the forbidden list: the Kubernetes dashboard, Helm 2's Tiller, git-sync (code pulled at run time) by default.",
+        severity: "high",
+        enforcementLevel: "mandatory",
+        remediationSteps: "Remove the container; reach the cluster through `kubectl` with access entries, deploy with Helm 3 / Pulumi, and ship code in images rather than pulling it at run time.",
+        framework: checkov("CKV_K8S_33", "The Kubernetes dashboard is not deployed"),
+        tags: ["kubernetes", "supply-chain"],
+        configSchema: { properties: { forbiddenImages: { type: "array", items: { type: "string" }, default: ["kubernetes-dashboard", "kubernetesui/dashboard", "tiller", "git-sync"] } } },
+        validateResource: onContainers(WORKLOADS, (c, _init, _pod, args, report) => {
+            const name = String(c.image ?? "").split("@")[0].split("/").slice(-2).join("/").split(":")[0];
+            const hit = args.getConfig<{ forbiddenImages: string[] }>().forbiddenImages.find((f) => name === f || name.endsWith(`/${f}`) || name.split("/").pop() === f);
+            if (hit) report(`runs ${c.image} (forbidden: ${hit}).`);
+        }),
     },
     {
         name: "k8s-service-no-node-port",
