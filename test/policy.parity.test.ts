@@ -81,27 +81,29 @@ describe("policy parity with Checkov, cdk-nag and kube-score", () => {
 
     it("prod plan: log groups and the CloudFront log bucket use customer keys admitting only their own log service; the EKS secrets key has an explicit policy", async () => {
         const plan = await stackPlan("prod");
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const props = (x: { props: unknown }) => x.props as any;
         const keys = ofType(plan, "aws:kms/key:Key");
         for (const g of ofType(plan, "aws:cloudwatch/logGroup:LogGroup")) {
-            assert.ok(typeof g.props.kmsKeyId === "string" && g.props.kmsKeyId.startsWith("arn:aws:kms:"), `${g.name} has no customer key`);
+            assert.ok(typeof props(g).kmsKeyId === "string" && props(g).kmsKeyId.startsWith("arn:aws:kms:"), `${g.name} has no customer key`);
             // The group's kmsKeyId is the key's ARN output: the plan records the key as a dependency.
             const key = keys.find((k) => g.opts.dependsOn?.includes(k.urn));
             assert.ok(key, `${g.name}: its key is not in the plan`);
-            const policy = JSON.parse(key!.props.policy);
+            const policy = JSON.parse(props(key!).policy);
             const logs = policy.Statement.find((s: any) => s.Principal?.Service?.startsWith?.("logs."));
             assert.ok(logs, `${g.name}: key ${key!.name} does not admit CloudWatch Logs`);
-            assert.ok(logs.Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"].some((a: string) => a.endsWith(`:log-group:${g.props.name}`)), `${key!.name} does not name ${g.props.name}`);
+            assert.ok(logs.Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"].some((a: string) => a.endsWith(`:log-group:${props(g).name}`)), `${key!.name} does not name ${props(g).name}`);
         }
         const secretsKey = keys.find((k) => k.name.endsWith("eks-secrets-key"))!;
-        const statements = JSON.parse(secretsKey.props.policy).Statement;
+        const statements = JSON.parse(props(secretsKey).policy).Statement;
         assert.deepStrictEqual(statements.map((s: any) => s.Sid), ["AccountAdministers"]);
         const sse = ofType(plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")[0];
-        assert.strictEqual(sse.props.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, "aws:kms");
+        assert.strictEqual(props(sse).rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, "aws:kms");
         const bucketKey = keys.find((k) => k.name.endsWith("cloudfront-logs-kms"))!;
-        const delivery = JSON.parse(bucketKey.props.policy).Statement.find((s: any) => s.Principal?.Service === "delivery.logs.amazonaws.com");
+        const delivery = JSON.parse(props(bucketKey).policy).Statement.find((s: any) => s.Principal?.Service === "delivery.logs.amazonaws.com");
         assert.deepStrictEqual(delivery.Action, ["kms:GenerateDataKey*"], "CloudFront's log delivery may only generate data keys");
-        assert.strictEqual(ofType(plan, "aws:s3/bucketVersioning:BucketVersioning")[0].props.versioningConfiguration.status, "Enabled");
-        const params = ofType(plan, "aws:rds/clusterParameterGroup:ClusterParameterGroup")[0].props.parameters as { name: string; value: string }[];
+        assert.strictEqual(props(ofType(plan, "aws:s3/bucketVersioning:BucketVersioning")[0]).versioningConfiguration.status, "Enabled");
+        const params = props(ofType(plan, "aws:rds/clusterParameterGroup:ClusterParameterGroup")[0]).parameters as { name: string; value: string }[];
         assert.deepStrictEqual(params.filter((p) => p.name === "log_statement").map((p) => p.value), ["ddl"]);
     });
 });
