@@ -127,7 +127,7 @@ export const PARITY: ParityRow[] = [
     ck("CKV_AWS_133", "Databases keep automated backups", [T.aurora], "rds-backup-retention"),
     ck("CKV_AWS_17", "Database instances are not publicly accessible", [T.auroraInstance], "rds-not-publicly-accessible"),
     ck("CKV_AWS_226", "Database instances get minor engine upgrades", [T.auroraInstance], "rds-minor-version-patching", "dev and prod state their patch process (README, Patching Aurora minor versions)"),
-    ckNo("CKV_AWS_250", "PostgreSQL avoids versions with the log_fdw flaw (AWS-2022-004)", [T.aurora], "the affected minors are no longer offered by Aurora, and engine versions are validated at config time"),
+    ckNo("CKV_AWS_250", "PostgreSQL avoids versions with the log_fdw flaw (AWS-2022-004)", [T.aurora], "the flaw concerns RDS for PostgreSQL (engine `postgres`) below 13.3 (and older majors); the stack runs Aurora PostgreSQL, whose config admits majors 13 to 17 only"),
     ck("CKV_AWS_353", "Database instances run Performance Insights", [T.auroraInstance], "rds-performance-insights"),
     ck("CKV_AWS_354", "Performance Insights uses a customer KMS key", [T.auroraInstance], "rds-performance-insights"),
     ck("CKV2_AWS_27", "Aurora PostgreSQL cluster parameter groups log statements", [T.aurora, T.clusterParams], "rds-statement-logging"),
