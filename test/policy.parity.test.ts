@@ -5,8 +5,10 @@
  */
 import * as assert from "assert";
 import * as fs from "fs";
-import { evaluatePolicies } from "../audit/evaluate";
+import { AuditResource, evaluatePolicies } from "../audit/evaluate";
+import { stackPolicyConfig } from "../audit/stackConfig";
 import { DEFAULT_POLICY_CONFIG } from "../config/policy";
+import { PROJECT_DIR } from "../plan/run";
 import { PARITY } from "../policies/parity";
 import { RULES } from "../policies/rules";
 import { parityTable, README, renderParity } from "../scripts/policy-readme";
@@ -106,4 +108,49 @@ describe("policy parity with Checkov, cdk-nag and kube-score", () => {
         const params = props(ofType(plan, "aws:rds/clusterParameterGroup:ClusterParameterGroup")[0]).parameters as { name: string; value: string }[];
         assert.deepStrictEqual(params.filter((p) => p.name === "log_statement").map((p) => p.value), ["ddl"]);
     });
+});
+
+describe("policy parity: the new rules bite on the real prod plan", () => {
+    const now = new Date("2026-06-15T12:00:00Z");
+    /** A change to real prod resources that a rule must catch, mandatory in prod. */
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const MUTATIONS: { policy: string; type: string; name?: RegExp; mutate: (props: any) => void }[] = [
+        { policy: "cloudwatch-log-group-kms", type: "aws:cloudwatch/logGroup:LogGroup", name: /control-plane/, mutate: (p) => { delete p.kmsKeyId; } },
+        { policy: "cloudwatch-log-group-retention", type: "aws:cloudwatch/logGroup:LogGroup", name: /flow-logs/, mutate: (p) => { p.retentionInDays = 30; } },
+        { policy: "kms-key-policy", type: "aws:kms/key:Key", name: /secrets-key/, mutate: (p) => { delete p.policy; } },
+        { policy: "rds-statement-logging", type: "aws:rds/clusterParameterGroup:ClusterParameterGroup", mutate: (p) => { p.parameters = p.parameters.filter((x: { name: string }) => x.name !== "log_statement"); } },
+        { policy: "rds-force-ssl", type: "aws:rds/clusterParameterGroup:ClusterParameterGroup", mutate: (p) => { p.parameters = p.parameters.filter((x: { name: string }) => x.name !== "rds.force_ssl"); } },
+        { policy: "rds-minor-version-patching", type: "aws:rds/clusterInstance:ClusterInstance", mutate: () => undefined },
+        { policy: "s3-bucket-hardening", type: "aws:s3/bucketVersioning:BucketVersioning", mutate: (p) => { p.versioningConfiguration = { status: "Suspended" }; } },
+        { policy: "s3-bucket-hardening", type: "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", mutate: (p) => { p.rules = [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }]; } },
+        { policy: "iam-least-privilege", type: "aws:iam/policy:Policy", mutate: (p) => { const d = JSON.parse(p.policy); delete d.Statement[0].Condition; p.policy = JSON.stringify(d); } },
+        { policy: "k8s-capabilities-dropped", type: "kubernetes:apps/v1:Deployment", name: /svc-api/, mutate: (p) => { p.spec.template.spec.containers[0].securityContext.capabilities = { drop: ["ALL"], add: ["SYS_ADMIN"] }; } },
+        { policy: "k8s-no-host-namespaces", type: "kubernetes:apps/v1:Deployment", name: /svc-api/, mutate: (p) => { p.spec.template.spec.hostNetwork = true; } },
+        { policy: "k8s-read-only-root-filesystem", type: "kubernetes:apps/v1:Deployment", name: /pgbouncer-rw/, mutate: (p) => { p.spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem = false; } },
+        { policy: "k8s-service-account-token", type: "kubernetes:apps/v1:Deployment", name: /svc-api/, mutate: (p) => { delete p.spec.template.spec.automountServiceAccountToken; } },
+        { policy: "k8s-seccomp-profile", type: "kubernetes:apps/v1:Deployment", name: /svc-api/, mutate: (p) => { delete p.spec.template.spec.securityContext.seccompProfile; } },
+        { policy: "k8s-service-no-node-port", type: "kubernetes:core/v1:Service", name: /svc-api/, mutate: (p) => { p.spec.type = "NodePort"; } },
+        { policy: "vpc-default-security-group-closed", type: "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", mutate: (p) => { p.ingress = [{ protocol: "-1", fromPort: 0, toPort: 0, self: true }]; } },
+        { policy: "no-world-ingress", type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", name: /aurora/, mutate: (p) => { delete p.referencedSecurityGroupId; p.cidrIpv4 = "0.0.0.0/0"; } },
+        { policy: "wafv2-managed-rules", type: "aws:wafv2/webAcl:WebAcl", mutate: (p) => { p.rules = p.rules.filter((r: { name: string }) => !/KnownBadInputs/.test(r.name)); } },
+        { policy: "cloudfront-security-headers", type: "aws:cloudfront/distribution:Distribution", mutate: (p) => { delete p.defaultCacheBehavior.responseHeadersPolicyId; } },
+    ];
+
+    for (const m of MUTATIONS) {
+        it(`${m.policy} catches a ${m.type.split(":").pop()} changed in the prod plan`, async () => {
+            const plan = await stackPlan("prod");
+            const resources = structuredClone(plan.resources) as AuditResource[];
+            const target = resources.find((x) => x.type === m.type && (!m.name || m.name.test(x.name)));
+            assert.ok(target, `the prod plan has a ${m.type}${m.name ? ` named like ${m.name}` : ""}`);
+            const rules = RULES.filter((x) => x.name === m.policy);
+            const config = stackPolicyConfig(PROJECT_DIR, "prod");
+            const before = await evaluatePolicies(resources, { rules, config, now });
+            assert.deepStrictEqual(before.violations, []);
+            m.mutate(target!.props);
+            // The patch-process case: the same plan without the stack's stated process.
+            const after = await evaluatePolicies(resources, { rules, config: m.policy === "rds-minor-version-patching" ? { ...config, config: {} } : config, now });
+            const found = after.violations.filter((v) => v.policyName === m.policy);
+            assert.ok(found.length > 0 && found.every((v) => v.enforcementLevel === "mandatory"), JSON.stringify(after.violations.map((v) => [v.policyName, v.message])));
+        });
+    }
 });
