@@ -2,7 +2,8 @@
  * `npm run policy:readme [-- --check]`: writes the README's policy rule table (between the
  * `policy-rules` markers) from the pack itself and each stack's policy config, and the parity table
  * (between the `policy-parity` markers) from `policies/parity.ts`, so neither can drift from the code.
- * `--check` exits 1 when the README is stale (the tests run the same check).
+ * `--check` exits 1 when the README is stale (the tests run the same check); `--readme FILE` works
+ * on another copy.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -78,7 +79,9 @@ export function renderParity(text: string, table: string): string {
 }
 
 if (require.main === module) {
-    const text = fs.readFileSync(README, "utf8");
+    const at = process.argv.indexOf("--readme");
+    const file = at >= 0 ? path.resolve(process.argv[at + 1]) : README;
+    const text = fs.readFileSync(file, "utf8");
     const next = renderParity(renderReadme(text, ruleTable()), parityTable());
     if (process.argv.includes("--check")) {
         if (next !== text) {
@@ -87,7 +90,7 @@ if (require.main === module) {
         }
         process.stdout.write("README.md policy table is up to date\n");
     } else if (next !== text) {
-        fs.writeFileSync(README, next);
+        fs.writeFileSync(file, next);
         process.stdout.write(`README.md: wrote the table of ${RULES.length} rules and ${PARITY.length} parity rows\n`);
     } else {
         process.stdout.write("README.md policy table already up to date\n");

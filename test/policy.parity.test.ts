@@ -4,7 +4,10 @@
  * plans create; the README shows the table as generated; the fixes for the scanners' real gaps hold.
  */
 import * as assert from "assert";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { AuditResource, evaluatePolicies } from "../audit/evaluate";
 import { stackPolicyConfig } from "../audit/stackConfig";
 import { DEFAULT_POLICY_CONFIG } from "../config/policy";
@@ -63,6 +66,18 @@ describe("policy parity with Checkov, cdk-nag and kube-score", () => {
     it("README.md shows the table as generated (npm run policy:readme)", () => {
         const text = fs.readFileSync(README, "utf8");
         assert.strictEqual(renderParity(text, parityTable()), text, "README.md parity table is stale: run npm run policy:readme");
+    });
+
+    it("npm run policy:readme -- --check passes on the README and fails on a copy whose parity table is stale", () => {
+        const run = (file: string) => spawnSync(process.execPath, ["-r", "./scripts/register.js", "scripts/policy-readme.ts", "--check", "--readme", file], { cwd: PROJECT_DIR, encoding: "utf8" });
+        assert.strictEqual(run(README).status, 0);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "parity-"));
+        const stale = path.join(dir, "README.md");
+        fs.writeFileSync(stale, fs.readFileSync(README, "utf8").replace("| Checkov | `CKV_K8S_43` | Images are pinned by digest |", "| Checkov | `CKV_K8S_43` | Images carry any tag |"));
+        const res = run(stale);
+        assert.strictEqual(res.status, 1);
+        assert.match(res.stderr, /parity table is stale/);
+        fs.rmSync(dir, { recursive: true, force: true });
     });
 
     it("rds-minor-version-patching: off without a stated patch process fails, with one passes; both stacks point at the README's process", async () => {
