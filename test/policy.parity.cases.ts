@@ -122,6 +122,11 @@ export const PARITY_CASES: Record<string, Case> = {
         pass: [[deployment(hard({ env: [{ name: "MODE", value: "prod" }, { name: "LEVEL", valueFrom: { configMapKeyRef: { name: "cfg", key: "level" } } }] }))]],
         unknown: [{ resources: [deployment(hard({ env: U }))], expect: "cannot-run" }],
     },
+    "k8s-env-unique": {
+        violate: [[deployment(hard({ env: [{ name: "MODE", value: "a" }, { name: "LEVEL", value: "1" }, { name: "MODE", value: "b" }] }))]],
+        pass: [[deployment(hard({ env: [{ name: "MODE", value: "a" }, { name: "LEVEL", value: "1" }] }))], [deployment(hard())]],
+        unknown: [{ resources: [deployment(hard({ env: U }))], expect: "cannot-run" }],
+    },
     "k8s-no-default-namespace": {
         violate: [[r(SVC, { metadata: { name: "api" }, spec: { type: "ClusterIP" } })], [r(SVC, { metadata: { name: "api", namespace: "default" }, spec: {} })]],
         pass: [[deployment(hard())], [r(SVC, { metadata: { name: "api", namespace: "app" }, spec: {} })]],
@@ -286,6 +291,14 @@ export const PARITY_CASES: Record<string, Case> = {
             [r("aws:iam/policy:Policy", { policy: doc({ Effect: "Allow", Action: ["autoscaling:DescribeAutoScalingGroups", "ec2:GetInstanceTypesFromInstanceRequirements"], Resource: "*" }, { Effect: "Allow", Action: "autoscaling:SetDesiredCapacity", Resource: "*", Condition: { StringEquals: { "aws:ResourceTag/owner": "me" } } }) })],
             [r("aws:iam/role:Role", { assumeRolePolicy: doc({ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }) })]],
         unknown: [{ resources: [r("aws:iam/rolePolicy:RolePolicy", { role: "r", policy: U })], expect: "cannot-run" }],
+    },
+    "launch-template-no-secrets-in-user-data": {
+        violate: [[r(LT, { userData: Buffer.from("#!/bin/bash\nexport AWS_ACCESS_KEY_ID=AKIAABCDEFGHIJKLMNOP\n").toString("base64") })],
+            [r(LT, { userData: Buffer.from("#!/bin/bash\necho 'DB_PASSWORD=hunter2hunter2' >> /etc/app.env\n").toString("base64") })],
+            [r(LT, { userData: "-----BEGIN RSA PRIVATE KEY-----\nMIIE...\n-----END RSA PRIVATE KEY-----" })]],
+        pass: [[r(LT, { userData: Buffer.from("MIME-Version: 1.0\n\n---\napiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  cluster:\n    name: prod\n").toString("base64") })], [r(LT, {})],
+            [r(LT, { userData: Buffer.from("#!/bin/bash\nPASSWORD=$(aws secretsmanager get-secret-value --secret-id db --query SecretString --output text)\n").toString("base64") })]],
+        unknown: [{ resources: [r(LT, { userData: U })], expect: "cannot-run" }],
     },
     "eks-node-group-no-ssh": {
         violate: [[r("aws:eks/nodeGroup:NodeGroup", { remoteAccess: { ec2SshKey: "ops" } })]],

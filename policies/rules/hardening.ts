@@ -67,6 +67,14 @@ function iamFindings(policy: unknown, where: string, report: (m: string) => void
     });
 }
 
+/** What a credential in user data looks like. */
+const USER_DATA_SECRETS: [string, RegExp][] = [
+    ["an AWS access key id", /\b(AKIA|ASIA|A3T[A-Z0-9])[A-Z0-9]{16}\b/],
+    ["an AWS secret access key", /aws_secret_access_key\s*[=:]/i],
+    ["a private key", /-----BEGIN (RSA |EC |OPENSSH |DSA )?PRIVATE KEY-----/],
+    ["a password assignment", /(password|passwd|pwd)\s*[=:]\s*["']?[^\s"'$]{4,}/i],
+];
+
 /** CloudFront's HSTS minimum: one year, as browsers' preload lists require. */
 const HSTS_MIN_SECONDS = 31536000;
 
@@ -273,6 +281,21 @@ export const hardening: Rule[] = [
                 });
             }),
         ],
+    },
+    {
+        name: "launch-template-no-secrets-in-user-data",
+        description: "Launch template user data carries no credentials: no AWS access keys, private keys or password assignments (user data is readable by anyone who can describe the instance, and from IMDS).",
+        severity: "critical",
+        enforcementLevel: "mandatory",
+        remediationSteps: "Give nodes credentials through their instance role (and pods through EKS Pod Identity); fetch secrets at boot from Secrets Manager or SSM Parameter Store with that role instead of embedding them.",
+        framework: checkov("CKV_AWS_46", "No hard-coded secrets in EC2 user data"),
+        tags: ["compute", "secrets"],
+        validateResource: onType("aws:ec2/launchTemplate:LaunchTemplate", (props, args, report) => {
+            if (!isSet(props, "userData")) return;
+            const raw = String(props.userData);
+            const decoded = /^[A-Za-z0-9+/=\s]+$/.test(raw) ? Buffer.from(raw, "base64").toString("utf8") : raw;
+            for (const [what, re] of USER_DATA_SECRETS) if (re.test(decoded) || re.test(raw)) report(`${args.name}: user data contains ${what}.`);
+        }),
     },
     {
         name: "eks-node-group-no-ssh",

@@ -219,6 +219,20 @@ export const workloads: Rule[] = [
         }),
     },
     {
+        name: "k8s-env-unique",
+        description: "No container sets the same environment variable twice (the last one silently wins).",
+        severity: "low",
+        enforcementLevel: "mandatory",
+        remediationSteps: "Keep one entry per name in `env`; merge the values where both were meant.",
+        framework: kubeScore("environment-variable-key-duplication", "Environment variables are set once"),
+        tags: ["kubernetes", "correctness"],
+        validateResource: onContainers(WORKLOADS, (c, _init, _pod, _args, report) => {
+            const names = list<Props>(c.env).map((e) => String(e.name));
+            const twice = [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
+            if (twice.length > 0) report(`sets ${twice.join(", ")} more than once.`);
+        }),
+    },
+    {
         name: "k8s-no-default-namespace",
         description: "Namespaced Kubernetes resources name a namespace other than `default`.",
         severity: "low",
