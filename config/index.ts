@@ -16,6 +16,7 @@ import { CloudflareApiToken, EdgeConfig, edgeChecks } from "./edge";
 import { BackupConfig, backupChecks } from "./backup";
 import { AuroraConfig, PgBouncerConfig, RedisConfig, dataChecks } from "./data";
 import { ImagesConfig, imageChecks, RegistryToken } from "./images";
+import { ObservabilityConfig, observabilityChecks } from "./observability";
 
 export { ConfigError, ConfigProblem, formatProblems } from "./errors";
 
@@ -55,6 +56,8 @@ export const CONFIG_DOMAINS = {
     images: domain({ key: `${PROJECT}:images`, schema: ImagesConfig, optional: true }),
     dockerHubAccessToken: domain({ key: `${PROJECT}:dockerHubAccessToken`, schema: RegistryToken, optional: true }),
     ghcrAccessToken: domain({ key: `${PROJECT}:ghcrAccessToken`, schema: RegistryToken, optional: true }),
+    // observability: SLOs, alert recipients, metrics pipeline (optional: defaults in config/observability.ts)
+    observability: domain({ key: `${PROJECT}:observability`, schema: ObservabilityConfig, optional: true }),
     // policy waivers
     policy: domain({ key: `${PROJECT}:policy`, schema: PolicyConfig, optional: true }),
 };
@@ -86,6 +89,7 @@ export const CONFIG_CHECKS: ConfigCheck[] = [
     ...edgeChecks,
     ...backupChecks,
     ...imageChecks,
+    ...observabilityChecks,
 ];
 
 /** What `parseStackConfig` runs beyond the shape checks. */
