@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { dataStoreKey } from "./dataStore";
 
 /** Arguments of {@link CodeBuildRunner}. */
 export interface CodeBuildRunnerArgs {
@@ -22,6 +23,8 @@ export interface CodeBuildRunnerArgs {
     timeoutMinutes?: number;
     /** Job log retention, days. @default 90 */
     logRetentionDays?: number;
+    /** Prod: Pulumi `protect` on the log key. @default false */
+    protect?: boolean;
     /** Tags for every AWS resource, besides the provider's default tags. */
     tags?: Record<string, string>;
 }
@@ -72,9 +75,19 @@ export class CodeBuildRunner extends pulumi.ComponentResource {
             tags: nameTag("eks-api"),
         }, { parent: this });
 
+        // The jobs' logs show deploy output (resource names, diffs): a customer key admitting this group only.
+        const logGroupName = `/aws/codebuild/${args.projectName}`;
+        const logsKey = dataStoreKey(this, `${name}-logs`, {
+            identifier: `codebuild/${args.projectName}/logs`,
+            description: `CI runner ${args.projectName}: job logs`,
+            logGroupNames: [logGroupName],
+            protect: args.protect ?? false,
+            tags: nameTag("logs-key"),
+        });
         const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
-            name: `/aws/codebuild/${args.projectName}`,
+            name: logGroupName,
             retentionInDays: args.logRetentionDays ?? DEFAULTS.logRetentionDays,
+            kmsKeyId: logsKey.arn,
             tags: nameTag("logs"),
         }, { parent: this });
 
@@ -85,18 +98,22 @@ export class CodeBuildRunner extends pulumi.ComponentResource {
         const subnetIds = pulumi.output(args.subnetIds);
         const policy = new aws.iam.RolePolicy(`${name}-policy`, {
             role: role.id,
-            policy: pulumi.all([logGroup.arn, subnetIds]).apply(([logArn, subnets]) => {
+            policy: pulumi.all([logGroup.arn, subnetIds, sg.id, pulumi.output(args.vpcId)]).apply(([logArn, subnets, sgId, vpcId]) => {
                 const [, partition, , region, account] = logArn.split(":");
+                const ec2 = (what: string) => `arn:${partition}:ec2:${region}:${account}:${what}`;
                 return JSON.stringify({
                     Version: "2012-10-17",
                     Statement: [
                         { Sid: "Logs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [logArn, `${logArn}:*`] },
                         // CodeBuild in a VPC (CodeBuild user guide, "Allow CodeBuild access to AWS services required to create a VPC network interface").
-                        { Sid: "VpcRead", Effect: "Allow", Action: ["ec2:CreateNetworkInterface", "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs"], Resource: "*" },
+                        { Sid: "VpcRead", Effect: "Allow", Action: ["ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs"], Resource: "*" },
+                        // Network interfaces in its own subnets, with its own security group, and only in its VPC.
+                        { Sid: "VpcEniCreate", Effect: "Allow", Action: "ec2:CreateNetworkInterface", Resource: [ec2("network-interface/*"), ...subnets.map((s) => ec2(`subnet/${s}`)), ec2(`security-group/${sgId}`)] },
+                        { Sid: "VpcEniDelete", Effect: "Allow", Action: "ec2:DeleteNetworkInterface", Resource: ec2("network-interface/*"), Condition: { ArnEquals: { "ec2:Vpc": ec2(`vpc/${vpcId}`) } } },
                         {
-                            Sid: "VpcEni", Effect: "Allow", Action: "ec2:CreateNetworkInterfacePermission",
-                            Resource: `arn:${partition}:ec2:${region}:${account}:network-interface/*`,
-                            Condition: { StringEquals: { "ec2:AuthorizedService": "codebuild.amazonaws.com" }, ArnEquals: { "ec2:Subnet": subnets.map((s) => `arn:${partition}:ec2:${region}:${account}:subnet/${s}`) } },
+                            Sid: "VpcEniPermission", Effect: "Allow", Action: "ec2:CreateNetworkInterfacePermission",
+                            Resource: ec2("network-interface/*"),
+                            Condition: { StringEquals: { "ec2:AuthorizedService": "codebuild.amazonaws.com" }, ArnEquals: { "ec2:Subnet": subnets.map((s) => ec2(`subnet/${s}`)) } },
                         },
                         { Sid: "Connection", Effect: "Allow", Action: ["codeconnections:GetConnection", "codeconnections:GetConnectionToken", "codeconnections:UseConnection", "codestar-connections:GetConnection", "codestar-connections:GetConnectionToken", "codestar-connections:UseConnection"], Resource: args.connectionArn },
                     ],

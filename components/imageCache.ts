@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { cachedImageRef, RegistryCredential, UPSTREAM_REGISTRIES, UpstreamRegistry } from "../catalog/images";
+import { dataKeyPolicy } from "./dataKeys";
 
 /** A registry login ECR uses to pull from an upstream that refuses (or rate-limits) anonymous pulls. */
 export interface RegistryLogin {
@@ -58,24 +59,45 @@ export class ImageCache extends pulumi.ComponentResource {
             if (c && !args.credentials?.[c]) throw new pulumi.ResourceError(`upstream ${u} needs credentials.${c} (ECR pulls from it with a login only)`, this);
         }
 
+        // One key for the cached repositories and the registry logins. ECR reads a login as its pull-through
+        // service-linked role (created with the first rule, so named by condition, not as a principal that
+        // must already exist), through Secrets Manager only.
+        const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+        const policy = pulumi.all([dataKeyPolicy(this, []), account, partition]).apply(([base, acct, part]) => {
+            const doc = JSON.parse(base);
+            doc.Statement.push({
+                Sid: "PullThroughCacheReadsLogins",
+                Effect: "Allow",
+                Principal: { AWS: "*" },
+                Action: "kms:Decrypt",
+                Resource: "*",
+                Condition: {
+                    ArnEquals: { "aws:PrincipalArn": `arn:${part}:iam::${acct}:role/aws-service-role/pullthroughcache.ecr.amazonaws.com/AWSServiceRoleForECRPullThroughCache` },
+                    StringEquals: { "kms:ViaService": `secretsmanager.${args.region}.amazonaws.com`, "kms:CallerAccount": acct },
+                },
+            });
+            return JSON.stringify(doc);
+        });
         this.key = new aws.kms.Key(`${name}-key`, {
-            description: `ECR pull-through cache of ${args.namePrefix}: encryption of cached images`,
+            description: `ECR pull-through cache of ${args.namePrefix}: cached images and registry logins`,
             enableKeyRotation: true,
             deletionWindowInDays: 30,
+            policy,
             tags: nameTag("key"),
-        }, { parent: this, protect });
+        }, { parent: this, protect, retainOnDelete: protect });
         // ECR creates cached repositories with a customer key only through a role the template names.
         const templateRole = new aws.iam.Role(`${name}-template-role`, {
             assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ecr.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
             tags: nameTag("template-role"),
         }, { parent: this });
+        const prefixesOf = args.upstreams.map((u) => UPSTREAM_REGISTRIES[u].prefix);
         const templatePolicy = new aws.iam.RolePolicy(`${name}-template-policy`, {
             role: templateRole.id,
-            policy: this.key.arn.apply((keyArn) => JSON.stringify({
+            policy: pulumi.all([this.key.arn, account]).apply(([keyArn, acct]) => JSON.stringify({
                 Version: "2012-10-17",
                 Statement: [
                     { Effect: "Allow", Action: ["kms:CreateGrant", "kms:RetireGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"], Resource: keyArn },
-                    { Effect: "Allow", Action: ["ecr:TagResource"], Resource: "*" },
+                    { Effect: "Allow", Action: ["ecr:TagResource"], Resource: prefixesOf.map((p) => `arn:aws:ecr:${args.region}:${acct}:repository/${p}/*`) },
                 ],
             })),
         }, { parent: this });
@@ -93,6 +115,7 @@ export class ImageCache extends pulumi.ComponentResource {
                     name: `ecr-pullthroughcache/${args.namePrefix}-${prefix}`,
                     description: `ECR pull-through cache login for ${upstreamUrl}`,
                     recoveryWindowInDays: 7,
+                    kmsKeyId: this.key.arn,
                     tags: nameTag(`${prefix}-credential`),
                 }, { parent: this, protect });
                 new aws.secretsmanager.SecretVersion(`${name}-${prefix}-credential-value`, {

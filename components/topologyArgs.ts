@@ -83,6 +83,7 @@ export function runnerArgs(c: StackConfig, prefix: string): Omit<CodeBuildRunner
         computeType: r.computeType,
         timeoutMinutes: r.timeoutMinutes,
         logRetentionDays: c.cluster.logRetentionDays,
+        protect: c.environment === "prod",
     };
 }
 

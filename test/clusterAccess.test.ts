@@ -76,6 +76,13 @@ describe("cluster access (scaling-topology:cluster.apiAccess)", () => {
                 assert.equal(hook.projectName, project.name);
                 assert.deepEqual(hook.filterGroups, [{ filters: [{ type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" }] }]);
                 assert.equal(project.source.auth.type, "CODECONNECTIONS");
+                // Its logs under a customer key; its network rights scoped to its subnets, security group and VPC.
+                const logs = ofType(plan, "aws:cloudwatch/logGroup:LogGroup").find((l) => (l.props as any).name === `/aws/codebuild/${project.name}`)!.props as any;
+                assert.match(logs.kmsKeyId, /^arn:aws:kms:/);
+                const policy = JSON.parse((ofType(plan, "aws:iam/rolePolicy:RolePolicy").find((p) => p.name.endsWith("-ci-runner-policy"))!.props as any).policy);
+                const writes = policy.Statement.filter((x: any) => [x.Action].flat().some((a: string) => /^ec2:(Create|Delete)/.test(a)));
+                assert.equal(writes.length, 3);
+                for (const w of writes) assert.ok(w.Condition || [w.Resource].flat().every((r: string) => r !== "*"), JSON.stringify(w));
             });
 
             it("access entries: deploy role admin, preview role view, people admin; no creator-admin on new clusters, no replacement of old ones", async () => {

@@ -78,6 +78,17 @@ describe("images through the ECR pull-through cache", () => {
                     assert.match(t.encryptionConfigurations[0].kmsKey, /^arn:aws:kms:/);
                     assert.match(t.customRoleArn, /^arn:aws:iam::\d{12}:role\//);
                 }
+                // Registry logins are encrypted with the cache's key, which the pull-through service role may
+                // use through Secrets Manager only.
+                const key = ofType(plan, "aws:kms/key:Key").find((k) => k.name.endsWith("-images-key"))!;
+                const keyPolicy = JSON.parse((key.props as any).policy);
+                const slr = keyPolicy.Statement.find((x: any) => x.Sid === "PullThroughCacheReadsLogins");
+                assert.deepEqual(slr.Action, "kms:Decrypt");
+                assert.match(slr.Condition.ArnEquals["aws:PrincipalArn"], /:role\/aws-service-role\/pullthroughcache\.ecr\.amazonaws\.com\/AWSServiceRoleForECRPullThroughCache$/);
+                assert.equal(slr.Condition.StringEquals["kms:ViaService"], "secretsmanager.eu-west-1.amazonaws.com");
+                for (const sec of ofType(plan, "aws:secretsmanager/secret:Secret").filter((x) => String((x.props as any).name).startsWith("ecr-pullthroughcache/"))) {
+                    assert.equal((sec.props as any).kmsKeyId, templates[0].encryptionConfigurations[0].kmsKey);
+                }
                 const node = JSON.parse((ofType(plan, "aws:iam/rolePolicy:RolePolicy").find((p) => p.name.endsWith("-images-node-pull"))!.props as any).policy);
                 assert.deepEqual(node.Statement[0].Action, ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"]);
                 assert.deepEqual(node.Statement[0].Resource.map((r: string) => r.split("/")[1]).sort(), ["docker-hub", "ghcr", "k8s"]);
