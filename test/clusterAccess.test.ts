@@ -103,6 +103,17 @@ describe("cluster access (scaling-topology:cluster.apiAccess)", () => {
         });
     }
 
+    it("preview mode (cluster outputs unknown): the runner, its 443 rule and the access entries still plan", async () => {
+        for (const stack of ["dev", "prod"]) {
+            const plan = await stackPlan(stack, true);
+            assert.equal(ofType(plan, "aws:codebuild/project:Project").length, 1, stack);
+            const rule = ofType(plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").find((r) => r.name.endsWith("-ci-runner-eks-api"))!.props as any;
+            assert.equal(rule.fromPort, 443);
+            assert.equal(rule.securityGroupId, "[unknown]", "the cluster security group is not known before the cluster exists");
+            assert.ok(ofType(plan, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation").length >= 3, stack);
+        }
+    });
+
     it("an existing cluster's creator entry is imported (cluster:principal) with its tags ignored, not created twice", async () => {
         const plan = await stackPlan("prod");
         const access = stackConfigValue("prod", KEY).apiAccess;

@@ -96,6 +96,14 @@ describe("images through the ECR pull-through cache", () => {
         });
     }
 
+    it("preview mode: the rules, templates and node rights plan before the account is known to the cluster", async () => {
+        const plan = await stackPlan("prod", true);
+        assert.equal(ofType(plan, "aws:ecr/pullThroughCacheRule:PullThroughCacheRule").length, 3);
+        assert.equal(ofType(plan, "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate").length, 3);
+        const containers = ofType(plan, "kubernetes:apps/v1:Deployment").flatMap((d) => (d.props as any).spec.template.spec.containers);
+        for (const c of containers) assert.ok(c.image === "[unknown]" || /\.dkr\.ecr\./.test(c.image), `${c.name}: ${c.image}`);
+    });
+
     describe("config", () => {
         const problemsOf = (stack: string, overrides: Record<string, unknown>) => {
             try {
