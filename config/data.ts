@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import type { ConfigCheck } from "./index";
+import type { ConfigProblem } from "./errors";
 import { LogRetentionDays } from "./network";
 import { AURORA_INSTANCE_CLASSES } from "../catalog/auroraClasses";
 
@@ -217,7 +218,7 @@ export const dataChecks: ConfigCheck[] = [
         // Every service logs in as a role of its own: never the master user, never another service's role or schema.
         needs: ["aurora", "services", "pgbouncer"],
         check: (c) => {
-            const problems = [];
+            const problems: ConfigProblem[] = [];
             const seenRoles = new Map<string, number>();
             const seenSchemas = new Map<string, number>();
             c.services.forEach((s, i) => {
