@@ -6,6 +6,7 @@ import * as random from "@pulumi/random";
 import { AppDatabaseRole, cloneRoleName, DATABASE_ROLES_SQL_VERSION, renderDatabaseRolesSql, roleCredentialKeys } from "./databaseRolesSql";
 import { externalSecret, ExternalSecretKey, namespaceSecretStore } from "./externalSecrets";
 import { rdsCaBundle } from "./pgbouncer";
+import { DATABASE_ROLES_JOB_RESOURCES } from "../sizing/capacity";
 
 /** Arguments of {@link DatabaseRoles}. */
 export interface DatabaseRolesArgs {
@@ -164,7 +165,7 @@ export class DatabaseRoles extends pulumi.ComponentResource {
                             image: args.image ?? PSQL_IMAGE,
                             command: ["/bin/sh", "-c", pulumi.interpolate`set -eu; export PGUSER="$(cat ${CREDENTIALS_DIR}/master.username)" PGPASSWORD="$(cat ${CREDENTIALS_DIR}/master.password)"; exec psql "${connect}" -X -v ON_ERROR_STOP=1 -f ${SQL_DIR}/roles.sql`],
                             env: [{ name: "HOME", value: "/tmp" }],
-                            resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } },
+                            resources: { requests: { cpu: `${DATABASE_ROLES_JOB_RESOURCES.cpuMillis}m`, memory: `${DATABASE_ROLES_JOB_RESOURCES.memoryMiB}Mi` }, limits: { memory: `${2 * DATABASE_ROLES_JOB_RESOURCES.memoryMiB}Mi` } },
                             securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
                             volumeMounts: [
                                 { name: "sql", mountPath: SQL_DIR, readOnly: true },

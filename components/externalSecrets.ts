@@ -8,6 +8,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { EXTERNAL_SECRETS_RESOURCES } from "../sizing/capacity";
 
 /** The pinned chart (external-secrets/external-secrets `deploy/charts/external-secrets`, values checked at v2.9.0). */
 export const EXTERNAL_SECRETS_CHART = { chart: "external-secrets", version: "2.9.0", repo: "https://charts.external-secrets.io" } as const;
@@ -39,7 +40,8 @@ export class ExternalSecretsOperator extends pulumi.ComponentResource {
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
             metadata: { name: this.namespace, labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
         }, { parent: this });
-        const small = { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "256Mi" } };
+        const res = (r: { cpuMillis: number; memoryMiB: number }) => ({ requests: { cpu: `${r.cpuMillis}m`, memory: `${r.memoryMiB}Mi` }, limits: { memory: `${2 * r.memoryMiB}Mi` } });
+        const r = EXTERNAL_SECRETS_RESOURCES;
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
             name: "external-secrets",
             namespace: ns.metadata.name,
@@ -50,11 +52,13 @@ export class ExternalSecretsOperator extends pulumi.ComponentResource {
                 installCRDs: true,
                 // Applied to the controller, webhook and cert controller (their own keys are empty).
                 global: { nodeSelector: args.nodeSelector ?? {}, tolerations: args.tolerations ?? [] },
-                replicaCount: 2,
+                replicaCount: r.controller.replicas,
+                // Two controller replicas need leader election (one reconciles, the other stands by).
+                leaderElect: true,
                 podDisruptionBudget: { enabled: true, minAvailable: 1 },
-                resources: small,
-                webhook: { replicaCount: 2, resources: small, podDisruptionBudget: { enabled: true, minAvailable: 1 } },
-                certController: { resources: small },
+                resources: res(r.controller),
+                webhook: { replicaCount: r.webhook.replicas, resources: res(r.webhook), podDisruptionBudget: { enabled: true, minAvailable: 1 } },
+                certController: { replicaCount: r.certController.replicas, resources: res(r.certController) },
                 // The controller requests tokens of the namespaces' ServiceAccounts (IRSA through serviceAccountRef).
                 rbac: { serviceAccountTokenCreate: true },
             },

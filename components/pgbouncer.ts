@@ -226,8 +226,10 @@ export class PgBouncer extends pulumi.ComponentResource {
         const statsPassword = new random.RandomPassword(`${name}-stats-password`, { length: 32, special: false }, { parent: this, additionalSecretOutputs: ["result"] });
         const statsUserlist = pulumi.secret(statsPassword.result.apply((stats) => renderUserlist([{ name: d.statsUser, password: stats }])));
         const exporterDsn = pulumi.secret(pulumi.interpolate`postgres://${d.statsUser}:${statsPassword.result}@127.0.0.1:${d.listenPort}/pgbouncer?sslmode=require`);
-        const secret = new k8s.core.v1.Secret(`${name}-credentials`, {
-            metadata: { name: `${name}-credentials`, namespace: ns, labels: labels("shared") },
+        // A new Secret (not `${name}-credentials`, which held the master user's password before PgBouncer had
+        // roles of its own): the upgrade deletes that one, so the master password leaves the namespace.
+        const secret = new k8s.core.v1.Secret(`${name}-stats`, {
+            metadata: { name: `${name}-stats`, namespace: ns, labels: labels("shared") },
             type: "Opaque",
             stringData: { "stats-userlist.txt": statsUserlist, "exporter-dsn": exporterDsn },
         }, inNs);

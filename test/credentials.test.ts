@@ -100,6 +100,8 @@ describe("credentials in the plans (External Secrets, database roles, rotation)"
                     assert.ok(pod.containers[0].volumeMounts.some((m: any) => m.name === "run" && m.mountPath === "/var/run/pgbouncer"));
                     assert.ok(pod.volumes.some((v: any) => v.secret?.secretName === props(users).spec.target.name), "mounts the synced user list");
                 }
+                // The Secret that held the master's password in PgBouncer's user list is gone (the upgrade deletes it).
+                assert.ok(!plan.resources.some((r) => r.name === `${stack}-pgbouncer-credentials`));
                 const ini = props(byName(plan, `${stack}-pgbouncer-rw-config`)).data["pgbouncer.ini"] as string;
                 assert.match(ini, /^auth_file = \/var\/run\/pgbouncer\/userlist\.txt$/m);
             });
