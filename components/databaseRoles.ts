@@ -144,6 +144,12 @@ export class DatabaseRoles extends pulumi.ComponentResource {
             data: { "roles.sql": sql, "rds-ca-bundle.pem": rdsCaBundle() },
         }, { parent: this });
 
+        // The Job's own identity: no API token, and no Role in this namespace grants reading Secrets, so the
+        // credentials Secret reaches nothing but this Job's pod (and cluster administrators).
+        const jobSa = new k8s.core.v1.ServiceAccount(`${name}-job-sa`, {
+            metadata: { name: "database-roles-job", namespace: namespace.metadata.name, labels },
+            automountServiceAccountToken: false,
+        }, { parent: this });
         // psql reads the master password from the mounted file into its own environment only.
         const connect = pulumi.all([args.writerEndpoint, args.port]).apply(([host, port]) =>
             `host=${host} port=${port} dbname=${args.databaseName} sslmode=verify-full sslrootcert=${CA_DIR}/rds-ca-bundle.pem connect_timeout=10`);
@@ -156,6 +162,7 @@ export class DatabaseRoles extends pulumi.ComponentResource {
                     metadata: { labels },
                     spec: {
                         restartPolicy: "Never",
+                        serviceAccountName: jobSa.metadata.name,
                         automountServiceAccountToken: false,
                         nodeSelector: { "kubernetes.io/os": "linux", ...(args.nodeSelector ?? {}) },
                         tolerations: args.tolerations,

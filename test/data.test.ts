@@ -120,7 +120,7 @@ describe("data tier (Aurora, PgBouncer, Redis) in the plans", () => {
                     assert.match(text, new RegExp(`^app = host=${String(endpoint).replace(/\./g, "\\.")} port=5432 dbname=app$`, "m"));
                     assert.doesNotMatch(text, /password/i);
                 }
-                const secret = byName(plan, `${stack}-pgbouncer-credentials`);
+                const secret = byName(plan, `${stack}-pgbouncer-stats`);
                 assert.equal((secret.props as any).stringData, "[secret]");
                 const tlsSecret = byName(plan, `${stack}-pgbouncer-tls`);
                 assert.equal((tlsSecret.props as any).type, "kubernetes.io/tls");
