@@ -208,3 +208,25 @@ describe("credentials: config refusals (before any resource)", () => {
         assert.ok(e.problems.some((p) => p.key === "scaling-topology:aurora.credentialRotation.enabled" && /must be true in prod/.test(p.message)), e.message);
     });
 });
+
+describe("database roles SQL renderer (pure)", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { renderDatabaseRolesSql, DATABASE_ROLES_SQL_VERSION, roleCredentialKeys } = require("../components/databaseRolesSql") as typeof import("../components/databaseRolesSql");
+    const files = (role: string) => {
+        const k = roleCredentialKeys(role);
+        return { currentUsername: `/c/${k.currentUsername}`, currentPassword: `/c/${k.currentPassword}`, previousUsername: `/c/${k.previousUsername}`, previousPassword: `/c/${k.previousPassword}` };
+    };
+    it("guards every CREATE, reads credentials from files, carries its version, runs in one transaction", () => {
+        const sql = renderDatabaseRolesSql({ database: "app", roles: [{ role: "api", schema: "api" }, { role: "worker", schema: "jobs" }], credentialFiles: files });
+        assert.match(sql, new RegExp(`version ${DATABASE_ROLES_SQL_VERSION}\\b`));
+        assert.equal((sql.match(/CREATE ROLE/g) ?? []).length, (sql.match(/WHERE NOT EXISTS \(SELECT 1 FROM pg_roles/g) ?? []).length, "every CREATE ROLE is guarded");
+        assert.match(sql, /CREATE SCHEMA IF NOT EXISTS "jobs" AUTHORIZATION "worker";/);
+        assert.match(sql, /\\set api_currentPassword `cat '\/c\/api\.current\.password'`/);
+        assert.doesNotMatch(sql, /PASSWORD '[^%]/, "no password literal in the script");
+        assert.equal((sql.match(/^BEGIN;$/gm) ?? []).length, 1);
+        assert.match(sql, /^COMMIT;$/m);
+    });
+    it("refuses identifiers it would have to quote", () => {
+        assert.throws(() => renderDatabaseRolesSql({ database: "app", roles: [{ role: "Api-1", schema: "api" }], credentialFiles: files }), /not a plain lowercase PostgreSQL identifier/);
+    });
+});
