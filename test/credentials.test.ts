@@ -230,3 +230,40 @@ describe("database roles SQL renderer (pure)", () => {
         assert.throws(() => renderDatabaseRolesSql({ database: "app", roles: [{ role: "Api-1", schema: "api" }], credentialFiles: files }), /not a plain lowercase PostgreSQL identifier/);
     });
 });
+
+describe("External Secrets chart values against the pinned chart (test/fixtures/charts, v2.9.0)", () => {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const fs = require("fs") as typeof import("fs");
+    const YAML = require("yaml") as typeof import("yaml");
+    const Ajv2020 = require("ajv/dist/2020").default as typeof import("ajv").default;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const dir = `${__dirname}/fixtures/charts`;
+    const defaults = YAML.parse(fs.readFileSync(`${dir}/external-secrets-2.9.0.values.yaml`, "utf8"));
+    const schema = JSON.parse(fs.readFileSync(`${dir}/external-secrets-2.9.0.values.schema.json`, "utf8"));
+    /** Paths we set that the chart's values.yaml does not have (free-form maps and lists in the defaults accept anything). */
+    const unknownPaths = (ours: any, theirs: any, at = ""): string[] => Object.entries(ours).flatMap(([k, v]) => {
+        const p = at ? `${at}.${k}` : k;
+        if (!theirs || typeof theirs !== "object" || !(k in theirs)) return [p];
+        const d = theirs[k];
+        if (v && typeof v === "object" && !Array.isArray(v) && d && typeof d === "object" && !Array.isArray(d) && Object.keys(d).length > 0) return unknownPaths(v, d, p);
+        return [];
+    });
+    const merge = (a: any, b: any): any => (b && typeof b === "object" && !Array.isArray(b) && a && typeof a === "object" && !Array.isArray(a)
+        ? Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, k in b ? merge(a[k], b[k]) : a[k]]))
+        : b ?? a);
+
+    for (const stack of ["dev", "prod"]) {
+        it(`${stack}: every value the release sets exists in the chart's values.yaml, and the merged values pass its values.schema.json`, async () => {
+            const plan = await stackPlan(stack);
+            const release = props(byName(plan, `${stack}-external-secrets-release`));
+            assert.deepEqual(unknownPaths(release.values, defaults), []);
+            const validate = new Ajv2020({ strict: false, allErrors: true }).compile(schema);
+            assert.ok(validate(merge(defaults, release.values)), JSON.stringify(validate.errors));
+        });
+    }
+    it("the check can fail: a misplaced key and a wrong type are caught", () => {
+        assert.deepEqual(unknownPaths({ webhook: { replicas: 2 } }, defaults), ["webhook.replicas"]);
+        const validate = new Ajv2020({ strict: false, allErrors: true }).compile(schema);
+        assert.equal(validate(merge(defaults, { replicaCount: "two" })), false);
+    });
+});
