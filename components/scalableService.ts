@@ -1,6 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-
 import { externalSecret, namespaceSecretStore } from "./externalSecrets";
 
 /** Where a service's connection settings are mounted (one file per key of its connection Secret). */
@@ -121,7 +120,8 @@ export function vpaHpaConflict(a: Pick<ScalableServiceArgs, "vpaMode" | "vpaCont
  * requests/limits, readiness and liveness probes, a restricted security context, zone and node spread;
  * a Service; an `autoscaling/v2` HPA with scale-up/scale-down behavior; a VPA object (recommend-only by
  * default, and never acting on a resource the HPA scales on); a PodDisruptionBudget; a NetworkPolicy
- * admitting only its own namespace and the ingress controller; optionally an Ingress route.
+ * admitting only its own namespace and the ingress controller; optionally an Ingress route; with `connection`,
+ * a SecretStore and ExternalSecret syncing its connection Secret (see {@link ServiceConnectionArgs}), mounted as files.
  */
 export class ScalableService extends pulumi.ComponentResource {
     public readonly namespace: k8s.core.v1.Namespace;
