@@ -54,6 +54,11 @@ export interface PgBouncerArgs {
     clientNamespaces: string[];
     /** Namespaces whose pods may scrape the exporter port. @default ["monitoring"] */
     metricsNamespaces?: string[];
+    /**
+     * CIDRs allowed on the exporter port: where a scraper outside the cluster connects from (the AMP managed
+     * collector reaches pods through ENIs in the cluster's subnets). Only the metrics port. @default []
+     */
+    metricsSourceCidrs?: string[];
     /** What the pools wait for besides their config (the database-roles Job: the roles must exist). @default [] */
     poolsDependOn?: pulumi.Input<pulumi.Resource>[];
     /** Pool on the writer endpoint. */
@@ -275,7 +280,10 @@ export class PgBouncer extends pulumi.ComponentResource {
                 policyTypes: ["Ingress"],
                 ingress: [
                     { from: fromNamespaces(args.clientNamespaces), ports: [{ port: d.listenPort, protocol: "TCP" }] },
-                    { from: fromNamespaces(args.metricsNamespaces ?? d.metricsNamespaces), ports: [{ port: d.metricsPort, protocol: "TCP" }] },
+                    {
+                        from: [...fromNamespaces(args.metricsNamespaces ?? d.metricsNamespaces), ...(args.metricsSourceCidrs ?? []).map((cidr) => ({ ipBlock: { cidr } }))],
+                        ports: [{ port: d.metricsPort, protocol: "TCP" }],
+                    },
                 ],
             },
         }, inNs);

@@ -219,6 +219,8 @@ export class ScalingTopology extends pulumi.ComponentResource {
             externalSecretsDependsOn: eso,
             poolsDependOn: [this.databaseRoles.job],
             clientNamespaces: config.services.map((s) => s.name),
+            // The AMP managed scraper (Observability) scrapes the exporters from its ENIs in the private subnets.
+            metricsSourceCidrs: planSubnets(config.network)!.private.map((s) => s.cidr),
             nodeSelector: { "node-role": "application", "eks.amazonaws.com/nodegroup": pgbouncerNodeGroup(config)! },
         }, child({ providers: k8sProviders, dependsOn: [aurora] }));
 

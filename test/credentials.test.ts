@@ -9,6 +9,7 @@ import { Plan } from "../plan/run";
 import { RecordedResource } from "../plan/recorder";
 import { byName, configErrorOf, ofType, stackConfigValue, stackPlan } from "./helpers";
 import { digest, MOCK_ACCOUNT_ID } from "../plan/mocks";
+import { planSubnets } from "../sizing/subnets";
 import { ROTATION_APPLICATIONS } from "../components/credentialRotation";
 import { EXTERNAL_SECRETS_CHART } from "../components/externalSecrets";
 import { CONNECTION_DIR } from "../components/scalableService";
@@ -85,8 +86,10 @@ describe("credentials in the plans (External Secrets, database roles, rotation)"
 
                 const netpol = inNamespace(plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "pgbouncer");
                 assert.equal(netpol.length, 1);
-                const rules = props(netpol[0]).spec.ingress.map((i: any) => ({ from: i.from.map((f: any) => f.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]), ports: i.ports.map((p: any) => p.port) }));
-                assert.deepEqual(rules, [{ from: services.map((s) => s.name), ports: [6432] }, { from: ["monitoring"], ports: [9127] }]);
+                const rules = props(netpol[0]).spec.ingress.map((i: any) => ({ from: i.from.map((f: any) => f.namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] ?? f.ipBlock.cidr), ports: i.ports.map((p: any) => p.port) }));
+                // The AMP managed scraper connects from ENIs in the private subnets: those CIDRs, on the metrics port only.
+                const privateCidrs = planSubnets(stackConfigValue(stack, "scaling-topology:network"))!.private.map((x) => x.cidr);
+                assert.deepEqual(rules, [{ from: services.map((s) => s.name), ports: [6432] }, { from: ["monitoring", ...privateCidrs], ports: [9127] }]);
                 assert.deepEqual(props(netpol[0]).spec.podSelector.matchLabels, { "app.kubernetes.io/name": "pgbouncer" });
 
                 for (const d of inNamespace(plan, DEPLOYMENT, "pgbouncer")) {
