@@ -93,4 +93,8 @@ export const PLATFORM_IMAGES = {
     /** ingress-nginx chart 4.15.1 defaults (registry overridden, digests from the chart). */
     ingressNginxController: "registry.k8s.io/ingress-nginx/controller:v1.15.1@sha256:594ceea76b01c592858f803f9ff4d2cb40542cae2060410b2c95f75907d659e1",
     ingressNginxCertgen: "registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.6.9@sha256:01038e7de14b78d702d2849c3aad72fd25903c4765af63cf16aa3398f5d5f2dd",
+    /** External Secrets Operator (controller, webhook, cert controller): the tag is the chart's appVersion. */
+    externalSecrets: "ghcr.io/external-secrets/external-secrets",
+    /** psql of the database-roles Job: the Docker official image through ECR Public. */
+    psql: "public.ecr.aws/docker/library/postgres:16.6-alpine",
 } as const;

@@ -31,6 +31,7 @@ export function deployedImages(c: Pick<StackConfig, "cluster" | "services">): st
         ...(c.cluster.vpa.updater ? [PLATFORM_IMAGES.vpaUpdater] : []),
         ...(c.cluster.vpa.admissionController ? [PLATFORM_IMAGES.vpaAdmissionController] : []),
         PLATFORM_IMAGES.ingressNginxController, PLATFORM_IMAGES.ingressNginxCertgen,
+        PLATFORM_IMAGES.externalSecrets, PLATFORM_IMAGES.psql,
         ...c.services.map((s) => s.image),
     ];
 }

@@ -38,8 +38,9 @@ describe("images through the ECR pull-through cache", () => {
                 const plan = await stackPlan(stack);
                 const registry = plan.outputs.imageCacheRegistry as string;
                 assert.match(registry, /^\d{12}\.dkr\.ecr\.eu-west-1\.amazonaws\.com$/);
-                const containers = ofType(plan, "kubernetes:apps/v1:Deployment").flatMap((d) => {
-                    const spec = (d.props as any).spec.template.spec;
+                const workloads = [...ofType(plan, "kubernetes:apps/v1:Deployment"), ...ofType(plan, "kubernetes:batch/v1:Job"), ...ofType(plan, "kubernetes:batch/v1:CronJob")];
+                const containers = workloads.flatMap((d) => {
+                    const spec = (d.type.endsWith("CronJob") ? (d.props as any).spec.jobTemplate.spec : (d.props as any).spec).template.spec;
                     return [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
                 });
                 assert.ok(containers.length >= 3);
@@ -51,6 +52,8 @@ describe("images through the ECR pull-through cache", () => {
                 // ingress-nginx composes <global.image.registry>/<image>:<tag>@<digest>: the chart's digests stay.
                 assert.equal(values("-ingress-release").global.image.registry, `${registry}/k8s`);
                 assert.equal(values("-ingress-release").controller.image?.digest, undefined, "the chart's pinned digest is not overridden");
+                const eso = values("-external-secrets-release");
+                for (const img of [eso.image, eso.webhook.image, eso.certController.image]) assert.equal(img.repository, `${registry}/ghcr/external-secrets/external-secrets`);
             });
 
             it("one pull-through cache rule per upstream the images need; Docker Hub and GHCR with an ecr-pullthroughcache/ credential", async () => {
@@ -58,11 +61,11 @@ describe("images through the ECR pull-through cache", () => {
                 const cfg = resolveStackConfig(stack, readStackFiles(PROJECT_DIR, stack).config);
                 const rules = ofType(plan, "aws:ecr/pullThroughCacheRule:PullThroughCacheRule").map((r) => r.props as any);
                 const expected = upstreamsOf(deployedImages(cfg));
-                assert.deepEqual(expected, ["docker.io", "ghcr.io", "registry.k8s.io"]);
-                assert.deepEqual(rules.map((r) => r.upstreamRegistryUrl).sort(), ["ghcr.io", "registry-1.docker.io", "registry.k8s.io"]);
+                assert.deepEqual(expected, ["docker.io", "ghcr.io", "public.ecr.aws", "registry.k8s.io"]);
+                assert.deepEqual(rules.map((r) => r.upstreamRegistryUrl).sort(), ["ghcr.io", "public.ecr.aws", "registry-1.docker.io", "registry.k8s.io"]);
                 const secrets = ofType(plan, "aws:secretsmanager/secret:Secret").filter((s) => String((s.props as any).name).startsWith("ecr-pullthroughcache/"));
                 assert.equal(secrets.length, 2);
-                for (const r of rules) assert.equal(r.credentialArn !== undefined, r.upstreamRegistryUrl !== "registry.k8s.io", r.upstreamRegistryUrl);
+                for (const r of rules) assert.equal(r.credentialArn !== undefined, ["ghcr.io", "registry-1.docker.io"].includes(r.upstreamRegistryUrl), r.upstreamRegistryUrl);
                 const values = ofType(plan, "aws:secretsmanager/secretVersion:SecretVersion").filter((v) => v.name.includes("-images-"));
                 assert.ok(values.every((v) => (v.props as any).secretString === "[secret]"), "the tokens stay secrets");
                 for (const s of secrets) assert.equal(Boolean(s.opts.protect), stack === "prod", `${s.name} protected in prod only`);
@@ -71,7 +74,7 @@ describe("images through the ECR pull-through cache", () => {
             it("cached repositories are KMS-encrypted (customer key through the template's role); nodes may import upstream images", async () => {
                 const plan = await stackPlan(stack);
                 const templates = ofType(plan, "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate").map((t) => t.props as any);
-                assert.equal(templates.length, 3);
+                assert.equal(templates.length, 4);
                 for (const t of templates) {
                     assert.deepEqual(t.appliedFors, ["PULL_THROUGH_CACHE"]);
                     assert.equal(t.encryptionConfigurations[0].encryptionType, "KMS");
@@ -91,15 +94,15 @@ describe("images through the ECR pull-through cache", () => {
                 }
                 const node = JSON.parse((ofType(plan, "aws:iam/rolePolicy:RolePolicy").find((p) => p.name.endsWith("-images-node-pull"))!.props as any).policy);
                 assert.deepEqual(node.Statement[0].Action, ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"]);
-                assert.deepEqual(node.Statement[0].Resource.map((r: string) => r.split("/")[1]).sort(), ["docker-hub", "ghcr", "k8s"]);
+                assert.deepEqual(node.Statement[0].Resource.map((r: string) => r.split("/")[1]).sort(), ["docker-hub", "ecr-public", "ghcr", "k8s"]);
             });
         });
     }
 
     it("preview mode: the rules, templates and node rights plan before the account is known to the cluster", async () => {
         const plan = await stackPlan("prod", true);
-        assert.equal(ofType(plan, "aws:ecr/pullThroughCacheRule:PullThroughCacheRule").length, 3);
-        assert.equal(ofType(plan, "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate").length, 3);
+        assert.equal(ofType(plan, "aws:ecr/pullThroughCacheRule:PullThroughCacheRule").length, 4);
+        assert.equal(ofType(plan, "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate").length, 4);
         const containers = ofType(plan, "kubernetes:apps/v1:Deployment").flatMap((d) => (d.props as any).spec.template.spec.containers);
         for (const c of containers) assert.ok(c.image === "[unknown]" || /\.dkr\.ecr\./.test(c.image), `${c.name}: ${c.image}`);
     });
@@ -119,13 +122,15 @@ describe("images through the ECR pull-through cache", () => {
             assert.deepEqual(ps.map((p) => p.key).sort(), ["scaling-topology:dockerHubAccessToken", "scaling-topology:images.dockerHubUsername"]);
             assert.match(ps[0].message, /edoburu\/pgbouncer/);
         });
-        it("no GHCR login is needed when no image comes from GHCR", () => {
+        it("the login error names exactly the images from that registry (platform images too, not only services)", () => {
             const services = stackConfigValue("dev", "scaling-topology:services");
             const ps = problemsOf("dev", {
-                "scaling-topology:ghcrAccessToken": undefined, "scaling-topology:images": JSON.stringify({ dockerHubUsername: "bot" }),
+                "scaling-topology:ghcrAccessToken": undefined,
                 "scaling-topology:services": JSON.stringify([{ ...services[0], image: "quay.io/example/api:1.0" }]),
             });
-            assert.deepEqual(ps, []);
+            assert.deepEqual(ps.map((p) => p.key), ["scaling-topology:ghcrAccessToken"]);
+            assert.match(ps[0].message, /images come from ghcr\.io \(ghcr\.io\/external-secrets\/external-secrets\)/);
+            assert.doesNotMatch(ps[0].message, /podinfo|quay/);
         });
         it("a service image from a registry the cache does not front is refused", () => {
             const services = stackConfigValue("prod", "scaling-topology:services");

@@ -23,6 +23,12 @@ export const ALLOWED_UPGRADE_CHANGES: Array<{ type: string; name: RegExp; ops: A
         ops: ["delete"],
         why: "Cloudflare retired the brotli setting's endpoint on 2024-06-14 (Brotli is always on); the provider's delete of a zone_setting only drops it from the state (no API call), so nothing changes at Cloudflare",
     },
+    {
+        type: "kubernetes:core/v1:Secret",
+        name: /^(dev|prod)-pgbouncer-credentials$/,
+        ops: ["delete"],
+        why: "it held PgBouncer's user list with the Aurora master user's password; PgBouncer now authenticates the services' own roles (user list synced from Secrets Manager) and its stats user lives in <name>-stats, so the old Secret is deleted to take the master password out of the namespace. Nothing but PgBouncer's pods mounted it, and the new pods mount the new Secrets.",
+    },
 ];
 
 const baseline = (stack: string): PlanLike => JSON.parse(fs.readFileSync(path.join(BASELINE, `${stack}.json`), "utf8"));
