@@ -162,7 +162,7 @@ export function evaluate(src: string, ctx: JobContext): Value {
                 const files = args.map((a) => path.join(ctx.workspace, String(a))).filter((f) => fs.existsSync(f) && fs.statSync(f).isFile());
                 if (files.length === 0) return "";
                 const h = crypto.createHash("sha256");
-                for (const f of files) h.update(fs.readFileSync(f));
+                for (const f of files) h.update(fs.readFileSync(f, "utf8"));
                 return h.digest("hex");
             }
             default: throw new Error(`function ${name}() is not supported by this runner`);
