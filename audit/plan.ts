@@ -19,7 +19,7 @@ export async function attachPolicyReport(plan: Plan, projectDir: string, now = n
 
 const reportOf = (plan: Plan) => plan.policy as PolicyReport | undefined;
 
-/** The plan's "Policy" section, registered in `PLAN_SECTIONS`. */
+/** The plan's "Policy" section. */
 export const policySection: PlanSection = {
     title: "Policy",
     text: (plan) => {

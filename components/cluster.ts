@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { NodeGroup, NodeTaint } from "./nodeGroup";
-import { SYSTEM_NODE_PLACEMENT } from "./computeArgs";
+import { SYSTEM_NODE_PLACEMENT } from "./topologyArgs";
 
 /** One managed node group of a {@link Cluster}. */
 export interface ClusterNodeGroupArgs {

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { POD_IDENTITY_TRUST } from "./cluster";
-import { AutoscalerKubernetesVersion, CLUSTER_AUTOSCALER_RELEASES, CLUSTER_AUTOSCALER_REPO } from "./autoscalerReleases";
+import { AutoscalerKubernetesVersion, CLUSTER_AUTOSCALER_RELEASES, CLUSTER_AUTOSCALER_REPO } from "../catalog/kubernetesReleases";
 
 export { AutoscalerKubernetesVersion, CLUSTER_AUTOSCALER_RELEASES, CLUSTER_AUTOSCALER_REPO };
 

@@ -14,3 +14,6 @@ export * from "./clusterAutoscaler";
 export * from "./verticalPodAutoscaler";
 export * from "./scalableService";
 export * from "./ingress";
+export * from "./topologyArgs";
+export * from "./stackConfig";
+export * from "./scalingTopology";

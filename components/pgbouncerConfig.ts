@@ -5,7 +5,7 @@
  */
 
 /** Requests of the exporter sidecar (counted in the node capacity check with the PgBouncer container). */
-export const EXPORTER_RESOURCES = { cpuMillis: 20, memoryMiB: 32 } as const;
+export { EXPORTER_RESOURCES } from "../sizing/capacity";
 
 /** One pool's settings, as typed config gives them. */
 export interface PgBouncerPoolSettings {

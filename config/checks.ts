@@ -1,6 +1,5 @@
 /** Cross-key checks of the network config. */
 import type { ConfigCheck } from "./index";
-import { planSubnets } from "../sizing/subnets";
 
 export const networkChecks: ConfigCheck[] = [
     {
@@ -11,17 +10,6 @@ export const networkChecks: ConfigCheck[] = [
                     ? []
                     : [{ key: `scaling-topology:network.availabilityZones[${i}]`, value: az, message: `must be a zone of aws:region "${c.region}" (e.g. ${c.region}a)` }],
             ),
-    },
-    {
-        needs: ["network"],
-        check: (c) =>
-            planSubnets(c.network)
-                ? []
-                : [{
-                    key: "scaling-topology:network.subnetPrefixLengths",
-                    value: c.network.subnetPrefixLengths,
-                    message: `three public, three private and three isolated subnets of these sizes do not fit in network.cidr ${c.network.cidr}; use a larger VPC CIDR or longer prefixes`,
-                }],
     },
 ];
 

@@ -6,9 +6,8 @@
 import { z } from "zod";
 import type { ConfigCheck } from "./index";
 import { cidrSchema, LogRetentionDays } from "./network";
-import { INSTANCE_TYPE_NAMES, INSTANCE_TYPES, isInstanceTypeName } from "../sizing/instances";
-import { capacityProblems } from "../sizing/capacity";
-import { AutoscalerKubernetesVersion, CLUSTER_AUTOSCALER_RELEASES } from "../components/autoscalerReleases";
+import { INSTANCE_TYPE_NAMES, INSTANCE_TYPES, isInstanceTypeName } from "../catalog/instances";
+import { AutoscalerKubernetesVersion, CLUSTER_AUTOSCALER_RELEASES } from "../catalog/kubernetesReleases";
 
 /** Kubernetes minors the program supports: those with a matching cluster-autoscaler release. */
 export const KUBERNETES_VERSIONS = Object.keys(CLUSTER_AUTOSCALER_RELEASES) as AutoscalerKubernetesVersion[];
@@ -203,7 +202,7 @@ export const ServicesConfig = z.array(ServiceConfig).min(1)
     .refine((ss) => new Set(ss.map((s) => s.name)).size === ss.length, { message: "service names must be unique" });
 export type ServicesConfig = z.output<typeof ServicesConfig>;
 
-/** Cross-key checks: node group references, then the capacity check (sizing/capacity.ts). */
+/** Cross-key checks: every workload names an application node group (the capacity check is sizing's). */
 export const computeChecks: ConfigCheck[] = [
     {
         needs: ["cluster", "services", "ingress"],
@@ -215,7 +214,7 @@ export const computeChecks: ConfigCheck[] = [
                 { key: "scaling-topology:ingress.nodeGroup", value: c.ingress.nodeGroup },
             ];
             const bad = refs.filter((r) => !groups.has(r.value)).map((r) => ({ ...r, message: `is not an application node group of scaling-topology:cluster.nodeGroups (${known}); system groups are tainted for cluster add-ons` }));
-            return bad.length > 0 ? bad : capacityProblems(c);
+            return bad;
         },
     },
 ];

@@ -5,15 +5,13 @@
  * validates all of them (plus the cross-key checks in `CONFIG_CHECKS`) and reports every problem at once.
  * Components never read config: they receive typed args derived from the result.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ConfigError, ConfigProblem } from "./errors";
 import { Environment, LoadConfig, Region, Tags } from "./core";
 import { NetworkConfig } from "./network";
-import { PolicyConfig, policyChecks } from "./policy";
+import { PolicyConfig } from "./policy";
 import { ClusterConfig, IngressConfig, ServicesConfig, computeChecks } from "./compute";
 import { loadChecks, networkChecks } from "./checks";
-import { fillDerivedSizing, sizingChecks } from "./sizing";
 import { CloudflareApiToken, EdgeConfig, edgeChecks } from "./edge";
 import { BackupConfig, backupChecks } from "./backup";
 import { AuroraConfig, PgBouncerConfig, RedisConfig, dataChecks } from "./data";
@@ -71,22 +69,24 @@ export interface ConfigCheck {
     check(config: StackConfig): ConfigProblem[];
 }
 
-/** Cross-key checks; later modules (capacity, connection budget, sizing) add theirs here. */
+/**
+ * Cross-key checks of shape and consistency. Checks that need the sizing formulas (capacity, connection
+ * budget, load targets) are `sizing/`'s and reach `parseStackConfig` through its `checks` option.
+ */
 export const CONFIG_CHECKS: ConfigCheck[] = [
     ...networkChecks,
     ...loadChecks,
-    // compute (issue 3)
     ...computeChecks,
-    // data (issue 4)
     ...dataChecks,
-    // edge and backups (issue 5)
     ...edgeChecks,
     ...backupChecks,
-    // sizing (issue 7)
-    ...sizingChecks,
-    // policy (issue 6)
-    ...policyChecks,
 ];
+
+/** What `parseStackConfig` runs beyond the shape checks. */
+export interface ParseOptions {
+    /** More cross-key checks, run like `CONFIG_CHECKS` (when the domains they need parsed). */
+    checks?: ConfigCheck[];
+}
 
 /** Raw values by full config key, as strings (Pulumi's representation) or already-parsed values. */
 export type RawConfig = Record<string, unknown>;
@@ -143,12 +143,11 @@ function unwrap(schema: unknown): { shape?: Record<string, unknown> } | undefine
 }
 
 /**
- * Validates raw stack config (pure: no Pulumi runtime needed). Throws `ConfigError` listing every problem.
+ * Validates the shape of raw stack config (pure: no Pulumi runtime needed). Throws `ConfigError` listing
+ * every problem. `resolveStackConfig` (sizing/) is the full validation: shape, derived sizing and budgets.
  * @param raw values by full config key (`scaling-topology:network`, `aws:region`, ...)
  */
-export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
-    // Sizing fields the stack leaves out are derived from its load (issue 7, config/sizing.ts).
-    raw = fillDerivedSizing(raw);
+export function parseStackConfig(stack: string, raw: RawConfig, options: ParseOptions = {}): StackConfig {
     const problems: ConfigProblem[] = [];
     const parsed: Partial<Record<DomainName, unknown>> = {};
     for (const name of Object.keys(CONFIG_DOMAINS) as DomainName[]) {
@@ -169,14 +168,9 @@ export function parseStackConfig(stack: string, raw: RawConfig): StackConfig {
         }
     }
     const config = { ...parsed, stack } as StackConfig;
-    for (const c of CONFIG_CHECKS) {
+    for (const c of [...CONFIG_CHECKS, ...(options.checks ?? [])]) {
         if (c.needs.every((n) => n in parsed)) problems.push(...c.check(config));
     }
     if (problems.length > 0) throw new ConfigError(stack, problems);
     return config;
-}
-
-/** Reads and validates the running stack's config from the Pulumi runtime (real engine or mocks). */
-export function loadStackConfig(): StackConfig {
-    return parseStackConfig(pulumi.getStack(), pulumi.runtime.allConfig());
 }

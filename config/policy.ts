@@ -8,8 +8,6 @@
  *   stays in every report, marked as waived; once the expiry date has passed it counts again.
  */
 import { z } from "zod";
-import type { ConfigCheck } from "./index";
-import type { ConfigProblem } from "./errors";
 
 export const POLICY_KEY = "scaling-topology:policy";
 
@@ -44,18 +42,3 @@ export type PolicyConfig = z.output<typeof PolicyConfig>;
 
 /** The pack's defaults: no override, no config, no waiver. */
 export const DEFAULT_POLICY_CONFIG: PolicyConfig = { enforcement: {}, config: {}, waivers: [] };
-
-/**
- * Checks against the pack itself: every policy named exists, and each policy's config matches its
- * schema. The pack is loaded lazily, so parsing config stays cheap for callers that never need it.
- */
-export const policyChecks: ConfigCheck[] = [
-    {
-        needs: ["policy"],
-        check: ({ policy }) => {
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            const { policyConfigProblems } = require("../audit/policyConfig") as typeof import("../audit/policyConfig");
-            return policyConfigProblems(policy, POLICY_KEY) as ConfigProblem[];
-        },
-    },
-];

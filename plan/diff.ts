@@ -173,7 +173,11 @@ function rewrite(v: unknown, pairs: [string, string][]): unknown {
 
 const OPTION_KEYS = ["protect", "retainOnDelete", "deleteBeforeReplace", "ignoreChanges", "replaceOnChanges", "provider", "customTimeouts", "additionalSecretOutputs"] as const;
 
-function compare(oldRec: RecordedResource, newRec: RecordedResource, newProps: Record<string, unknown>): Omit<ResourceChange, "urn" | "type" | "name"> {
+/**
+ * `aliasOf` maps head URNs to the base URNs they were matched to through an alias: a provider reference
+ * to an aliased provider is the same provider to the engine (its resources are not replaced).
+ */
+function compare(oldRec: RecordedResource, newRec: RecordedResource, newProps: Record<string, unknown>, aliasOf: Map<string, string>): Omit<ResourceChange, "urn" | "type" | "name"> {
     const oldProps = oldRec.props ?? {};
     const ignored = (newRec.opts.ignoreChanges ?? []).map(parsePath);
     const changedPaths = differingPaths(oldProps, newProps).filter((p) => !ignored.some((ig) => covers(ig, p)));
@@ -195,7 +199,8 @@ function compare(oldRec: RecordedResource, newRec: RecordedResource, newProps: R
         if (changedPaths.some((p) => covers(segs, p) || covers(p, segs))) replaceKeys.push(`replaceOnChanges: ${roc}`);
     }
 
-    const options = OPTION_KEYS.filter((k) => !deepEqual(oldRec.opts[k], newRec.opts[k]));
+    const sameProvider = (a?: string, b?: string) => a === b || (b !== undefined && aliasOf.get(b) === a);
+    const options = OPTION_KEYS.filter((k) => (k === "provider" ? !sameProvider(oldRec.opts.provider, newRec.opts.provider) : !deepEqual(oldRec.opts[k], newRec.opts[k])));
     const op: DiffOp = replaceKeys.length > 0 ? "replace" : keys.length > 0 ? "update" : "same";
     return {
         op,
@@ -263,7 +268,7 @@ export function diffPlans(base: PlanLike, head: PlanLike): PlanDiff {
             changes.push({ urn: r.urn, type: r.type, name: r.name, op: "create", keys: Object.keys(r.props ?? {}).sort(), destructive: false, ...(r.opts.protect ? { protect: true } : {}) });
             continue;
         }
-        const c = compare(old, r, rewrite(r.props ?? {}, rewrites) as Record<string, unknown>);
+        const c = compare(old, r, rewrite(r.props ?? {}, rewrites) as Record<string, unknown>, aliasOf);
         if (old.type !== r.type) Object.assign(c, { op: "replace", destructive: isStateful(old.type) || isStateful(r.type), replaceKeys: [...(c.replaceKeys ?? []), "type"] });
         changes.push({ urn: r.urn, type: r.type, name: r.name, ...c, ...(aliasOf.has(r.urn) ? { aliasedFrom: aliasOf.get(r.urn) } : {}) });
     }
@@ -292,6 +297,15 @@ export function diffPlans(base: PlanLike, head: PlanLike): PlanDiff {
 }
 
 // ---- formats -----------------------------------------------------------------------------------
+
+/** How an aliased resource moved: a new name, or the same name under a new parent. */
+function aliasNote(c: ResourceChange, code: (s: string) => string): string {
+    if (!c.aliasedFrom) return "";
+    const [, , oldType, oldName] = c.aliasedFrom.split("::");
+    if (oldName !== c.name) return `renamed, aliased from ${code(oldName)}`;
+    const oldParents = oldType.split("$").slice(0, -1);
+    return `moved, aliased from ${oldParents.length ? `under ${code(oldParents[oldParents.length - 1])}` : "the stack root"}`;
+}
 
 const OP_ORDER: Record<DiffOp, number> = { delete: 0, replace: 1, create: 2, update: 3, same: 4 };
 const SYMBOL: Record<DiffOp, string> = { create: "+", update: "~", replace: "+-", delete: "-", same: " " };
@@ -339,7 +353,7 @@ export function formatDiffText(d: PlanDiff): string {
         lines.push("Changes:");
         for (const c of rest) {
             const detail = [c.keys.length && c.op !== "create" ? `inputs: ${c.keys.join(", ")}` : "", c.unknownKeys ? `unknown until apply: ${c.unknownKeys.join(", ")}` : "",
-                c.options ? `options: ${c.options.join(", ")}` : "", c.aliasedFrom ? `renamed, aliased from ${c.aliasedFrom.split("::").pop()}` : "", why(c), protectNote(c)].filter(Boolean);
+                c.options ? `options: ${c.options.join(", ")}` : "", aliasNote(c, (x) => x), why(c), protectNote(c)].filter(Boolean);
             lines.push(`  ${SYMBOL[c.op].padEnd(2)} ${c.op.padEnd(7)} ${c.type}  ${c.name}${detail.length ? `  (${detail.join("; ")})` : ""}`);
         }
     } else if (!destructive.length) {
@@ -373,7 +387,7 @@ export function formatDiffMarkdown(d: PlanDiff): string {
         lines.push("| op | type | name | changed inputs | notes |", "|---|---|---|---|---|");
         for (const c of rest) {
             const notes = [c.unknownKeys ? `unknown until apply: ${c.unknownKeys.join(", ")}` : "", c.options ? `options: ${c.options.join(", ")}` : "",
-                c.aliasedFrom ? `renamed (alias of ${code(c.aliasedFrom.split("::").pop()!)})` : "", why(c), protectNote(c)].filter(Boolean);
+                aliasNote(c, code), why(c), protectNote(c)].filter(Boolean);
             const keys = c.op === "create" || c.op === "delete" ? "" : c.keys.map(code).join(", ");
             lines.push(`| \`${SYMBOL[c.op]}\` ${c.op} | ${code(c.type)} | ${code(c.name)} | ${keys} | ${notes.join("; ").replace(/\|/g, "\\|")} |`);
         }

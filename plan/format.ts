@@ -1,18 +1,16 @@
 /** Human formats of a plan: a text tree for terminals and Markdown for pull requests. */
 import { Plan } from "./run";
 import { RecordedResource } from "./recorder";
-import { policySection } from "../audit/plan";
 
 /**
- * Extra report sections (sizing, policy results, ...). A feature that adds a key to the plan JSON
- * registers how to show it here, so every format shows it.
+ * A report section beyond the resources (sizing, policy results, ...): how one key of the plan JSON reads
+ * in text and Markdown. Callers pass the sections they want shown; undefined skips the section.
  */
 export interface PlanSection {
     title: string;
     text(plan: Plan): string | undefined;
     markdown(plan: Plan): string | undefined;
 }
-export const PLAN_SECTIONS: PlanSection[] = [policySection];
 
 function childrenByParent(resources: RecordedResource[]): Map<string | null, RecordedResource[]> {
     const map = new Map<string | null, RecordedResource[]>();
@@ -41,7 +39,7 @@ function formatValue(v: unknown): string {
     return s.length > 100 ? `${s.slice(0, 97)}...` : s;
 }
 
-export function formatText(plan: Plan): string {
+export function formatText(plan: Plan, sections: readonly PlanSection[] = []): string {
     const byParent = childrenByParent(plan.resources);
     const lines: string[] = [`Plan of ${plan.project}/${plan.stack} (${plan.mode} mode): ${summaryLine(plan)}`, ""];
     const walk = (r: RecordedResource, indent: string, last: boolean, root: boolean) => {
@@ -59,14 +57,14 @@ export function formatText(plan: Plan): string {
     for (const [type, n] of countsByType(plan.resources)) lines.push(`  ${String(n).padStart(4)}  ${type}`);
     lines.push("", "Outputs:");
     for (const [k, v] of Object.entries(plan.outputs)) lines.push(`  ${k}: ${formatValue(v)}`);
-    for (const section of PLAN_SECTIONS) {
+    for (const section of sections) {
         const body = section.text(plan);
         if (body) lines.push("", `${section.title}:`, body);
     }
     return lines.join("\n") + "\n";
 }
 
-export function formatMarkdown(plan: Plan): string {
+export function formatMarkdown(plan: Plan, sections: readonly PlanSection[] = []): string {
     const lines: string[] = [`## Plan of \`${plan.project}/${plan.stack}\` (${plan.mode} mode)`, "", summaryLine(plan) + ".", ""];
     lines.push("### Components", "", "| component | type | children |", "|---|---|---:|");
     const byParent = childrenByParent(plan.resources);
@@ -77,7 +75,7 @@ export function formatMarkdown(plan: Plan): string {
     for (const [type, n] of countsByType(plan.resources)) lines.push(`| \`${type}\` | ${n} |`);
     lines.push("", "</details>", "", "### Outputs", "", "| output | value |", "|---|---|");
     for (const [k, v] of Object.entries(plan.outputs)) lines.push(`| \`${k}\` | \`${formatValue(v).replace(/\|/g, "\\|")}\` |`);
-    for (const section of PLAN_SECTIONS) {
+    for (const section of sections) {
         const body = section.markdown(plan);
         if (body) lines.push("", `### ${section.title}`, "", body);
     }

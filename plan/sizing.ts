@@ -1,17 +1,17 @@
 /**
  * The plan's `sizing` key (issue 7): the capacity and cost report of the stack's topology, computed from
- * the validated stack config (a pure function of it: no need to run the program), and its text and
- * Markdown tables registered in `PLAN_SECTIONS`.
+ * the validated stack config (a pure function of it: no need to run the program), and its report section.
  */
-import { parseStackConfig, PROJECT } from "../config";
-import { sizingOf } from "../config/sizing";
+import { PROJECT } from "../config";
+import { resolveStackConfig } from "../sizing/stackConfig";
+import { sizingOf } from "../sizing/fromConfig";
 import type { SizingItem, SizingReport } from "../sizing/report";
-import { PLAN_SECTIONS } from "./format";
+import type { PlanSection } from "./format";
 import type { Plan } from "./run";
 
 /** The sizing report for a stack's raw config (as the plan passes it to the program); undefined for another project. */
 export function sizingForConfig(project: string, stack: string, rawConfig: Record<string, unknown>): SizingReport | undefined {
-    return project === PROJECT ? sizingOf(parseStackConfig(stack, rawConfig)).report : undefined;
+    return project === PROJECT ? sizingOf(resolveStackConfig(stack, rawConfig)).report : undefined;
 }
 
 const n = (x: number) => Math.round(x).toLocaleString("en-US");
@@ -49,8 +49,9 @@ export function sizingMarkdown(s: SizingReport): string {
 
 const sizingOfPlan = (plan: Plan) => plan.sizing as SizingReport | undefined;
 
-PLAN_SECTIONS.push({
+/** The plan's "Sizing" section. */
+export const sizingSection: PlanSection = {
     title: "Sizing (capacity and cost)",
     text: (plan) => (sizingOfPlan(plan) ? sizingText(sizingOfPlan(plan)!) : undefined),
     markdown: (plan) => (sizingOfPlan(plan) ? sizingMarkdown(sizingOfPlan(plan)!) : undefined),
-});
+};

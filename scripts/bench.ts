@@ -35,7 +35,7 @@ function main() {
     for (const stack of ["dev", "prod"]) {
         for (const mode of ["update", "preview"]) {
             const out = path.join(require("os").tmpdir(), `bench-${stack}-${mode}.json`);
-            const args = [TS_NODE, path.join(ROOT, "plan", "cli.ts"), "--stack", stack, "--format", "json", "--out", out, ...(mode === "preview" ? ["--preview"] : [])];
+            const args = [TS_NODE, path.join(ROOT, "cli", "main.ts"), "plan", "--stack", stack, "--format", "json", "--out", out, ...(mode === "preview" ? ["--preview"] : [])];
             const times = Array.from({ length: RUNS }, () => wall(["-r", ...args]));
             const plan = require(out);
             delete require.cache[require.resolve(out)];

@@ -7,8 +7,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parseStackConfig } from "../config";
-import { sizingOf, withoutSizing } from "../config/sizing";
+import { resolveStackConfig } from "../sizing/stackConfig";
+import { sizingOf, withoutSizing } from "../sizing/fromConfig";
 import { readStackFiles } from "../plan/stackFiles";
 import type { SizingReport } from "../sizing/report";
 import type { Topology } from "../sizing/derive";
@@ -45,7 +45,7 @@ export function profileConfig(p: Profile): Record<string, unknown> {
 
 /** Sizes a profile (throws the stack's ConfigError when the profile cannot be planned). */
 export function sizeProfile(p: Profile): { topology: Topology; report: SizingReport } {
-    return sizingOf(parseStackConfig("prod", profileConfig(p)));
+    return sizingOf(resolveStackConfig("prod", profileConfig(p)));
 }
 
 const n = (x: number) => Math.round(x).toLocaleString("en-US");

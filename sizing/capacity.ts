@@ -7,11 +7,12 @@
  * every node runs. Each replica must also fit on one node. A group with several instance types is
  * planned with its smallest (the autoscaler may launch any of them).
  *
- * Other domains add their workloads (e.g. PgBouncer) to {@link EXTRA_WORKLOADS}.
+ * {@link stackWorkloads} lists every workload of a stack (services, ingress controller, PgBouncer, system
+ * add-ons); a caller that adds its own passes the longer list to {@link capacityReport}.
  */
 import type { StackConfig } from "../config";
 import type { ConfigProblem } from "../config/errors";
-import { INSTANCE_TYPES, InstanceTypeName } from "./instances";
+import { INSTANCE_TYPES, InstanceTypeName } from "../catalog/instances";
 
 /** Pods per node with VPC CNI prefix delegation (the kubelet's default maximum, and EKS's cap below 30 vCPUs). */
 export const PREFIX_DELEGATION_MAX_PODS = 110;
@@ -138,20 +139,37 @@ export const VPA_RESOURCES = {
     admissionController: { cpuMillis: 50, memoryMiB: 200 },
 } as const;
 
-/** Workloads of the compute domain: services, the ingress controller, system add-ons. */
-export function computeWorkloads(c: StackConfig): WorkloadDemand[] {
+/** Every workload the stack's node groups carry: services, the ingress controller, PgBouncer, system add-ons. */
+export function stackWorkloads(c: StackConfig): WorkloadDemand[] {
     return [
         ...c.services.map((s, i) => ({ name: `service "${s.name}"`, key: `scaling-topology:services[${i}].replicas.max`, nodeGroup: s.nodeGroup, replicas: s.replicas.max, cpuMillis: s.resources.cpuMillis, memoryMiB: s.resources.memoryMiB })),
         { name: "ingress-nginx", key: "scaling-topology:ingress.replicas.max", nodeGroup: c.ingress.nodeGroup, replicas: c.ingress.replicas.max, cpuMillis: c.ingress.resources.cpuMillis, memoryMiB: c.ingress.resources.memoryMiB },
+        ...pgbouncerWorkloads(c),
         ...systemWorkloads(c),
     ];
 }
 
-/**
- * Workloads other domains add to the same check: push a function of the stack config returning
- * their demands (e.g. PgBouncer's `maxReplicas x requests` on the application group).
- */
-export const EXTRA_WORKLOADS: Array<(c: StackConfig) => WorkloadDemand[]> = [];
+/** Requests of the PgBouncer exporter sidecar (every PgBouncer pod runs one). */
+export const EXPORTER_RESOURCES = { cpuMillis: 20, memoryMiB: 32 } as const;
+
+/** The application node group PgBouncer runs on: the configured one, else the first application group. */
+export function pgbouncerNodeGroup(c: Pick<StackConfig, "pgbouncer" | "cluster">): string | undefined {
+    return c.pgbouncer.nodeGroup ?? c.cluster.nodeGroups.find((g) => g.role === "application")?.name;
+}
+
+/** PgBouncer's pods at maxReplicas (PgBouncer container + exporter), for the node capacity check. */
+export function pgbouncerWorkloads(c: Pick<StackConfig, "pgbouncer" | "cluster">): WorkloadDemand[] {
+    const nodeGroup = pgbouncerNodeGroup(c);
+    if (!nodeGroup) return [];
+    return (["readWrite", "readOnly"] as const).map((p) => ({
+        name: `PgBouncer ${p}`,
+        key: `scaling-topology:pgbouncer.${p}.maxReplicas`,
+        nodeGroup,
+        replicas: c.pgbouncer[p].maxReplicas,
+        cpuMillis: c.pgbouncer.cpuMillis + EXPORTER_RESOURCES.cpuMillis,
+        memoryMiB: c.pgbouncer.memoryMiB + EXPORTER_RESOURCES.memoryMiB,
+    }));
+}
 
 export interface GroupCapacity {
     nodeGroup: string;
@@ -164,7 +182,7 @@ export interface GroupCapacity {
 }
 
 /** Capacity vs peak demand per node group. */
-export function capacityReport(c: StackConfig, workloads: WorkloadDemand[] = [...computeWorkloads(c), ...EXTRA_WORKLOADS.flatMap((f) => f(c))]): GroupCapacity[] {
+export function capacityReport(c: StackConfig, workloads: WorkloadDemand[] = stackWorkloads(c)): GroupCapacity[] {
     return c.cluster.nodeGroups.map((g, i) => {
         const perNode = groupNodeAllocatable(g.instanceTypes, c.cluster.prefixDelegation);
         const mine = workloads.filter((w) => w.nodeGroup === g.name);
@@ -193,9 +211,9 @@ const DIMENSIONS = [
 ] as const;
 
 /** The capacity check: one problem per workload that cannot fit, naming it and its node group. */
-export function capacityProblems(c: StackConfig): ConfigProblem[] {
+export function capacityProblems(c: StackConfig, workloads: WorkloadDemand[] = stackWorkloads(c)): ConfigProblem[] {
     const problems: ConfigProblem[] = [];
-    for (const g of capacityReport(c)) {
+    for (const g of capacityReport(c, workloads)) {
         const group = c.cluster.nodeGroups.find((x) => x.name === g.nodeGroup)!;
         const where = `node group "${g.nodeGroup}" (${group.instanceTypes.join("/")}, ${fmtCpu(g.perNode.cpuMillis)}, ${fmtMem(g.perNode.memoryMiB)}, ${g.perNode.pods} pods allocatable per node after reserved and DaemonSets)`;
         // A replica larger than a node never schedules.

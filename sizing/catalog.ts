@@ -4,7 +4,7 @@
  */
 import { auroraMaxConnections, INSTANCE_CLASS_MEMORY_GIB } from "./connections";
 import { groupNodeAllocatable } from "./capacity";
-import { isInstanceTypeName } from "./instances";
+import { isInstanceTypeName } from "../catalog/instances";
 
 /** What a node offers Deployments' pods after kubelet reservations and the DaemonSets every node runs. */
 export interface Allocatable {

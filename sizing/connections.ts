@@ -14,6 +14,10 @@
  * application user cannot use them. On top, `aurora.connectionHeadroom` keeps connections free for what
  * does not go through PgBouncer (migrations, psql, monitoring agents).
  */
+import { INSTANCE_CLASS_MEMORY_GIB } from "../catalog/auroraClasses";
+import type { AuroraConfig } from "../config/data";
+
+export { AURORA_INSTANCE_CLASSES, INSTANCE_CLASS_MEMORY_GIB } from "../catalog/auroraClasses";
 
 /** Bytes of `DBInstanceClassMemory` per connection in Aurora PostgreSQL's default formula. */
 export const BYTES_PER_CONNECTION = 9531392;
@@ -25,32 +29,6 @@ export const AWS_RESERVED_CONNECTIONS = 3;
 export const INSTANCE_MEMORY_SHARE = 0.9;
 
 const GIB = 1024 ** 3;
-
-/** Nominal memory (GiB) by size, for the memory-optimised families Aurora PostgreSQL supports. */
-const R_SIZES: Record<string, number> = { large: 16, xlarge: 32, "2xlarge": 64, "4xlarge": 128, "8xlarge": 256, "12xlarge": 384, "16xlarge": 512, "24xlarge": 768 };
-const X2G_SIZES: Record<string, number> = { large: 32, xlarge: 64, "2xlarge": 128, "4xlarge": 256, "8xlarge": 512, "12xlarge": 768, "16xlarge": 1024 };
-
-/**
- * Nominal memory (GiB) of the Aurora PostgreSQL provisioned instance classes this program accepts.
- * Burstable classes are for dev only.
- */
-export const INSTANCE_CLASS_MEMORY_GIB: Readonly<Record<string, number>> = Object.freeze({
-    "db.t3.medium": 4,
-    "db.t4g.medium": 4,
-    "db.t3.large": 8,
-    "db.t4g.large": 8,
-    ...Object.fromEntries(
-        ["r5", "r6g", "r6i", "r7g", "r7i", "r8g"].flatMap((family) =>
-            Object.entries(R_SIZES)
-                // Graviton families stop at 16xlarge.
-                .filter(([size]) => !(size === "24xlarge" && family.endsWith("g")))
-                .map(([size, gib]) => [`db.${family}.${size}`, gib]),
-        ),
-    ),
-    ...Object.fromEntries(Object.entries(X2G_SIZES).map(([size, gib]) => [`db.x2g.${size}`, gib])),
-});
-
-export const AURORA_INSTANCE_CLASSES = Object.keys(INSTANCE_CLASS_MEMORY_GIB).sort();
 
 /** Estimated `DBInstanceClassMemory` in bytes (see the module comment), or undefined for an unknown class. */
 export function instanceClassMemoryBytes(instanceClass: string): number | undefined {
@@ -159,4 +137,16 @@ export function connectionBudget(aurora: AuroraConnectionInputs, pools: { readWr
 export function describeBudget(b: EndpointBudget): string {
     return `(default_pool_size + reserve_pool_size = ${b.perPod}) x maxReplicas ${b.maxReplicas} = ${b.demand} server connections to the ${b.endpoint} endpoint; `
         + `${b.limitingInstance} (${b.instanceClass}) allows max_connections ${b.maxConnections} - ${b.reserved} reserved for AWS - ${b.headroom} headroom = ${b.available}`;
+}
+
+/** The budget's view of the Aurora config. */
+export function auroraConnectionInputs(a: AuroraConfig): AuroraConnectionInputs {
+    return {
+        instanceClass: a.instanceClass,
+        readerInstanceClass: a.readerInstanceClass,
+        readers: a.readers,
+        readerAutoscaling: a.readerAutoscaling,
+        maxConnections: a.maxConnections,
+        connectionHeadroom: a.connectionHeadroom,
+    };
 }

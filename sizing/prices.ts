@@ -7,7 +7,7 @@
  * quoting a cost. Sizes of the same family scale linearly on every AWS price page, which is how the
  * larger sizes were derived.
  */
-import { INSTANCE_TYPES, isInstanceTypeName, PRICE_SOURCE as EC2_PRICE_SOURCE } from "./instances";
+import { INSTANCE_TYPES, isInstanceTypeName, PRICE_SOURCE as EC2_PRICE_SOURCE } from "../catalog/instances";
 
 export interface Price {
     /** USD per hour, on-demand. */

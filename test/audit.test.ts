@@ -247,7 +247,7 @@ describe("plan: policy results", () => {
         const plan = structuredClone(await stackPlan("dev"));
         const report = await attachPolicyReport(plan, PROJECT_DIR, now);
         assert.strictEqual(plan.policy, report);
-        const { render } = require("../plan/cli") as typeof import("../plan/cli");
+        const { render } = require("../cli/plan") as typeof import("../cli/plan");
         assert.strictEqual(JSON.parse(render(plan, "json")).policy.summary.blocking, false);
         assert.match(render(plan, "text"), /\nPolicy:\n {2}pass: 0 mandatory/);
         assert.match(render(plan, "markdown"), /### Policy\n\n:white_check_mark: \*\*0 mandatory\*\*/);
@@ -260,7 +260,7 @@ describe("plan: policy results", () => {
             const dev = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8");
             assert.match(dev, /rds-deletion-protection: disabled/);
             fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), dev.replace("rds-deletion-protection: disabled", "rds-deletion-protection: mandatory"));
-            const r = spawnSync(process.execPath, ["-r", TS, path.join(PROJECT_DIR, "plan", "cli.ts"), "--stack", "dev", "--format", "json"], { cwd: dir, encoding: "utf8" });
+            const r = spawnSync(process.execPath, ["-r", TS, path.join(PROJECT_DIR, "cli", "main.ts"), "plan", "--stack", "dev", "--format", "json"], { cwd: dir, encoding: "utf8" });
             assert.strictEqual(r.status, 2, r.stderr);
             const plan = JSON.parse(r.stdout);
             assert.ok(plan.policy.violations.some((v: any) => v.policyName === "rds-deletion-protection" && v.enforcementLevel === "mandatory"));

@@ -6,7 +6,8 @@ import { BackupPlan, BACKUP_MANAGED_POLICIES, FAILED_JOBS_FILTER } from "../comp
 import { BACKUP_TAG } from "../components/tags";
 import { awsCronProblem, scheduleIntervalHours } from "../config/awsCron";
 import { BackupConfig, recoveryObjectives } from "../config/backup";
-import { ConfigError, parseStackConfig } from "../config";
+import { ConfigError } from "../config";
+import { resolveStackConfig } from "../sizing/stackConfig";
 import { readStackFiles } from "../plan/stackFiles";
 
 const VAULT = "aws:backup/vault:Vault";
@@ -176,7 +177,7 @@ describe("backup config", () => {
     const backupOf = (stack: string) => stackConfigValue(stack, "scaling-topology:backup");
     const problemsWith = (stack: string, backup: unknown, extra: Record<string, unknown> = {}) => {
         try {
-            parseStackConfig(stack, { ...shipped(stack), "scaling-topology:backup": JSON.stringify(backup), ...extra });
+            resolveStackConfig(stack, { ...shipped(stack), "scaling-topology:backup": JSON.stringify(backup), ...extra });
         } catch (e) {
             if (ConfigError.isInstance(e)) return e.problems;
             throw e;
@@ -227,9 +228,9 @@ describe("backup config", () => {
     });
 
     it("implies the recovery point objectives the README states", () => {
-        const prod = parseStackConfig("prod", shipped("prod")).backup as BackupConfig;
+        const prod = resolveStackConfig("prod", shipped("prod")).backup as BackupConfig;
         assert.deepEqual(recoveryObjectives(prod), { auroraRpoMinutes: 5, drRpoHours: 24 + 9, oldestRestorableDays: 365 });
-        const dev = parseStackConfig("dev", shipped("dev")).backup as BackupConfig;
+        const dev = resolveStackConfig("dev", shipped("dev")).backup as BackupConfig;
         assert.deepEqual(recoveryObjectives(dev), { auroraRpoMinutes: 5, drRpoHours: undefined, oldestRestorableDays: 90 });
         assert.equal(recoveryObjectives({ ...dev, continuous: { enabled: false, retentionDays: 7 } }).auroraRpoMinutes, 24 * 60);
     });

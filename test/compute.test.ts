@@ -3,9 +3,11 @@ import * as path from "path";
 import { Plan, runPlan } from "../plan/run";
 import { RecordedResource, SECRET, UNKNOWN } from "../plan/recorder";
 import { byName, childrenOf, configErrorOf, ofType, stackConfigValue, stackPlan } from "./helpers";
-import { allocatable, capacityProblems, EXTRA_WORKLOADS, kubeReservedCpuMillis, maxPods } from "../sizing/capacity";
-import { INSTANCE_TYPES } from "../sizing/instances";
-import { CLUSTER_AUTOSCALER_RELEASES } from "../components/autoscalerReleases";
+import { allocatable, capacityProblems, kubeReservedCpuMillis, maxPods, stackWorkloads } from "../sizing/capacity";
+import { resolveStackConfig } from "../sizing/stackConfig";
+import { readStackFiles } from "../plan/stackFiles";
+import { INSTANCE_TYPES } from "../catalog/instances";
+import { CLUSTER_AUTOSCALER_RELEASES } from "../catalog/kubernetesReleases";
 import { autoscalerPolicy } from "../components/clusterAutoscaler";
 import { vpaHpaConflict } from "../components/scalableService";
 import { nodeTemplateTags } from "../components/nodeGroup";
@@ -111,17 +113,13 @@ describe("compute: sizing/capacity (pure)", () => {
             assert.ok(allocatable(name as keyof typeof INSTANCE_TYPES, false).memoryMiB > 0);
         }
     });
-    it("takes extra workloads from other domains into the same check", () => {
-        const raw = (k: string) => stackConfigValue("dev", `scaling-topology:${k}`);
-        const config = { region: "eu-west-1", cluster: ClusterConfig.parse(raw("cluster")), ingress: IngressConfig.parse(raw("ingress")), services: ServicesConfig.parse(raw("services")) } as StackConfig;
+    it("takes the workloads a caller adds into the same check", () => {
+        const config = resolveStackConfig("dev", readStackFiles(path.resolve(__dirname, ".."), "dev").config);
         assert.deepEqual(capacityProblems(config), []);
-        EXTRA_WORKLOADS.push((c) => [{ name: "PgBouncer (test)", key: "scaling-topology:pgbouncer", nodeGroup: c.ingress.nodeGroup, replicas: 400, cpuMillis: 500, memoryMiB: 256 }]);
-        try {
-            const problems = capacityProblems(config);
-            assert.ok(problems.some((p) => /PgBouncer \(test\)/.test(p.message) && /node group "application"/.test(p.message)), JSON.stringify(problems));
-        } finally {
-            EXTRA_WORKLOADS.pop();
-        }
+        const extra = { name: "batch (test)", key: "scaling-topology:services", nodeGroup: config.ingress.nodeGroup, replicas: 400, cpuMillis: 500, memoryMiB: 256 };
+        const problems = capacityProblems(config, [...stackWorkloads(config), extra]);
+        assert.ok(problems.some((p) => /batch \(test\)/.test(p.message) && /node group "application"/.test(p.message)), JSON.stringify(problems));
+        assert.deepEqual(capacityProblems(config), [], "a call with extra workloads leaves later checks alone");
     });
     it("maps labels and taints to the autoscaler's scale-from-zero ASG tags", () => {
         assert.deepEqual(nodeTemplateTags({ "node-role": "system" }, [{ key: "CriticalAddonsOnly", value: "true", effect: "NO_SCHEDULE" }]), {

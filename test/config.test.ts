@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import { parseStackConfig, ConfigError, RawConfig } from "../config";
+import { ConfigError, RawConfig } from "../config";
+import { resolveStackConfig } from "../sizing/stackConfig";
 import { readStackFiles } from "../plan/stackFiles";
 import { PROJECT_DIR } from "../plan/run";
 
@@ -12,7 +13,7 @@ function problemsOf(stack: string, patch: (raw: Record<string, any>) => void) {
     }
     patch(raw);
     try {
-        parseStackConfig(stack, raw);
+        resolveStackConfig(stack, raw);
     } catch (e) {
         assert.ok(ConfigError.isInstance(e), `expected ConfigError, got ${e}`);
         return (e as ConfigError).problems;
@@ -23,7 +24,7 @@ function problemsOf(stack: string, patch: (raw: Record<string, any>) => void) {
 describe("stack config validation", () => {
     for (const stack of ["dev", "prod"]) {
         it(`accepts the shipped ${stack} stack and applies defaults`, () => {
-            const c = parseStackConfig(stack, shipped(stack));
+            const c = resolveStackConfig(stack, shipped(stack));
             assert.equal(c.environment, stack);
             assert.equal(c.network.availabilityZones.length, 3);
             assert.ok(c.load.peakConcurrentUsers > 0);
@@ -31,8 +32,8 @@ describe("stack config validation", () => {
     }
 
     it("prod targets 500,000 peak concurrent users and 10M daily actives; dev a small fraction", () => {
-        const prod = parseStackConfig("prod", shipped("prod"));
-        const dev = parseStackConfig("dev", shipped("dev"));
+        const prod = resolveStackConfig("prod", shipped("prod"));
+        const dev = resolveStackConfig("dev", shipped("dev"));
         assert.equal(prod.load.peakConcurrentUsers, 500_000);
         assert.equal(prod.load.dailyActiveUsers, 10_000_000);
         assert.ok(dev.load.peakConcurrentUsers <= prod.load.peakConcurrentUsers / 20);
@@ -67,7 +68,7 @@ describe("stack config validation", () => {
 
     it("reports every problem at once, each line naming key and value", () => {
         try {
-            parseStackConfig("dev", { ...shipped("dev"), "aws:region": "mars", "scaling-topology:environment": "qa", "scaling-topology:load": JSON.stringify({ dailyActiveUsers: -1, peakConcurrentUsers: 0 }) });
+            resolveStackConfig("dev", { ...shipped("dev"), "aws:region": "mars", "scaling-topology:environment": "qa", "scaling-topology:load": JSON.stringify({ dailyActiveUsers: -1, peakConcurrentUsers: 0 }) });
             assert.fail("expected a ConfigError");
         } catch (e) {
             assert.ok(ConfigError.isInstance(e));

@@ -1,13 +1,12 @@
 import { strict as assert } from "assert";
 import * as path from "path";
-import { parseStackConfig } from "../config";
+import { resolveStackConfig } from "../sizing/stackConfig";
 import { readStackFiles } from "../plan/stackFiles";
 import { byName, childrenOf, configErrorOf, ofType, planWith, stackConfigValue, stackPlan } from "./helpers";
 import { diffPlans } from "../plan/diff";
 import { AURORA_INSTANCE_CLASSES, auroraMaxConnections, AWS_RESERVED_CONNECTIONS, connectionBudget } from "../sizing/connections";
 import { EXPORTER_RESOURCES, renderPgBouncerIni, renderUserlist } from "../components/pgbouncerConfig";
-import { pgbouncerWorkloads } from "../config/data";
-import { capacityReport, EXTRA_WORKLOADS } from "../sizing/capacity";
+import { capacityReport, pgbouncerWorkloads, stackWorkloads } from "../sizing/capacity";
 import { BACKUP_TAG } from "../components/tags";
 
 const pool = { defaultPoolSize: 20, reservePoolSize: 5, maxClientConn: 100, maxPreparedStatements: 200, serverLifetimeSeconds: 300, dnsMaxTtlSeconds: 5, queryWaitTimeoutSeconds: 30 };
@@ -21,7 +20,7 @@ describe("data tier (Aurora, PgBouncer, Redis) in the plans", () => {
             // The validated config (defaults and derived sizing filled in), as the components get it.
             let aurora: any, redisCfg: any, pgb: any;
             before(() => {
-                const c = parseStackConfig(stack, readStackFiles(path.resolve(__dirname, ".."), stack).config);
+                const c = resolveStackConfig(stack, readStackFiles(path.resolve(__dirname, ".."), stack).config);
                 [aurora, redisCfg, pgb] = [c.aurora, c.redis, c.pgbouncer];
             });
 
@@ -211,7 +210,7 @@ describe("connection budget", () => {
     });
 
     it("refuses a pool budget over max_connections with an error naming both sides", async () => {
-        const c = parseStackConfig("dev", readStackFiles(path.resolve(__dirname, ".."), "dev").config);
+        const c = resolveStackConfig("dev", readStackFiles(path.resolve(__dirname, ".."), "dev").config);
         const pgb = stackConfigValue("dev", "scaling-topology:pgbouncer");
         const aurora = c.aurora;
         const max = auroraMaxConnections(aurora.instanceClass, aurora.maxConnections);
@@ -240,7 +239,7 @@ function nextSize(cls: string, known: readonly string[]): string {
 describe("data tier changes in place", () => {
     it("scaling Aurora, Redis and the pools up replaces no stateful resource (plan diff against prod)", async () => {
         const base = await stackPlan("prod");
-        const c = parseStackConfig("prod", readStackFiles(path.resolve(__dirname, ".."), "prod").config);
+        const c = resolveStackConfig("prod", readStackFiles(path.resolve(__dirname, ".."), "prod").config);
         const a = c.aurora, r = c.redis, p = c.pgbouncer;
         const instanceClass = nextSize(a.instanceClass, AURORA_INSTANCE_CLASSES);
         const head = await planWith("prod", {
@@ -262,13 +261,13 @@ describe("data tier changes in place", () => {
 
 describe("PgBouncer in the node capacity check", () => {
     it("counts both pools at maxReplicas x (PgBouncer + exporter requests) on the application node group", () => {
-        const c = parseStackConfig("dev", readStackFiles(path.resolve(__dirname, ".."), "dev").config);
+        const c = resolveStackConfig("dev", readStackFiles(path.resolve(__dirname, ".."), "dev").config);
         const w = pgbouncerWorkloads(c);
         assert.deepEqual(w.map((x) => x.key), ["scaling-topology:pgbouncer.readWrite.maxReplicas", "scaling-topology:pgbouncer.readOnly.maxReplicas"]);
         assert.equal(w[0].replicas, c.pgbouncer.readWrite.maxReplicas);
         assert.equal(w[0].cpuMillis, c.pgbouncer.cpuMillis + EXPORTER_RESOURCES.cpuMillis);
         assert.equal(w[0].nodeGroup, c.cluster.nodeGroups.find((g) => g.role === "application")!.name);
-        assert.ok(EXTRA_WORKLOADS.includes(pgbouncerWorkloads), "registered with the capacity check");
+        assert.ok(stackWorkloads(c).some((x) => x.name === "PgBouncer readWrite"), "counted in the stack's workloads");
         const group = capacityReport(c).find((g) => g.nodeGroup === w[0].nodeGroup)!;
         assert.ok(group.workloads.some((x) => x.name === "PgBouncer readOnly"));
     });

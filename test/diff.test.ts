@@ -6,7 +6,7 @@ import { buildUrn, diffPlans, formatDiffMarkdown, formatDiffText, parsePath, Pla
 import { digest } from "../plan/mocks";
 import { RecordedResource } from "../plan/recorder";
 import { STATEFUL_TYPES } from "../plan/replacements";
-import { parseCliArgs, readBasePlan, renderDiff, UsageError } from "../plan/cli";
+import { parseCliArgs, readBasePlan, renderDiff, UsageError } from "../cli/plan";
 import { PROJECT_DIR } from "../plan/run";
 import { planWith, stackConfigValue, stackPlan } from "./helpers";
 
@@ -79,7 +79,8 @@ describe("plan diff", () => {
         const base = await stackPlan("prod");
         const vpcType = "aws:ec2/vpc:Vpc";
         const [oldId, newId] = [digest(vpcType, "prod-net-vpc"), digest(vpcType, "prod-net-main-vpc")].map((h) => `vpc-0${h.slice(0, 16)}`);
-        for (const [alias, mockIds] of [[{ name: "prod-net-vpc" }, false], [{ name: "prod-net-vpc" }, true], [{ urn: "urn:pulumi:prod::scaling-topology::scaling:network:Network$aws:ec2/vpc:Vpc::prod-net-vpc" }, false]] as const) {
+        const oldUrn = base.resources.find((r) => r.name === "prod-net-vpc")!.urn;
+        for (const [alias, mockIds] of [[{ name: "prod-net-vpc" }, false], [{ name: "prod-net-vpc" }, true], [{ urn: oldUrn }, false]] as const) {
             // mockIds: dependents see the id the offline mocks give the renamed VPC, as a real re-plan would.
             const head = mockIds ? JSON.parse(JSON.stringify(base).split(oldId).join(newId)) as typeof base : clone(base);
             const vpc = head.resources.find((r) => r.name === "prod-net-vpc")!;

@@ -6,7 +6,8 @@ import { recordsOf, underMocks, valueOf } from "./edge.harness";
 import { CloudFrontEdge } from "../components/cloudfrontEdge";
 import { CloudflareEdge, CLOUDFLARE_ZONE_SETTINGS } from "../components/cloudflareEdge";
 import { RecordedResource } from "../plan/recorder";
-import { ConfigError, parseStackConfig } from "../config";
+import { ConfigError } from "../config";
+import { resolveStackConfig } from "../sizing/stackConfig";
 import { Plan } from "../plan/run";
 
 const DIST = "aws:cloudfront/distribution:Distribution";
@@ -308,7 +309,7 @@ describe("edge config", () => {
     };
     const problemsWith = (stack: string, overrides: Record<string, unknown>) => {
         try {
-            parseStackConfig(stack, { ...shipped(stack), ...overrides });
+            resolveStackConfig(stack, { ...shipped(stack), ...overrides });
         } catch (e) {
             if (ConfigError.isInstance(e)) return e.problems;
             throw e;

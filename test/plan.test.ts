@@ -8,7 +8,7 @@ const TS_NODE = require.resolve("../scripts/register.js");
 const fixture = path.join(__dirname, "fixtures", "secrets");
 
 function cli(args: string[]) {
-    return spawnSync(process.execPath, ["-r", TS_NODE, path.join(PROJECT_DIR, "plan", "cli.ts"), ...args], { cwd: PROJECT_DIR, encoding: "utf8" });
+    return spawnSync(process.execPath, ["-r", TS_NODE, path.join(PROJECT_DIR, "cli", "main.ts"), "plan", ...args], { cwd: PROJECT_DIR, encoding: "utf8" });
 }
 
 describe("offline plan", () => {
@@ -95,8 +95,8 @@ describe("offline plan", () => {
         assert.equal(r.status, 1, r.stderr);
         assert.match(r.stderr, /scaling-topology:network\.cidr = "10\.20\.0\.0\/33"/);
         assert.match(r.stderr, /scaling-topology:load\.peakConcurrentUsers = -3/);
-        // The real CLI path: same config through plan/cli.ts.
-        const cliRun = spawnSync(process.execPath, ["-r", TS_NODE, path.join(PROJECT_DIR, "plan", "cli.ts"), "--stack", "dev"], { cwd: dir, encoding: "utf8" });
+        // The real CLI path: same config through the scaling-topology command.
+        const cliRun = spawnSync(process.execPath, ["-r", TS_NODE, path.join(PROJECT_DIR, "cli", "main.ts"), "plan", "--stack", "dev"], { cwd: dir, encoding: "utf8" });
         assert.equal(cliRun.status, 1, cliRun.stderr);
         assert.match(cliRun.stderr, /scaling-topology:network\.cidr = "10\.20\.0\.0\/33": must be an IPv4 CIDR/);
         assert.doesNotMatch(cliRun.stderr, /\n\s+at /, "no stack trace");

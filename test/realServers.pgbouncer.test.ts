@@ -8,8 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { ChildProcess } from "child_process";
 import { ensureServers, freePort, makeTlsFiles, pgbouncerVersion, pgBin, run, startProcess, stopProcess, TempPostgres, waitForPort, writeOwned } from "./realServersHarness";
-import { parseStackConfig } from "../config";
-import { pgbouncerArgs } from "../config/data";
+import { resolveStackConfig } from "../sizing/stackConfig";
+import { pgbouncerArgs } from "../components/topologyArgs";
 import { readStackFiles } from "../plan/stackFiles";
 import { poolSettings, podRuntime } from "../components/pgbouncer";
 import { compareVersions, renderPgBouncerIni, renderUserlist, serverConnectionCap } from "../components/pgbouncerConfig";
@@ -36,7 +36,7 @@ describe("PgBouncer on real servers (pgbench through the rendered config)", func
 
     before(async function () {
         // The dev stack's read-write pool, as the component gets it.
-        const config = parseStackConfig("dev", readStackFiles(path.resolve(__dirname, ".."), "dev").config);
+        const config = resolveStackConfig("dev", readStackFiles(path.resolve(__dirname, ".."), "dev").config);
         const args = pgbouncerArgs(config.pgbouncer);
         pool = poolSettings(args, args.readWrite!);
         CLIENTS = Math.max(200, 4 * serverConnectionCap(pool));

@@ -7,7 +7,7 @@ import * as path from "path";
 import * as fs from "fs";
 import { ChildProcess } from "child_process";
 import { ensureServers, freePort, mustRun, run, startProcess, stopProcess, tempDir, waitForPort } from "./realServersHarness";
-import { parseStackConfig } from "../config";
+import { resolveStackConfig } from "../sizing/stackConfig";
 import { readStackFiles } from "../plan/stackFiles";
 import { redisParameters } from "../components/redis";
 
@@ -33,7 +33,7 @@ function infoField(info: string, field: string): number {
 
 describe("Redis parameter group on a real redis-server", function () {
     this.timeout(60_000);
-    let config: ReturnType<typeof parseStackConfig>;
+    let config: ReturnType<typeof resolveStackConfig>;
     let params: ReturnType<typeof redisParameters>;
     let dir = "";
     let port = 0;
@@ -42,7 +42,7 @@ describe("Redis parameter group on a real redis-server", function () {
     const pipe = (input: string) => run("redis-cli", ["-h", "127.0.0.1", "-p", String(port), "--pipe"], { input, timeoutMs: 30_000 });
 
     before(async () => {
-        config = parseStackConfig("dev", readStackFiles(path.resolve(__dirname, ".."), "dev").config);
+        config = resolveStackConfig("dev", readStackFiles(path.resolve(__dirname, ".."), "dev").config);
         params = redisParameters(config.redis).filter((p) => p.oss);
         ensureServers();
         dir = tempDir("data4-redis-");

@@ -1,11 +1,13 @@
 /** Sizing from load targets (issue 7) through the stack config and the offline plan. */
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { ConfigError, parseStackConfig, RawConfig, StackConfig } from "../config";
-import { fillDerivedSizing, sizingOf, withoutSizing } from "../config/sizing";
+import { ConfigError, RawConfig, StackConfig } from "../config";
+import { resolveStackConfig } from "../sizing/stackConfig";
+import { fillDerivedSizing, sizingOf, withoutSizing } from "../sizing/fromConfig";
 import { readStackFiles } from "../plan/stackFiles";
 import { PROJECT_DIR } from "../plan/run";
 import { formatMarkdown, formatText } from "../plan/format";
+import { sizingSection } from "../plan/sizing";
 import { configErrorOf, planWith, stackPlan } from "./helpers";
 import { END, profileConfig, profilesTable, README, REFERENCE_PROFILES, sizeProfile, START } from "../scripts/profiles";
 import type { SizingReport } from "../sizing/report";
@@ -17,7 +19,7 @@ const decoded = (stack: string): Record<string, any> =>
 const withLoad = (raw: Record<string, any>, load: Record<string, unknown>) => ({ ...raw, [`${P}:load`]: { ...raw[`${P}:load`], ...load } });
 function problemsOf(stack: string, raw: RawConfig) {
     try {
-        parseStackConfig(stack, raw);
+        resolveStackConfig(stack, raw);
     } catch (e) {
         assert.ok(ConfigError.isInstance(e), `expected a ConfigError, got ${e}`);
         return e.problems;
@@ -28,7 +30,7 @@ function problemsOf(stack: string, raw: RawConfig) {
 describe("sizing: stack config", () => {
     for (const stack of ["dev", "prod"]) {
         it(`${stack}: its topology carries its own load targets`, () => {
-            const { report, problems } = sizingOf(parseStackConfig(stack, shipped(stack)));
+            const { report, problems } = sizingOf(resolveStackConfig(stack, shipped(stack)));
             assert.deepEqual(problems, []);
             assert.ok(report.capacity.peakConcurrentUsers >= report.targets.peakConcurrentUsers);
             assert.ok(report.capacity.dailyActiveUsers >= report.targets.dailyActiveUsers);
@@ -36,7 +38,7 @@ describe("sizing: stack config", () => {
     }
 
     it("prod targets the largest reference profile", () => {
-        const c = parseStackConfig("prod", shipped("prod"));
+        const c = resolveStackConfig("prod", shipped("prod"));
         const largest = REFERENCE_PROFILES[REFERENCE_PROFILES.length - 1];
         assert.equal(c.load.peakConcurrentUsers, largest.peakConcurrentUsers);
         assert.equal(c.load.dailyActiveUsers, largest.dailyActiveUsers);
@@ -45,7 +47,7 @@ describe("sizing: stack config", () => {
     it("a stack that leaves its sizing fields out gets them derived from its load, and they carry it", () => {
         const raw = withoutSizing(shipped("prod"));
         assert.equal((raw[`${P}:aurora`] as any).instanceClass, undefined);
-        const c: StackConfig = parseStackConfig("prod", raw);
+        const c: StackConfig = resolveStackConfig("prod", raw);
         const { topology, report, problems } = sizingOf(c);
         assert.deepEqual(problems, []);
         assert.equal(c.aurora.instanceClass, topology.aurora.instanceClass);
@@ -162,8 +164,8 @@ describe("sizing: in the offline plan", () => {
             for (const k of ["peakConcurrentUsers", "peakRps"]) assert.equal(typeof (s.capacity as any)[k], "number");
             assert.ok(s.capacity.peakConcurrentUsers >= s.targets.peakConcurrentUsers);
             assert.ok(s.monthlyCostUsd > 0);
-            assert.match(formatText(plan), /Sizing \(capacity and cost\):[\s\S]*component\s+count\s+unit\s+capacity\s+monthly cost/);
-            assert.match(formatMarkdown(plan), /### Sizing \(capacity and cost\)[\s\S]*\| component \| count \| unit \| capacity \| monthly cost \|/);
+            assert.match(formatText(plan, [sizingSection]), /Sizing \(capacity and cost\):[\s\S]*component\s+count\s+unit\s+capacity\s+monthly cost/);
+            assert.match(formatMarkdown(plan, [sizingSection]), /### Sizing \(capacity and cost\)[\s\S]*\| component \| count \| unit \| capacity \| monthly cost \|/);
         });
     }
 

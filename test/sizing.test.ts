@@ -5,7 +5,7 @@ import { demandOf } from "../sizing/load";
 import { binPack, deriveTopology, SizingInput, Topology } from "../sizing/derive";
 import { planSizing, reportOf } from "../sizing/report";
 import { AURORA_PRICES, CACHE_PRICES, ec2Price, FIXED_PRICES, Price } from "../sizing/prices";
-import { INSTANCE_TYPE_NAMES } from "../sizing/instances";
+import { INSTANCE_TYPE_NAMES } from "../catalog/instances";
 
 const load = (peakConcurrentUsers: number, dailyActiveUsers = peakConcurrentUsers * 20, extra: Record<string, unknown> = {}) =>
     LoadConfig.parse({ dailyActiveUsers, peakConcurrentUsers, ...extra });

@@ -10,12 +10,12 @@
  *   the load targets; a limit or a component below the target is a config error naming the load key
  *   and the limiting component.
  */
-import type { ConfigCheck, RawConfig, StackConfig } from "./index";
-import type { ConfigProblem } from "./errors";
-import { LoadConfig } from "./core";
-import { planSizing, ReportInput, SizingReport } from "../sizing/report";
-import { deriveTopology, NodeGroupSpec, SizingInput, Topology, Workload } from "../sizing/derive";
-import { systemWorkloads } from "../sizing/capacity";
+import type { ConfigCheck, RawConfig, StackConfig } from "../config";
+import type { ConfigProblem } from "../config/errors";
+import { LoadConfig } from "../config/core";
+import { planSizing, ReportInput, SizingReport } from "./report";
+import { deriveTopology, NodeGroupSpec, SizingInput, Topology, Workload } from "./derive";
+import { systemWorkloads } from "./capacity";
 
 const P = "scaling-topology";
 

@@ -1,12 +1,16 @@
 /**
- * Stack config -> compute component args: small pure functions (no resources), so the sizing model
- * (issue 7) can swap derived figures in and tests can check the mapping alone.
+ * Stack config -> component args: the one place where the validated (and sized) stack config becomes each
+ * component's typed args. Small pure functions (no resources), so tests can check the mapping alone.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import type { ServiceConfig } from "../config/compute";
-import { INSTANCE_TYPES, InstanceTypeName } from "../sizing/instances";
+import type { AuroraConfig, PgBouncerConfig, PgBouncerPoolConfig, RedisConfig } from "../config/data";
+import { INSTANCE_TYPES, InstanceTypeName } from "../catalog/instances";
 import { AUTOSCALER_RESOURCES, VPA_RESOURCES } from "../sizing/capacity";
+import type { AuroraPostgresArgs } from "./aurora";
+import type { PgBouncerArgs } from "./pgbouncer";
+import type { RedisCacheArgs } from "./redis";
 import type { ClusterArgs } from "./cluster";
 import type { ClusterAutoscalerArgs } from "./clusterAutoscaler";
 import type { IngressArgs } from "./ingress";
@@ -111,3 +115,69 @@ export function serviceArgs(s: ServiceConfig, extra: Pick<ScalableServiceArgs, "
         ...extra,
     };
 }
+
+// ---- data ----
+
+type Placement = "vpcId" | "subnetIds" | "availabilityZones" | "allowedSecurityGroupIds" | "identifier" | "protect" | "tags";
+
+/** The Aurora component's sizing and settings from `scaling-topology:aurora`. */
+export function auroraArgs(a: AuroraConfig): Omit<AuroraPostgresArgs, Placement> {
+    return {
+        engineVersion: a.engineVersion,
+        instanceClass: a.instanceClass,
+        readerInstanceClass: a.readerInstanceClass,
+        readers: a.readers,
+        readerAutoscaling: a.readerAutoscaling && {
+            minReaders: a.readerAutoscaling.minReaders,
+            maxReaders: a.readerAutoscaling.maxReaders,
+            metric: a.readerAutoscaling.metric,
+            target: a.readerAutoscaling.target,
+            scaleInCooldownSeconds: a.readerAutoscaling.scaleInCooldownSeconds,
+            scaleOutCooldownSeconds: a.readerAutoscaling.scaleOutCooldownSeconds,
+        },
+        databaseName: a.databaseName,
+        masterUsername: a.masterUsername,
+        backupRetentionDays: a.backupRetentionDays,
+        backupWindow: a.backupWindow,
+        maintenanceWindow: a.maintenanceWindow,
+        performanceInsightsRetentionDays: a.performanceInsightsRetentionDays,
+        monitoringIntervalSeconds: a.monitoringIntervalSeconds,
+        logMinDurationMs: a.logMinDurationMs,
+        logRetentionDays: a.logRetentionDays,
+        maxConnections: a.maxConnections,
+    };
+}
+
+/** The Redis component's sizing and settings from `scaling-topology:redis`. */
+export function redisArgs(r: RedisConfig): Omit<RedisCacheArgs, Exclude<Placement, "availabilityZones">> {
+    return {
+        engine: r.engine,
+        engineVersion: r.engineVersion,
+        nodeType: r.nodeType,
+        shards: r.shards,
+        replicasPerShard: r.replicasPerShard,
+        maxmemoryPolicy: r.maxmemoryPolicy,
+        snapshotRetentionDays: r.snapshotRetentionDays,
+        snapshotWindow: r.snapshotWindow,
+        maintenanceWindow: r.maintenanceWindow,
+        logRetentionDays: r.logRetentionDays,
+    };
+}
+
+/** The PgBouncer component's pools and settings from `scaling-topology:pgbouncer`. */
+export function pgbouncerArgs(p: PgBouncerConfig): Pick<PgBouncerArgs, "namespace" | "readWrite" | "readOnly" | "maxPreparedStatements" | "serverLifetimeSeconds" | "dnsMaxTtlSeconds" | "queryWaitTimeoutSeconds" | "cpuMillis" | "memoryMiB"> {
+    const pool = (x: PgBouncerPoolConfig) => ({ minReplicas: x.minReplicas, maxReplicas: x.maxReplicas, defaultPoolSize: x.defaultPoolSize, reservePoolSize: x.reservePoolSize, maxClientConn: x.maxClientConn, targetCpuPercent: x.targetCpuPercent });
+    return {
+        namespace: p.namespace,
+        readWrite: pool(p.readWrite),
+        readOnly: pool(p.readOnly),
+        maxPreparedStatements: p.maxPreparedStatements,
+        serverLifetimeSeconds: p.serverLifetimeSeconds,
+        dnsMaxTtlSeconds: p.dnsMaxTtlSeconds,
+        queryWaitTimeoutSeconds: p.queryWaitTimeoutSeconds,
+        cpuMillis: p.cpuMillis,
+        memoryMiB: p.memoryMiB,
+    };
+}
+
+export { pgbouncerNodeGroup } from "../sizing/capacity";

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+/**
+ * The `scaling-topology` command: `plan` and `audit` over the Pulumi project in the working directory
+ * (any project whose program uses this package, TypeScript or JavaScript). A thin shell: each subcommand
+ * is loaded only when it runs, so `audit` never loads the plan runner and the Pulumi SDK it does not use.
+ *
+ * Exit codes: 0 done; 1 invalid input; 2 a mandatory policy violation; 3 unexpected failure.
+ */
+import type { Io } from "./plan";
+
+const USAGE = `usage: scaling-topology <command> [options]
+
+commands:
+  plan    the offline plan of a stack: scaling-topology plan --stack <name> [--format text|json|markdown] [--out FILE] [--preview] [--diff BASE.json]
+  audit   the policy pack over a plan or a real preview's event log: scaling-topology audit --plan FILE | --event-log FILE [--stack <name>] [--format text|json|markdown|sarif] [--out FILE]
+
+'scaling-topology <command> --help' shows a command's options.`;
+
+type Command = (argv: string[], io: Io) => Promise<number>;
+
+const COMMANDS: Record<string, () => Command> = {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    plan: () => (require("./plan") as typeof import("./plan")).runPlanCommand,
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    audit: () => (require("../audit/cli") as typeof import("../audit/cli")).runAudit,
+};
+
+/** Runs one command line; returns the exit code. */
+export async function runCli(argv: string[], io: Io): Promise<number> {
+    const [name, ...rest] = argv;
+    if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+        io.stdout(USAGE + "\n");
+        return name === undefined ? 1 : 0;
+    }
+    const command = COMMANDS[name];
+    if (!command) {
+        io.stderr(`scaling-topology: unknown command "${name}"\n${USAGE}\n`);
+        return 1;
+    }
+    return command()(rest, io);
+}
+
+/** Runs the process's command line and exits with its code (after stdout drains: a pipe may lag). */
+export function main(argv = process.argv.slice(2)): void {
+    const io: Io = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
+    runCli(argv, io).then(
+        (code) => process.stdout.write("", () => process.exit(code)),
+        (e) => {
+            process.stderr.write(`scaling-topology failed: ${(e as Error)?.stack ?? e}\n`);
+            process.exit(3);
+        },
+    );
+}
+
+if (require.main === module) main();

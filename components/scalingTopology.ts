@@ -1,0 +1,260 @@
+/**
+ * The whole topology as one component: a validated stack config in, the network, cluster, data tier, edge
+ * and backups out. `index.ts` is this repository's program around it; any other Pulumi program can
+ * install the package and do the same (`new ScalingTopology("app", loadStackConfig())`).
+ */
+import * as aws from "@pulumi/aws";
+import * as cloudflare from "@pulumi/cloudflare";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { StackConfig } from "../config";
+import { planSubnets } from "../sizing/subnets";
+import { AuroraPostgres } from "./aurora";
+import { BackupPlan } from "./backupPlan";
+import { CloudflareEdge } from "./cloudflareEdge";
+import { CloudFrontEdge } from "./cloudfrontEdge";
+import { Cluster } from "./cluster";
+import { ClusterAutoscaler } from "./clusterAutoscaler";
+import { CertificateDns, DnsValidatedCertificate } from "./dnsValidatedCertificate";
+import { Ingress } from "./ingress";
+import { Network } from "./network";
+import { PgBouncer } from "./pgbouncer";
+import { RedisCache } from "./redis";
+import { ScalableService } from "./scalableService";
+import { auroraArgs, autoscalerArgs, clusterArgs, ingressArgs, pgbouncerArgs, pgbouncerNodeGroup, redisArgs, serviceArgs, vpaArgs } from "./topologyArgs";
+import { VerticalPodAutoscaler } from "./verticalPodAutoscaler";
+
+/**
+ * Arguments of {@link ScalingTopology}: the validated stack config (`loadStackConfig()`), plus how the
+ * component names what it creates.
+ */
+export type ScalingTopologyArgs = StackConfig & {
+    /**
+     * Prefix of the physical names derived from the stack (EKS cluster, Aurora and ElastiCache identifiers,
+     * ...). Two topologies in one AWS account and region need different prefixes.
+     * @default `${project}-${stack}`
+     */
+    namePrefix?: string;
+};
+
+/** Header the edge hop in front of the origin sends, and the origin requires. */
+export const ORIGIN_VERIFY_HEADER = "X-Origin-Verify";
+
+/**
+ * Resources of this repository's stacks were created at the top of the stack, before this component
+ * existed: each direct child carries an alias to its old URN (its descendants inherit it), so an existing
+ * stack's `pulumi up` adopts them instead of replacing them.
+ */
+function formerlyAtStackRoot(oldName?: string): pulumi.Alias[] {
+    return [{ parent: pulumi.rootStackResource, ...(oldName ? { name: oldName } : {}) }];
+}
+
+export class ScalingTopology extends pulumi.ComponentResource {
+    /** The validated config this topology was built from. */
+    public readonly config: StackConfig;
+    /** The region's AWS provider (default tags of the stack); children of the component use it. */
+    public readonly awsProvider: aws.Provider;
+    public readonly network: Network;
+    public readonly cluster: Cluster;
+    public readonly clusterAutoscaler: ClusterAutoscaler;
+    public readonly verticalPodAutoscaler: VerticalPodAutoscaler;
+    public readonly ingress: Ingress;
+    public readonly services: ScalableService[];
+    public readonly aurora: AuroraPostgres;
+    public readonly redis: RedisCache;
+    public readonly pgbouncer: PgBouncer;
+    public readonly cloudfrontEdge?: CloudFrontEdge;
+    public readonly cloudflareEdge?: CloudflareEdge;
+    public readonly backup: BackupPlan;
+
+    /** Operator outputs (the stack outputs of this repository's program), by name. */
+    public readonly outputs: Record<string, pulumi.Input<unknown>>;
+
+    constructor(name: string, args: ScalingTopologyArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("scaling:index:ScalingTopology", name, {}, opts);
+        const { namePrefix, ...config } = args;
+        this.config = config;
+        const project = pulumi.getProject();
+        const prefix = namePrefix ?? `${project}-${config.stack}`;
+        const protect = config.environment === "prod";
+        const baseTags = { project, stack: config.stack, environment: config.environment, "managed-by": "pulumi", ...config.tags };
+        const parent = this;
+        // The first instance in a stack keeps the provider names the stack has always had.
+        const providerName = (role: string) => (name === config.stack ? role : `${name}-${role}`);
+
+        // Explicit providers: regions and default tags are visible in every plan and preview.
+        const awsProvider = new aws.Provider(providerName("aws"), { region: config.region as aws.Region, defaultTags: { tags: baseTags } }, { parent, aliases: formerlyAtStackRoot("aws") });
+        this.awsProvider = awsProvider;
+        const providers = { aws: awsProvider };
+        const edge = config.edge;
+        const cloudflareProvider = edge.cloudflare
+            ? new cloudflare.Provider(providerName("cloudflare"), { apiToken: pulumi.secret(config.cloudflareApiToken!) }, { parent, aliases: formerlyAtStackRoot("cloudflare") }) // required by the config checks
+            : undefined;
+        // CloudFront takes its certificate and WAF from us-east-1 only.
+        const usEast1Provider = edge.cloudfront
+            ? new aws.Provider(providerName("aws-us-east-1"), { region: "us-east-1", defaultTags: { tags: baseTags } }, { parent, aliases: formerlyAtStackRoot("aws-us-east-1") })
+            : undefined;
+        // The zone that holds the public hostname: certificates validate there.
+        const edgeDns: CertificateDns = edge.cloudflare
+            ? { cloudflareZoneId: edge.cloudflare.zoneId, cloudflareProvider: cloudflareProvider! }
+            : { route53ZoneId: edge.cloudfront!.route53ZoneId! }; // required in mode "cloudfront" by the config checks
+        const child = (extra: pulumi.ComponentResourceOptions = {}): pulumi.ComponentResourceOptions => ({ parent, aliases: formerlyAtStackRoot(), ...extra });
+
+        // ---- network ----
+        const network = new Network(`${name}-net`, {
+            region: config.region,
+            cidr: config.network.cidr,
+            subnets: planSubnets(config.network)!, // validated by the config checks
+            natGateways: config.network.natGateways,
+            clusterName: `${prefix}-eks`,
+            flowLogs: config.network.flowLogs,
+            protect,
+        }, child({ providers }));
+        this.network = network;
+
+        // ---- compute: cluster, node groups, autoscaler, VPA, services, ingress ----
+        // EKS in the private subnets; everything in-cluster goes through cluster.k8sProvider.
+        const cluster = new Cluster(`${name}-eks`, clusterArgs(config, `${prefix}-eks`, network.privateSubnetIds), child({ providers }));
+        this.cluster = cluster;
+        const k8sProviders = { aws: awsProvider, kubernetes: cluster.k8sProvider };
+        this.clusterAutoscaler = new ClusterAutoscaler(`${name}-cluster-autoscaler`, autoscalerArgs(config, cluster.clusterName, cluster.name), child({ providers: k8sProviders }));
+        this.verticalPodAutoscaler = new VerticalPodAutoscaler(`${name}-vpa`, vpaArgs(config), child({ providers: k8sProviders }));
+        // Origin lockdown: one secret header, generated here because both sides need it: the edge hop in
+        // front of the ingress sends it, the ingress refuses requests without it (traffic that bypassed the edge).
+        const originVerify = {
+            header: ORIGIN_VERIFY_HEADER,
+            value: new random.RandomPassword(`${name}-origin-verify`, { length: 48, special: false }, child()).result,
+        };
+        // The NLB terminates TLS with a regional certificate for the public hostname, so the edges' HTTPS
+        // connections verify (they check the origin certificate against the Host they forward).
+        const originCertificate = new DnsValidatedCertificate(`${name}-origin-cert`, {
+            hostname: edge.hostname,
+            dns: edgeDns,
+            // ACM gives every certificate for one name in one account the same validation record: with
+            // CloudFront, its us-east-1 certificate creates it and this one validates through it.
+            createValidationRecord: !edge.cloudfront,
+            purpose: "origin load balancer",
+        }, child({ providers }));
+        // The ingress controller behind an internet-facing NLB; the edge points at ingress.hostname.
+        const ingress = new Ingress(`${name}-ingress`, { ...ingressArgs(config), originVerify, tlsCertificateArn: originCertificate.certificateArn }, child({ providers: k8sProviders }));
+        this.ingress = ingress;
+        this.services = config.services.map((s) => new ScalableService(
+            `${name}-svc-${s.name}`,
+            serviceArgs(s, { vpaDependsOn: [this.verticalPodAutoscaler.release], ingressClassName: ingress.ingressClassName }),
+            child({ providers: k8sProviders, dependsOn: [ingress.release, this.clusterAutoscaler] }),
+        ));
+
+        // ---- data: Aurora, PgBouncer, Redis ----
+        // Aurora and Redis in the isolated subnets; their security groups admit the EKS cluster security group
+        // only (EKS attaches it to the managed nodes, and VPC CNI pods use their node's security groups).
+        const dataIngress: pulumi.Input<string>[] = [cluster.clusterSecurityGroupId];
+        const aurora = new AuroraPostgres(`${name}-aurora`, {
+            ...auroraArgs(config.aurora),
+            identifier: `${prefix}-aurora`,
+            vpcId: network.vpcId,
+            subnetIds: network.isolatedSubnetIds,
+            availabilityZones: network.availabilityZones,
+            allowedSecurityGroupIds: dataIngress,
+            protect,
+        }, child({ providers }));
+        this.aurora = aurora;
+        this.redis = new RedisCache(`${name}-redis`, {
+            ...redisArgs(config.redis),
+            identifier: `${prefix}-redis`,
+            vpcId: network.vpcId,
+            subnetIds: network.isolatedSubnetIds,
+            allowedSecurityGroupIds: dataIngress,
+            protect,
+        }, child({ providers }));
+        // PgBouncer in the cluster: a read-write pool on the writer endpoint, a read-only pool on the reader endpoint.
+        this.pgbouncer = new PgBouncer(`${name}-pgbouncer`, {
+            ...pgbouncerArgs(config.pgbouncer),
+            writerEndpoint: aurora.writerEndpoint,
+            readerEndpoint: aurora.readerEndpoint,
+            port: aurora.port,
+            databaseName: aurora.databaseName,
+            username: aurora.masterUsername,
+            password: aurora.masterPassword,
+            nodeSelector: { "node-role": "application", "eks.amazonaws.com/nodegroup": pgbouncerNodeGroup(config)! },
+        }, child({ providers: k8sProviders, dependsOn: [aurora] }));
+
+        // ---- edge: CloudFront, Cloudflare ----
+        // Cloudflare (proxy, cache, rate limits, firewall), CloudFront (cache + WAF), or Cloudflare -> CloudFront
+        // -> ingress ("both"). Whichever hop reaches the ingress adds the secret origin header.
+        this.cloudfrontEdge = edge.cloudfront && new CloudFrontEdge(`${name}-cloudfront`, {
+            originDomainName: ingress.hostname,
+            originVerifyHeader: originVerify.header,
+            originVerifySecret: originVerify.value,
+            hostname: edge.hostname,
+            usEast1Provider: usEast1Provider!,
+            dns: edgeDns,
+            priceClass: edge.cloudfront.priceClass,
+            wafRateLimitPer5Min: edge.cloudfront.wafRateLimitPer5Min,
+            clientIpHeader: edge.cloudflare ? "CF-Connecting-IP" : undefined, // behind Cloudflare, count the real client
+            logRetentionDays: edge.cloudfront.logRetentionDays,
+            staticTtlSeconds: edge.cloudfront.staticTtlSeconds,
+            apiTtlSeconds: edge.cloudfront.apiTtlSeconds,
+            protect,
+        }, child({ providers })) || undefined;
+        this.cloudflareEdge = edge.cloudflare && new CloudflareEdge(`${name}-cloudflare`, {
+            ...edge.cloudflare,
+            hostname: edge.hostname,
+            target: this.cloudfrontEdge ? this.cloudfrontEdge.domainName : ingress.hostname,
+            originVerify: !this.cloudfrontEdge, // CloudFront adds its own header when it is the hop before the ingress
+            originVerifyHeader: originVerify.header,
+            originVerifySecret: originVerify.value,
+        }, child({ providers: { ...providers, cloudflare: cloudflareProvider! } })) || undefined;
+
+        // ---- backups ----
+        // AWS Backup: every resource tagged BACKUP_TAG (components/tags.ts) is covered; prod copies to the DR region and locks the vaults.
+        const drProvider = config.backup.disasterRecovery
+            ? new aws.Provider(providerName("aws-dr"), { region: config.backup.disasterRecovery.region as aws.Region, defaultTags: { tags: baseTags } }, { parent, aliases: formerlyAtStackRoot("aws-dr") })
+            : undefined;
+        this.backup = new BackupPlan(`${name}-backup`, {
+            rules: (["daily", "weekly", "monthly"] as const).map((r) => ({ name: r, ...config.backup[r] })),
+            continuous: config.backup.continuous.enabled ? { retentionDays: config.backup.continuous.retentionDays } : undefined,
+            timezone: config.backup.timezone,
+            startWindowMinutes: config.backup.startWindowMinutes,
+            completionWindowMinutes: config.backup.completionWindowMinutes,
+            disasterRecovery: drProvider && { provider: drProvider, retentionDays: config.backup.disasterRecovery?.retentionDays },
+            vaultLock: config.backup.vaultLock,
+            notificationEmail: config.backup.notificationEmail,
+            protect,
+        }, child({ providers }));
+
+        this.outputs = {
+            clusterName: cluster.name,
+            clusterEndpoint: cluster.endpoint,
+            clusterSecurityGroupId: cluster.clusterSecurityGroupId,
+            oidcProviderArn: cluster.oidcProviderArn,
+            ingressHostname: ingress.hostname,
+            serviceHosts: Object.fromEntries(config.services.map((s, i) => [s.name, this.services[i].serviceHost])),
+            auroraWriterEndpoint: aurora.writerEndpoint,
+            auroraReaderEndpoint: aurora.readerEndpoint,
+            auroraPort: aurora.port,
+            auroraSecretArn: aurora.secretArn,
+            redisConfigurationEndpoint: this.redis.configurationEndpoint,
+            pgbouncerReadWriteHost: this.pgbouncer.readWriteHost,
+            pgbouncerReadOnlyHost: this.pgbouncer.readOnlyHost,
+            // Clients verify PgBouncer's TLS certificate with it.
+            pgbouncerClientCaCert: this.pgbouncer.clientCaCert,
+            edgeHostname: edge.hostname,
+            cloudfrontDomainName: this.cloudfrontEdge ? this.cloudfrontEdge.domainName : null,
+            // The header the origin requires, and its value (secret): see the README's edge section.
+            originVerifyHeader: originVerify.header,
+            originVerifySecret: pulumi.secret(originVerify.value),
+            backupVaultName: this.backup.vaultName,
+            backupPlanId: this.backup.planId,
+            backupDrVaultArn: this.backup.drVaultArn ?? null, // null without disaster-recovery copies
+            backupRoleArn: this.backup.roleArn, // the role restore jobs run as (README restore runbook)
+            region: config.region,
+            environment: config.environment,
+            vpcId: network.vpcId,
+            publicSubnetIds: network.publicSubnetIds,
+            privateSubnetIds: network.privateSubnetIds,
+            isolatedSubnetIds: network.isolatedSubnetIds,
+            natGatewayIds: network.natGatewayIds,
+        };
+        this.registerOutputs(this.outputs);
+    }
+}

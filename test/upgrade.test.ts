@@ -1,0 +1,49 @@
+/**
+ * The upgrade guard: today's plans of the shipped stacks against plans of the previous release
+ * (`test/fixtures/baseline/`, see its README). A stack that upgrades to this code must lose nothing:
+ * no stateful resource (Aurora, Redis, KMS keys, secrets, vaults, EKS, VPC, subnets) is deleted or
+ * replaced, and any other delete or replace is one this file lists, with the reason it is safe.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { diffPlans, PlanLike, ResourceChange } from "../plan/diff";
+import { isStateful } from "../plan/replacements";
+import { stackPlan } from "./helpers";
+
+const BASELINE = path.join(__dirname, "fixtures", "baseline");
+
+/**
+ * Stateless resources an upgrade may delete or replace, by type and name pattern, and why that is safe.
+ * Empty while the upgrade only adds and adopts.
+ */
+export const ALLOWED_UPGRADE_CHANGES: Array<{ type: string; name: RegExp; ops: Array<"delete" | "replace">; why: string }> = [];
+
+const baseline = (stack: string): PlanLike => JSON.parse(fs.readFileSync(path.join(BASELINE, `${stack}.json`), "utf8"));
+const allowed = (c: ResourceChange) => ALLOWED_UPGRADE_CHANGES.some((a) => a.type === c.type && a.name.test(c.name) && (a.ops as string[]).includes(c.op));
+
+describe("upgrade from the previous release (plan --diff against test/fixtures/baseline)", () => {
+    for (const stack of ["dev", "prod"]) {
+        it(`${stack}: deletes and replaces no stateful resource, and nothing else unlisted`, async () => {
+            const diff = diffPlans(baseline(stack), await stackPlan(stack));
+            const destructive = diff.changes.filter((c) => (c.op === "delete" || c.op === "replace") && (isStateful(c.type) || c.destructive));
+            assert.deepEqual(destructive.map((c) => `${c.op} ${c.type} ${c.name}`), [], "stateful resources deleted or replaced");
+            const unlisted = diff.changes.filter((c) => (c.op === "delete" || c.op === "replace") && !allowed(c));
+            assert.deepEqual(unlisted.map((c) => `${c.op} ${c.type} ${c.name}${c.replaceKeys ? ` (${c.replaceKeys.join(", ")})` : ""}`), [], "deletes or replaces not in ALLOWED_UPGRADE_CHANGES");
+            // Every stateful resource of the old stack is still there, adopted under its new URN.
+            const kept = diff.changes.filter((c) => isStateful(c.type) && c.op !== "create" && c.op !== "delete").length;
+            assert.equal(kept, baseline(stack).resources.filter((r) => isStateful(r.type)).length);
+        });
+    }
+
+    it("the guard can fail: a renamed Aurora cluster without an alias is a stateful delete", async () => {
+        const base = baseline("dev");
+        const head = JSON.parse(JSON.stringify(await stackPlan("dev"))) as PlanLike;
+        const cluster = head.resources.find((r) => r.type === "aws:rds/cluster:Cluster")!;
+        cluster.urn = cluster.urn.replace(/::[^:]+$/, "::renamed-aurora");
+        cluster.name = "renamed-aurora";
+        cluster.opts = { ...cluster.opts, aliases: undefined };
+        const diff = diffPlans(base, head);
+        assert.ok(diff.changes.some((c) => c.op === "delete" && c.type === "aws:rds/cluster:Cluster" && c.destructive));
+    });
+});
