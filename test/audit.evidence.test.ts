@@ -221,7 +221,7 @@ describe("audit: CLI errors are exit 1 on one line, never a stack trace", functi
 
     it("the real command: exit 1, one line, no stack trace (three of the cases above)", () => {
         for (const args of [CASES[0][1](), CASES[1][1](), CASES[3][1]()]) {
-            const r = spawnSync(process.execPath, ["-r", require.resolve("../scripts/register.js"), path.join(PROJECT_DIR, "audit", "cli.ts"), ...args], { cwd: PROJECT_DIR, encoding: "utf8" });
+            const r = spawnSync(process.execPath, ["-r", require.resolve("../scripts/register.js"), path.join(PROJECT_DIR, "cli", "main.ts"), "audit", ...args], { cwd: PROJECT_DIR, encoding: "utf8" });
             assert.strictEqual(r.status, 1, r.stderr);
             assert.strictEqual(r.stderr.trim().split("\n").length, 1, r.stderr);
             assert.doesNotMatch(r.stderr, /\n\s+at /);

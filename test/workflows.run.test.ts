@@ -26,8 +26,8 @@ const GITHUB = {
 /** A checkout of this program with its own stack file: scripts point at this repository's code. */
 function project(dir: string, stackFile: (dev: string) => string) {
     fs.mkdirSync(dir, { recursive: true });
-    const cli = (f: string) => `node -r ${JSON.stringify(REGISTER)} ${JSON.stringify(path.join(PROJECT_DIR, f))}`;
-    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "scaling-topology", private: true, scripts: { plan: cli("plan/cli.ts"), audit: cli("audit/cli.ts") } }));
+    const cli = (command: string) => `node -r ${JSON.stringify(REGISTER)} ${JSON.stringify(path.join(PROJECT_DIR, "cli", "main.ts"))} ${command}`;
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "scaling-topology", private: true, scripts: { plan: cli("plan"), audit: cli("audit") } }));
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8").replace(/^main: .*$/m, `main: ${path.join(PROJECT_DIR, "index.ts")}`));
     fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), stackFile(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8")));
     fs.symlinkSync(path.join(PROJECT_DIR, "scripts"), path.join(dir, "scripts"));
