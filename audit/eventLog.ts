@@ -14,6 +14,7 @@ import { PolicyConfig, DEFAULT_POLICY_CONFIG } from "../config/policy";
 import { PACK_NAME, RULES, Rule } from "../policies/rules";
 import { buildReport, PolicyReport, ReportedLevel, Violation } from "./evaluate";
 import { EventLogError, missingEvidence, namesPack, parseEventLog } from "./evidence";
+import { urnType } from "./format";
 
 export { EventLogError } from "./evidence";
 export type { EnginePolicyEvent } from "./evidence";
@@ -61,11 +62,26 @@ export function reportFromEventLog(text: string, options: { config?: PolicyConfi
         };
     });
     // Checked: a policy listed as passed or failed in the pack's summary of a resource (or of the stack).
-    const checked = new Map<string, number>();
-    for (const s of [...log.resourceSummaries, ...log.stackSummaries].filter((x) => namesPack(x.policyPackName, pack))) {
-        for (const name of new Set([...(s.passed ?? []), ...(s.failed ?? [])])) checked.set(name, (checked.get(name) ?? 0) + 1);
+    // The engine lists a policy whose validations are an array of typed checks as not applicable to
+    // every resource (the checks of the other types say so), although the check of the resource's own
+    // type ran: such a policy counts as checked on each analyzed resource of one of its types.
+    const checkedOn = new Map<string, Set<string>>();
+    const check = (name: string, on: string) => checkedOn.set(name, (checkedOn.get(name) ?? new Set()).add(on));
+    const mine = (x: { policyPackName: string }) => namesPack(x.policyPackName, pack);
+    for (const s of log.resourceSummaries.filter(mine)) {
+        for (const name of [...(s.passed ?? []), ...(s.failed ?? [])]) check(name, s.resourceUrn ?? "");
     }
-    const analyzed = new Set(log.resourceSummaries.filter((s) => namesPack(s.policyPackName, pack) && s.resourceUrn).map((s) => s.resourceUrn));
+    for (const s of log.stackSummaries.filter(mine)) {
+        for (const name of [...(s.passed ?? []), ...(s.failed ?? [])]) check(name, "(stack)");
+    }
+    const analyzed = new Set(log.resourceSummaries.filter((s) => mine(s) && s.resourceUrn).map((s) => s.resourceUrn!));
+    for (const rule of rules) {
+        const v = "validateResource" in rule ? rule.validateResource : undefined;
+        if (!Array.isArray(v)) continue;
+        const types = new Set(v.map((f) => (f as { __pulumiType?: string }).__pulumiType).filter(Boolean));
+        for (const urn of analyzed) if (types.has(urnType(urn))) check(rule.name, urn);
+    }
+    const checked = new Map([...checkedOn].map(([name, on]) => [name, on.size]));
     const first = ours[0] ?? log.resourceSummaries.find((s) => namesPack(s.policyPackName, pack)) ?? log.stackSummaries.find((s) => namesPack(s.policyPackName, pack));
     const report = buildReport(found, (options.config ?? DEFAULT_POLICY_CONFIG).waivers, {
         source: "event-log", stack: options.stack ?? log.urns.map(urnStack).find(Boolean), now: options.now ?? new Date(),

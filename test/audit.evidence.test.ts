@@ -86,6 +86,18 @@ describe("audit: an event log passes only on evidence that the pack ran", () => 
         assert.deepStrictEqual([report.summary.resources, report.summary.violations, report.mode], [1, 0, "preview"]);
     });
 
+    it("a policy of several typed checks, which the engine lists as not applicable everywhere, counts as checked on the resources of its types", () => {
+        const db = "urn:pulumi:prod::scaling-topology::scaling:data:AuroraPostgres$aws:rds/cluster:Cluster::prod-aurora-cluster";
+        // What the policy server answers for a cluster: rds-deletion-protection's instance check says notApplicable.
+        const dbSummary = { policyAnalyzeSummaryEvent: { resourceUrn: db, ...PACK, passed: ["rds-storage-encrypted"] } };
+        const r = reportFromEventLog(lines(ev.prelude, dbSummary, ev.keyPassed, ev.stack, ev.summary()), { now, stack: "prod" });
+        const of = (n: string) => r.policies.find((p) => p.name === n)!;
+        assert.deepStrictEqual([of("rds-deletion-protection").outcome, of("rds-deletion-protection").checked], ["passed", 1]);
+        assert.deepStrictEqual([of("rds-storage-encrypted").outcome, of("rds-storage-encrypted").checked], ["passed", 1]);
+        assert.strictEqual(of("elasticache-snapshots").outcome, "not-applicable");
+        assert.strictEqual(r.summary.resources, 2);
+    });
+
     it("a log cut short after a mandatory finding still fails as a violation (exit 2), marked incomplete", async () => {
         const r = await audit(lines(ev.prelude, ev.pre, ev.violation), "--format", "markdown");
         assert.strictEqual(r.code, 2, r.stderr);
