@@ -6,6 +6,7 @@
  * Proves that a mandatory violation (plan and audit exit 2) still writes the diff, the audit, the SARIF
  * (uploaded) and the PR comment, then fails the job at its last step; that a base plan exiting 2 is still
  * the base; and that a plan that fails outright leaves its messages in the comment and fails the job.
+ * The preview job runs with a stand-in `pulumi` that writes a given event log.
  */
 import * as assert from "assert";
 import { spawnSync } from "child_process";
@@ -38,7 +39,7 @@ function fakeBin(dir: string): string {
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
     const npm = spawnSync("bash", ["-c", "command -v npm"], { encoding: "utf8" }).stdout.trim();
-    fs.writeFileSync(path.join(bin, "npm"), `#!/usr/bin/env bash\nif [ "$1" = ci ]; then echo "npm ci (skipped in the test)"; exit 0; fi\nexec ${JSON.stringify(npm)} "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "npm"), `#!/usr/bin/env bash\nif [ "$1" = ci ] || [ "$1" = install ]; then echo "npm $1 (skipped in the test)"; exit 0; fi\nexec ${JSON.stringify(npm)} "$@"\n`, { mode: 0o755 });
     fs.writeFileSync(path.join(bin, "gh"), `#!/usr/bin/env bash
 echo "$*" >> ${JSON.stringify(path.join(dir, "gh-calls"))}
 for a in "$@"; do case "$a" in body=@*) cp "\${a#body=@}" ${JSON.stringify(path.join(dir, "comment.md"))};; esac; done
@@ -60,8 +61,14 @@ function standIns(uploads: Uploads): Record<string, ActionStandIn> {
             uploads.sarif.push(file);
             return true;
         },
+        // One path or several (one a line); files land at the artifact's root (their common folder here).
         "actions/upload-artifact": (_s, w, ctx) => {
-            fs.cpSync(path.join(ctx.workspace, w.path), path.join(uploads.artifacts, w.name), { recursive: true });
+            for (const p of w.path.split("\n").map((x) => x.trim()).filter(Boolean)) {
+                const from = path.join(ctx.workspace, p);
+                if (!fs.existsSync(from)) continue; // if-no-files-found: warn
+                const to = path.join(uploads.artifacts, w.name);
+                fs.cpSync(from, fs.statSync(from).isDirectory() ? to : path.join(to, path.basename(from)), { recursive: true });
+            }
             return true;
         },
         "actions/download-artifact": (_s, w, ctx) => {
@@ -158,6 +165,68 @@ describe("pull-request workflow, run with its own step scripts", function () {
         assert.strictEqual(r.plan.failed, true);
         assert.match(r.plan.summary, /the plan failed[\s\S]*network\.cidr/);
         assert.match(r.commentBody, /`dev`: no diff \(the plan failed[^\n]*\n\n```\n[\s\S]*network\.cidr[\s\S]*```/);
+    });
+});
+
+describe("pull-request workflow: the real preview job, with a stand-in pulumi CLI", function () {
+    this.timeout(120_000);
+    let root: string;
+    beforeEach(() => {
+        root = fs.mkdtempSync(path.join(os.tmpdir(), "wf-preview-"));
+    });
+    afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+    const KEY = "urn:pulumi:dev::scaling-topology::aws:kms/key:Key::dev-data-key";
+    const PACK = { policyPackName: "scaling-topology", policyPackVersion: "0.1.0", policyPackVersionTag: "0.1.0" };
+    const log = (...events: object[]) => events.map((e, i) => JSON.stringify({ sequence: i, timestamp: i, ...e })).join("\n") + "\n";
+    const summary = (packs: Record<string, string>) => ({ summaryEvent: { maybeCorrupt: false, durationSeconds: 1, resourceChanges: { create: 1 }, PolicyPacks: packs, isPreview: true, result: "failed" } });
+
+    /** Runs the preview job of stack dev; the stand-in `pulumi preview` writes `events` to --event-log and exits `code`. */
+    function runPreview(events: string, code: number) {
+        const ws = path.join(root, "ws");
+        project(ws, (dev) => dev);
+        const bin = fakeBin(root);
+        fs.writeFileSync(path.join(root, "events.fixture"), events);
+        fs.writeFileSync(path.join(bin, "pulumi"), `#!/usr/bin/env bash
+case "$1" in
+  login) echo "Logged in (stand-in)"; exit 0;;
+  preview)
+    while [ $# -gt 0 ]; do
+      if [ "$1" = --event-log ]; then cp ${JSON.stringify(path.join(root, "events.fixture"))} "$2"; fi
+      shift
+    done
+    echo "Previewing update (dev) (stand-in)"; exit ${code};;
+esac
+exit 64
+`, { mode: 0o755 });
+        const uploads: Uploads = { sarif: [], artifacts: path.join(root, "artifacts") };
+        fs.mkdirSync(uploads.artifacts);
+        const actions = { ...standIns(uploads), "aws-actions/configure-aws-credentials": () => true, "pulumi/actions": () => true };
+        const job = runJob({ workflowFile: WORKFLOW, job: "preview", workspace: ws, matrix: { stack: "dev" }, github: GITHUB, vars: { AWS_PREVIEW_ROLE_ARN: "arn:aws:iam::123456789012:role/preview" }, pathPrepend: [bin], actions });
+        return { job, artifacts: path.join(uploads.artifacts, "preview-dev") };
+    }
+
+    it("a mandatory violation in the preview's events: the audit is written and uploaded, then the job fails at its last step", () => {
+        const violation = { policyEvent: { resourceUrn: KEY, message: "Symmetric customer-managed KMS keys rotate automatically.\ndev-data-key: enableKeyRotation is not true.", color: "raw", policyName: "kms-key-rotation", ...PACK, enforcementLevel: "mandatory", severity: "medium" } };
+        const { job, artifacts } = runPreview(log(
+            { preludeEvent: { config: {} } }, violation,
+            { policyAnalyzeSummaryEvent: { resourceUrn: KEY, ...PACK, failed: ["kms-key-rotation"] } },
+            { policyAnalyzeStackSummaryEvent: { ...PACK, passed: [] } }, summary({ "scaling-topology|local|policies": "0.1.0" }),
+        ), 255);
+        const trace = job.steps.map((x) => `${x.name}: ${x.conclusion} ${x.stdout.slice(-300)} ${x.stderr.slice(-300)}`).join("\n");
+        assert.deepStrictEqual([step(job, /^pulumi preview/).outputs.code, step(job, /^Audit the preview/).outputs.code], ["255", "2"], trace);
+        assert.match(fs.readFileSync(path.join(artifacts, "preview-audit.md"), "utf8"), /\| mandatory \| `kms-key-rotation` \| medium \| `dev-data-key` \| enableKeyRotation is not true\. \|/);
+        assert.match(job.summary, /## pulumi preview of `dev`[\s\S]*kms-key-rotation/);
+        assert.deepStrictEqual(failedSteps(job), ["Fail on a failed preview or mandatory policy violations"]);
+    });
+
+    it("a preview whose events show no policy pack: the audit step fails saying so, and the report says why", () => {
+        const { job, artifacts } = runPreview(log({ preludeEvent: { config: {} } }, { resourcePreEvent: { metadata: { op: "create", urn: KEY, type: "aws:kms/key:Key" } } }, summary({})), 0);
+        const audit = step(job, /^Audit the preview/);
+        assert.deepStrictEqual([audit.conclusion, audit.outputs.code], ["failure", "1"]);
+        assert.match(fs.readFileSync(path.join(artifacts, "preview-audit.md"), "utf8"), /no policy pack ran: was --policy-pack given\?/);
+        assert.strictEqual(job.failed, true);
+        assert.strictEqual(step(job, /^Fail on a failed preview/).skipped, true);
     });
 });
 
