@@ -2,6 +2,7 @@
  * The offline plan: runs the real program (`index.ts`) under Pulumi's mock runtime with the stack's
  * config, and returns every resource it registered plus the stack outputs.
  */
+import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { createMocks, MOCK_ACCOUNT_ID } from "./mocks";
@@ -10,6 +11,15 @@ import { readStackFiles } from "./stackFiles";
 import { sizingForConfig } from "./sizing";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
+
+/** This package's root: where `scripts/register.js` is, run from the sources or from dist/. */
+const PACKAGE_ROOT = [PROJECT_DIR, path.resolve(PROJECT_DIR, "..")].find((d) => fs.existsSync(path.join(d, "scripts", "register.js")))!;
+
+/** Installs the TypeScript hook (sucrase, cached) unless `.ts` files already load. */
+function registerTypeScript(): void {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    if (!require.extensions[".ts"]) require(path.join(PACKAGE_ROOT, "scripts", "register.js"));
+}
 
 export interface PlanOptions {
     /** Stack name; reads `Pulumi.<stack>.yaml`. */
@@ -80,6 +90,8 @@ async function runPlanExclusive(options: PlanOptions): Promise<Plan> {
     pulumi.runtime.setAllConfig(config, files.secretKeys);
 
     const program = path.resolve(projectDir, files.main);
+    // A TypeScript program needs a transpiler hook, as the Pulumi CLI brings its own.
+    if (/\.tsx?$/.test(program) || fs.existsSync(path.join(program, "index.ts"))) registerTypeScript();
     progress(`planning ${files.project}/${options.stack} (${preview ? "preview" : "update"} mode) from ${path.relative(process.cwd(), program) || program}`);
     // The program runs at import, so each plan imports it afresh.
     delete require.cache[require.resolve(program)];
@@ -105,7 +117,7 @@ async function runPlanExclusive(options: PlanOptions): Promise<Plan> {
         mode: preview ? "preview" : "update",
         resources: [...monitor.records].sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0)),
         outputs,
-        // Capacity and cost of the topology (issue 7): a pure function of the validated config.
-        sizing: sizingForConfig(files.project, options.stack, config),
+        // Capacity and cost of the topology: a pure function of the validated config.
+        sizing: sizingForConfig(options.stack, config),
     };
 }
