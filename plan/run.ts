@@ -96,16 +96,23 @@ async function runPlanExclusive(options: PlanOptions): Promise<Plan> {
     // The program runs at import, so each plan imports it afresh.
     delete require.cache[require.resolve(program)];
     // The SDK records `new Error().stack` for every promise it makes (leak diagnostics) and for every
-    // resource (source positions): thousands of stack captures, a third of a prod plan's run time. The
-    // offline plan uses neither, so capture short stacks while the program runs
-    // (PLAN_STACK_TRACE_LIMIT=50 restores long ones for debugging a failing program).
-    const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = Number(process.env.PLAN_STACK_TRACE_LIMIT ?? 3);
+    // resource (source positions, read with an unlimited trace): thousands of stack captures, formatted
+    // frame by frame, and the strings they leave are a third of the garbage. The offline plan uses
+    // neither, so while the program runs stacks carry no frames: an error still says what went wrong
+    // (PLAN_STACK_TRACE_LIMIT=50 restores long stacks for debugging a failing program).
+    const frames = Number(process.env.PLAN_STACK_TRACE_LIMIT ?? 0);
+    const { stackTraceLimit, prepareStackTrace } = Error;
+    Error.stackTraceLimit = frames;
+    if (process.env.PLAN_STACK_TRACE_LIMIT === undefined) {
+        // The SDK asks for unlimited traces of its own; they are cut here too.
+        Error.prepareStackTrace = (error: Error) => String(error);
+    }
     try {
         await pulumi.runtime.runInPulumiStack(async () => require(program));
         await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     } finally {
         Error.stackTraceLimit = stackTraceLimit;
+        Error.prepareStackTrace = prepareStackTrace;
     }
     progress(`registered ${monitor.records.length} resources`);
 
