@@ -39,7 +39,11 @@ function fakeBin(dir: string): string {
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
     const npm = spawnSync("bash", ["-c", "command -v npm"], { encoding: "utf8" }).stdout.trim();
-    fs.writeFileSync(path.join(bin, "npm"), `#!/usr/bin/env bash\nif [ "$1" = ci ] || [ "$1" = install ]; then echo "npm $1 (skipped in the test)"; exit 0; fi\nexec ${JSON.stringify(npm)} "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "npm"), `#!/usr/bin/env bash
+if [ "$1" = ci ] || [ "$1" = install ]; then echo "npm $1 (skipped in the test)"; exit 0; fi
+if [ -n "\${FAIL_DIFF:-}" ] && [[ " $* " == *" --diff "* ]]; then echo "plan --diff failed (stand-in)" >&2; exit 1; fi
+exec ${JSON.stringify(npm)} "$@"
+`, { mode: 0o755 });
     fs.writeFileSync(path.join(bin, "gh"), `#!/usr/bin/env bash
 echo "$*" >> ${JSON.stringify(path.join(dir, "gh-calls"))}
 for a in "$@"; do case "$a" in body=@*) cp "\${a#body=@}" ${JSON.stringify(path.join(dir, "comment.md"))};; esac; done
@@ -79,14 +83,14 @@ function standIns(uploads: Uploads): Record<string, ActionStandIn> {
 }
 
 /** The offline-plan job of stack dev, then the comment job over its artifacts. */
-function runPullRequest(root: string, base: (dev: string) => string, head: (dev: string) => string) {
+function runPullRequest(root: string, base: (dev: string) => string, head: (dev: string) => string, runnerEnv: Record<string, string> = {}) {
     const ws = path.join(root, "ws");
     project(path.join(ws, "base"), base);
     project(path.join(ws, "head"), head);
     const bin = fakeBin(root);
     const uploads: Uploads = { sarif: [], artifacts: path.join(root, "artifacts") };
     fs.mkdirSync(uploads.artifacts);
-    const common = { workflowFile: WORKFLOW, github: GITHUB, pathPrepend: [bin], actions: standIns(uploads) };
+    const common = { workflowFile: WORKFLOW, github: GITHUB, pathPrepend: [bin], actions: standIns(uploads), runnerEnv };
     const plan = runJob({ ...common, job: "offline-plan", workspace: ws, matrix: { stack: "dev" } });
     const cws = path.join(root, "comment-ws");
     fs.mkdirSync(cws);
@@ -147,8 +151,20 @@ describe("pull-request workflow, run with its own step scripts", function () {
         assert.match(r.commentBody, /^<!-- scaling-topology:plan-diff -->\n# Infrastructure review for ccccccc/);
         assert.match(r.commentBody, /no changes; \d+ unchanged[\s\S]*Policy audit of the dev plan[\s\S]*`rds-deletion-protection`/);
         assert.doesNotMatch(r.commentBody, /`dev`: no diff/);
-        assert.match(r.commentBody, /`prod`: no diff \(the plan failed/);
+        assert.match(r.commentBody, /`prod`: no diff \(the plan or its diff failed/);
         assert.match(fs.readFileSync(path.join(root, "gh-calls"), "utf8"), /api -X POST repos\/acme\/scaling\/issues\/7\/comments -F body=@body.md/);
+    });
+
+    it("a diff that fails: the head plan is still audited and its SARIF uploaded, the comment says there is no diff, the job fails", () => {
+        const r = runPullRequest(root, (dev) => dev, (dev) => dev, { FAIL_DIFF: "1" });
+        const plan = step(r.plan, /^Plan the head/);
+        assert.deepStrictEqual([plan.conclusion, plan.outputs.code], ["failure", "0"]);
+        assert.match(plan.stdout, /::error::the diff of stack dev against the base failed \(exit 1\)/);
+        assert.deepStrictEqual([step(r.plan, /^Audit the head plan/).conclusion, step(r.plan, /^Audit the head plan/).outputs.code], ["success", "0"]);
+        assert.deepStrictEqual(r.uploads.sarif, [path.join(r.out, "audit.sarif")]);
+        assert.strictEqual(step(r.plan, /^Fail on mandatory/).skipped, true);
+        assert.deepStrictEqual(failedSteps(r.plan), ["Plan the head and diff it against the base"]);
+        assert.match(r.commentBody, /`dev`: no diff \(the plan or its diff failed[\s\S]*Policy audit of the dev plan[\s\S]*:white_check_mark: \*\*0 mandatory\*\*/);
     });
 
     it("a plan that fails outright (exit 1): the base becomes an empty plan, the head's errors reach the summary and the comment, no SARIF, the job fails", () => {
@@ -163,8 +179,8 @@ describe("pull-request workflow, run with its own step scripts", function () {
         assert.strictEqual(step(r.plan, /^Fail on mandatory/).skipped, true);
         assert.deepStrictEqual(r.uploads.sarif, []);
         assert.strictEqual(r.plan.failed, true);
-        assert.match(r.plan.summary, /the plan failed[\s\S]*network\.cidr/);
-        assert.match(r.commentBody, /`dev`: no diff \(the plan failed[^\n]*\n\n```\n[\s\S]*network\.cidr[\s\S]*```/);
+        assert.match(r.plan.summary, /no diff, the plan or its diff failed[\s\S]*network\.cidr/);
+        assert.match(r.commentBody, /`dev`: no diff \(the plan or its diff failed[^\n]*\n\n```\n[\s\S]*network\.cidr[\s\S]*```/);
     });
 });
 

@@ -16,7 +16,7 @@ body=$(mktemp)
         if [ -f "$d/diff.md" ]; then
             cat "$d/diff.md"
         else
-            echo "## \`$stack\`: no diff (the plan failed; see [the run]($RUN_URL))"
+            echo "## \`$stack\`: no diff (the plan or its diff failed; see [the run]($RUN_URL))"
             if [ -f "$d/plan.log" ]; then echo; echo '```'; tail -n 20 "$d/plan.log"; echo '```'; fi
         fi
         echo

@@ -10,5 +10,5 @@ for f in diff.md audit.md; do
     fi
 done
 if [ ! -f "$OUT/diff.md" ] && [ -f "$OUT/plan.log" ]; then
-    { echo "## \`${STACK:-?}\`: the plan failed"; echo; echo '```'; tail -n 40 "$OUT/plan.log"; echo '```'; } >> "$GITHUB_STEP_SUMMARY"
+    { echo "## \`${STACK:-?}\`: no diff, the plan or its diff failed"; echo; echo '```'; tail -n 40 "$OUT/plan.log"; echo '```'; } >> "$GITHUB_STEP_SUMMARY"
 fi
