@@ -166,7 +166,11 @@ describe("audit: CLI and event log", () => {
         // Every policy of the pack, once, with its outcome; the outcome counts add up to the pack.
         assert.deepStrictEqual(json.policies.map((p: any) => p.name), RULES.map((r) => r.name));
         assert.strictEqual(Object.values<number>(json.summary.outcomes).reduce((a, b) => a + b, 0), RULES.length);
-        for (const p of json.policies) assert.ok(p.outcome === "passed" || p.outcome === "not-applicable", `${p.name}: ${p.outcome}`);
+        for (const p of json.policies) {
+            assert.ok(["passed", "not-applicable", "violated", "waived"].includes(p.outcome), `${p.name}: ${p.outcome} (an update-mode plan has no unknowns; prod disables nothing)`);
+            if (p.outcome === "violated") assert.strictEqual(p.enforcementLevel, "advisory", `${p.name} is violated at ${p.enforcementLevel} in prod`);
+            assert.strictEqual(p.findings, json.violations.filter((v: any) => v.policyName === p.name).length, p.name);
+        }
         assert.strictEqual(json.summary.violations, json.summary.mandatory + json.summary.advisory + json.summary.notEvaluated + json.summary.waived);
     });
 
