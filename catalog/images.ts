@@ -95,6 +95,11 @@ export const PLATFORM_IMAGES = {
     ingressNginxCertgen: "registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.6.9@sha256:01038e7de14b78d702d2849c3aad72fd25903c4765af63cf16aa3398f5d5f2dd",
     /** External Secrets Operator (controller, webhook, cert controller): the tag is the chart's appVersion. */
     externalSecrets: "ghcr.io/external-secrets/external-secrets",
+    /** cert-manager v1.21.1 (chart `imageRegistry` + `jetstack/<name>`, the chart's appVersion tag). */
+    certManagerController: "quay.io/jetstack/cert-manager-controller:v1.21.1",
+    certManagerWebhook: "quay.io/jetstack/cert-manager-webhook:v1.21.1",
+    certManagerCainjector: "quay.io/jetstack/cert-manager-cainjector:v1.21.1",
+    certManagerStartupapicheck: "quay.io/jetstack/cert-manager-startupapicheck:v1.21.1",
     /** psql of the database-roles Job: the Docker official image through ECR Public. */
     psql: "public.ecr.aws/docker/library/postgres:16.6-alpine",
 } as const;

@@ -26,3 +26,4 @@ export * from "./stackConfig";
 export * from "./scalingTopology";
 export * from "./ciRunner";
 export * from "./imageCache";
+export * from "./certManager";

@@ -21,6 +21,7 @@ import { ClusterAutoscaler } from "./clusterAutoscaler";
 import { CertificateDns, DnsValidatedCertificate } from "./dnsValidatedCertificate";
 import { Ingress } from "./ingress";
 import { ImageCache } from "./imageCache";
+import { CertManager } from "./certManager";
 import { cachedImageRef, PLATFORM_IMAGES, UPSTREAM_REGISTRIES } from "../catalog/images";
 import { Network } from "./network";
 import { Observability } from "./observability";
@@ -70,6 +71,8 @@ export class ScalingTopology extends pulumi.ComponentResource {
     /** `runs-on` of the workflow jobs that deploy and preview this stack. */
     public readonly ciRunsOn: string;
     public readonly clusterAutoscaler: ClusterAutoscaler;
+    /** cert-manager: issues and renews the certificates pods serve. */
+    public readonly certManager: CertManager;
     /** The ECR pull-through cache every deployed image comes through. */
     public readonly imageCache: ImageCache;
     public readonly verticalPodAutoscaler: VerticalPodAutoscaler;
@@ -207,6 +210,11 @@ export class ScalingTopology extends pulumi.ComponentResource {
         // ---- credentials: External Secrets, database roles, rotation ----
         // Secrets Manager is the source of every credential pods use; External Secrets syncs each namespace's
         // own into Kubernetes Secrets (README "Credentials and rotation").
+        // Certificates pods serve (PgBouncer's) are issued and renewed in the cluster.
+        this.certManager = new CertManager(`${name}-cert-manager`, {
+            ...SYSTEM_NODE_PLACEMENT,
+            imageRegistry: pulumi.interpolate`${images.registry}/${UPSTREAM_REGISTRIES["quay.io"].prefix}`,
+        }, { parent, providers: k8sProviders, dependsOn: [images] });
         this.externalSecrets = new ExternalSecretsOperator(`${name}-external-secrets`, {
             ...SYSTEM_NODE_PLACEMENT,
             imageRepository: images.registry.apply((r) => cachedImageRef(PLATFORM_IMAGES.externalSecrets, r)),
@@ -257,6 +265,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
             // The AMP managed scraper (Observability) scrapes the exporters from its ENIs in the private subnets.
             metricsSourceCidrs: planSubnets(config.network)!.private.map((s) => s.cidr),
             nodeSelector: { "node-role": "application", "eks.amazonaws.com/nodegroup": pgbouncerNodeGroup(config)! },
+            certManager: { dependsOn: [this.certManager.release] },
             image: images.image(PLATFORM_IMAGES.pgbouncer),
             exporterImage: images.image(PLATFORM_IMAGES.pgbouncerExporter),
         }, child({ providers: k8sProviders, dependsOn: [aurora, images] }));

@@ -32,6 +32,7 @@ export function deployedImages(c: Pick<StackConfig, "cluster" | "services">): st
         ...(c.cluster.vpa.admissionController ? [PLATFORM_IMAGES.vpaAdmissionController] : []),
         PLATFORM_IMAGES.ingressNginxController, PLATFORM_IMAGES.ingressNginxCertgen,
         PLATFORM_IMAGES.externalSecrets, PLATFORM_IMAGES.psql,
+        PLATFORM_IMAGES.certManagerController, PLATFORM_IMAGES.certManagerWebhook, PLATFORM_IMAGES.certManagerCainjector, PLATFORM_IMAGES.certManagerStartupapicheck,
         ...c.services.map((s) => s.image),
     ];
 }

@@ -54,6 +54,8 @@ describe("images through the ECR pull-through cache", () => {
                 assert.equal(values("-ingress-release").controller.image?.digest, undefined, "the chart's pinned digest is not overridden");
                 const eso = values("-external-secrets-release");
                 for (const img of [eso.image, eso.webhook.image, eso.certController.image]) assert.equal(img.repository, `${registry}/ghcr/external-secrets/external-secrets`);
+                // cert-manager renders <imageRegistry>/jetstack/cert-manager-*.
+                assert.equal(values("-cert-manager-release").imageRegistry, `${registry}/quay`);
             });
 
             it("one pull-through cache rule per upstream the images need; Docker Hub and GHCR with an ecr-pullthroughcache/ credential", async () => {
@@ -61,8 +63,8 @@ describe("images through the ECR pull-through cache", () => {
                 const cfg = resolveStackConfig(stack, readStackFiles(PROJECT_DIR, stack).config);
                 const rules = ofType(plan, "aws:ecr/pullThroughCacheRule:PullThroughCacheRule").map((r) => r.props as any);
                 const expected = upstreamsOf(deployedImages(cfg));
-                assert.deepEqual(expected, ["docker.io", "ghcr.io", "public.ecr.aws", "registry.k8s.io"]);
-                assert.deepEqual(rules.map((r) => r.upstreamRegistryUrl).sort(), ["ghcr.io", "public.ecr.aws", "registry-1.docker.io", "registry.k8s.io"]);
+                assert.deepEqual(expected, ["docker.io", "ghcr.io", "public.ecr.aws", "quay.io", "registry.k8s.io"]);
+                assert.deepEqual(rules.map((r) => r.upstreamRegistryUrl).sort(), ["ghcr.io", "public.ecr.aws", "quay.io", "registry-1.docker.io", "registry.k8s.io"]);
                 const secrets = ofType(plan, "aws:secretsmanager/secret:Secret").filter((s) => String((s.props as any).name).startsWith("ecr-pullthroughcache/"));
                 assert.equal(secrets.length, 2);
                 for (const r of rules) assert.equal(r.credentialArn !== undefined, ["ghcr.io", "registry-1.docker.io"].includes(r.upstreamRegistryUrl), r.upstreamRegistryUrl);
@@ -74,7 +76,7 @@ describe("images through the ECR pull-through cache", () => {
             it("cached repositories are KMS-encrypted (customer key through the template's role); nodes may import upstream images", async () => {
                 const plan = await stackPlan(stack);
                 const templates = ofType(plan, "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate").map((t) => t.props as any);
-                assert.equal(templates.length, 4);
+                assert.equal(templates.length, 5);
                 for (const t of templates) {
                     assert.deepEqual(t.appliedFors, ["PULL_THROUGH_CACHE"]);
                     assert.equal(t.encryptionConfigurations[0].encryptionType, "KMS");
@@ -94,15 +96,15 @@ describe("images through the ECR pull-through cache", () => {
                 }
                 const node = JSON.parse((ofType(plan, "aws:iam/rolePolicy:RolePolicy").find((p) => p.name.endsWith("-images-node-pull"))!.props as any).policy);
                 assert.deepEqual(node.Statement[0].Action, ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"]);
-                assert.deepEqual(node.Statement[0].Resource.map((r: string) => r.split("/")[1]).sort(), ["docker-hub", "ecr-public", "ghcr", "k8s"]);
+                assert.deepEqual(node.Statement[0].Resource.map((r: string) => r.split("/")[1]).sort(), ["docker-hub", "ecr-public", "ghcr", "k8s", "quay"]);
             });
         });
     }
 
     it("preview mode: the rules, templates and node rights plan before the account is known to the cluster", async () => {
         const plan = await stackPlan("prod", true);
-        assert.equal(ofType(plan, "aws:ecr/pullThroughCacheRule:PullThroughCacheRule").length, 4);
-        assert.equal(ofType(plan, "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate").length, 4);
+        assert.equal(ofType(plan, "aws:ecr/pullThroughCacheRule:PullThroughCacheRule").length, 5);
+        assert.equal(ofType(plan, "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate").length, 5);
         const containers = ofType(plan, "kubernetes:apps/v1:Deployment").flatMap((d) => (d.props as any).spec.template.spec.containers);
         for (const c of containers) assert.ok(c.image === "[unknown]" || /\.dkr\.ecr\./.test(c.image), `${c.name}: ${c.image}`);
     });

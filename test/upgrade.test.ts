@@ -29,6 +29,20 @@ export const ALLOWED_UPGRADE_CHANGES: Array<{ type: string; name: RegExp; ops: A
         ops: ["delete"],
         why: "it held PgBouncer's user list with the Aurora master user's password; PgBouncer now authenticates the services' own roles (user list synced from Secrets Manager) and its stats user lives in <name>-stats, so the old Secret is deleted to take the master password out of the namespace. Nothing but PgBouncer's pods mounted it, and the new pods mount the new Secrets.",
     },
+    {
+        type: "tls:index/privateKey:PrivateKey",
+        name: /^(dev|prod)-pgbouncer-tls-key$/,
+        ops: ["delete"],
+        why: "PgBouncer's server key, certificate request and certificate move to cert-manager (a CA Issuer holding the same CA, renewed in the cluster); these exist only in the state (tls resources call no API), the CA key and certificate clients verify with stay",
+    },
+    { type: "tls:index/certRequest:CertRequest", name: /^(dev|prod)-pgbouncer-tls-csr$/, ops: ["delete"], why: "as the server key above: moved to cert-manager, state only" },
+    { type: "tls:index/locallySignedCert:LocallySignedCert", name: /^(dev|prod)-pgbouncer-tls-cert$/, ops: ["delete"], why: "as the server key above: moved to cert-manager, state only" },
+    {
+        type: "kubernetes:core/v1:Secret",
+        name: /^(dev|prod)-pgbouncer-tls$/,
+        ops: ["delete"],
+        why: "held the @pulumi/tls server certificate; the pools now mount <name>-server-tls, which cert-manager writes and renews (the Deployments wait for the Certificate), and nothing else mounted it",
+    },
 ];
 
 const baseline = (stack: string): PlanLike => JSON.parse(fs.readFileSync(path.join(BASELINE, `${stack}.json`), "utf8"));
