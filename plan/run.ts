@@ -8,6 +8,9 @@ import { createMocks, MOCK_ACCOUNT_ID } from "./mocks";
 import { RecordedResource, RecordingMonitor } from "./recorder";
 import { readStackFiles } from "./stackFiles";
 import { sizingForConfig } from "./sizing";
+import { ConfigCheck, PROJECT } from "../config";
+import { ConfigError } from "../config/errors";
+import { resolveStackConfig } from "../sizing/stackConfig";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -25,6 +28,16 @@ export interface PlanOptions {
     configOverrides?: Record<string, unknown>;
     /** Progress messages (the CLI prints them to stderr). */
     onProgress?: (message: string) => void;
+    /**
+     * More config checks (e.g. the stack's policy config against the pack), run with the stack file's
+     * validation before the program: every problem is reported in one `ConfigError`.
+     */
+    checks?: ConfigCheck[];
+    /**
+     * Validate the stack's config as `ScalingTopology`'s (`resolveStackConfig`) before running the program.
+     * @default true when the stack sets keys of the `scaling-topology:` namespace
+     */
+    validateConfig?: boolean;
 }
 
 /** The plan: the JSON contract documented in the README (later features add keys, never remove these). */
@@ -74,6 +87,13 @@ async function runPlanExclusive(options: PlanOptions): Promise<Plan> {
     for (const [k, v] of Object.entries(options.configOverrides ?? {})) {
         if (v === undefined) delete config[k];
         else config[k] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    // The stack file is checked before the program runs: its own problems (malformed `secure:` values,
+    // `.nan`) and, for a topology's stack, its whole config with the caller's checks, all in one ConfigError.
+    if (options.validateConfig ?? Object.keys(config).some((k) => k.startsWith(`${PROJECT}:`))) {
+        resolveStackConfig(options.stack, config, files.project, { secretKeys: files.secretKeys, problems: files.problems, checks: options.checks });
+    } else if (files.problems.length > 0) {
+        throw new ConfigError(options.stack, files.problems);
     }
 
     const monitor = await installRecordingMocks({ project: files.project, stack: options.stack, region: config["aws:region"] ?? "us-east-1", preview });

@@ -52,7 +52,7 @@ describe("stack config validation", () => {
         ["two zones instead of three", (r) => r["scaling-topology:network"].availabilityZones.pop(), "scaling-topology:network.availabilityZones", /exactly three/],
         ["a duplicated zone", (r) => (r["scaling-topology:network"].availabilityZones[2] = r["scaling-topology:network"].availabilityZones[0]), "scaling-topology:network.availabilityZones", /distinct/],
         ["a zone of another region", (r) => (r["scaling-topology:network"].availabilityZones[1] = "us-east-1b"), "scaling-topology:network.availabilityZones[1]", /zone of aws:region/],
-        ["an invalid region", (r) => (r["aws:region"] = "Europe"), "aws:region", /region name/],
+        ["an invalid region", (r) => (r["aws:region"] = "Europe"), "aws:region", /AWS region of the commercial partition/],
         ["a log retention CloudWatch does not offer", (r) => (r["scaling-topology:network"].flowLogs = { retentionDays: 8 }), "scaling-topology:network.flowLogs.retentionDays", /retention periods/],
         ["subnets that do not fit the VPC", (r) => (r["scaling-topology:network"].subnetPrefixLengths = { public: 20, private: 16, isolated: 20 }), "scaling-topology:network.subnetPrefixLengths", /do not fit/],
         ["more peak users than daily actives", (r) => (r["scaling-topology:load"].peakConcurrentUsers = r["scaling-topology:load"].dailyActiveUsers + 1), "scaling-topology:load.peakConcurrentUsers", /dailyActiveUsers/],
