@@ -9,8 +9,8 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { ConfigError } from "../config/errors";
 import { attachPolicyReport, policySection } from "../audit/plan";
-import { policyConfigProblems } from "../audit/policyConfig";
-import type { ConfigCheck } from "../config";
+import { rawPolicyConfigProblems } from "../audit/policyConfig";
+import type { RawConfig } from "../config";
 import { POLICY_KEY } from "../config/policy";
 import { assertPlanJson, diffPlans, formatDiffMarkdown, formatDiffText, PlanLike } from "../plan/diff";
 import { formatMarkdown, formatText, PlanSection } from "../plan/format";
@@ -25,8 +25,8 @@ const USAGE = "usage: npm run plan -- --stack <name> [--format text|json|markdow
 
 export class UsageError extends Error {}
 
-/** The stack's policy config against the pack (policy names, each policy's settings schema). */
-export const POLICY_PACK_CHECK: ConfigCheck = { needs: ["policy"], check: (c) => policyConfigProblems(c.policy, POLICY_KEY) };
+/** The stack's policy config against the pack (policy names, each policy's settings schema), reported with its shape problems. */
+export const POLICY_PACK_CHECK = (raw: RawConfig) => rawPolicyConfigProblems(raw[POLICY_KEY], POLICY_KEY);
 
 /** The report sections of a plan, in the order they read (each shows its key of the plan JSON). */
 export const REPORT_SECTIONS: readonly PlanSection[] = [sizingSection, policySection];
@@ -113,7 +113,7 @@ export async function runPlanCommand(argv: string[], io: Io, cwd = process.cwd()
         const base = args.diff ? readBasePlan(args.diff, args.stack) : undefined;
         const preview = args.preview || base?.mode === "preview";
         // The stack's policy config is checked against the pack with the rest of its config, before anything is planned.
-        const plan = await runPlan({ stack: args.stack, preview, projectDir, checks: [POLICY_PACK_CHECK], onProgress: (m) => io.stderr(`plan: ${m}\n`) });
+        const plan = await runPlan({ stack: args.stack, preview, projectDir, rawChecks: [POLICY_PACK_CHECK], onProgress: (m) => io.stderr(`plan: ${m}\n`) });
         // Policy pack over the plan (audit/): `policy` key in the JSON, exit 2 on a mandatory violation.
         const policy = await attachPolicyReport(plan, projectDir);
         const output = base ? renderDiff(base, plan, args.format) : render(plan, args.format);

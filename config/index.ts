@@ -96,6 +96,11 @@ export interface ParseOptions {
     secretKeys?: string[];
     /** Problems already found in the stack file (e.g. malformed `secure:` values), reported with the rest. */
     problems?: ConfigProblem[];
+    /**
+     * Checks of raw values (decoded from JSON text), run whatever the schemas say: for checks that must
+     * report with the shape problems of the same key (e.g. the stack's policy config against the pack).
+     */
+    rawChecks?: Array<(raw: RawConfig) => ConfigProblem[]>;
 }
 
 /** Raw values by full config key, as strings (Pulumi's representation) or already-parsed values. */
@@ -263,6 +268,10 @@ export function parseStackConfig(stack: string, raw: RawConfig, options: ParseOp
         else problems.push(...issueProblems(d.key, value, d.schema, result.error));
     }
     problems.push(...keyProblems(raw, options));
+    if (options.rawChecks?.length) {
+        const decoded = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, decode(v)]));
+        for (const check of options.rawChecks) problems.push(...check(decoded));
+    }
     problems.push(...stackNameProblems(options.project ?? PROJECT, stack));
     const config = { ...parsed, stack } as StackConfig;
     for (const c of [...CONFIG_CHECKS, ...(options.checks ?? [])]) {

@@ -8,7 +8,7 @@ import { createMocks, MOCK_ACCOUNT_ID } from "./mocks";
 import { RecordedResource, RecordingMonitor } from "./recorder";
 import { readStackFiles } from "./stackFiles";
 import { sizingForConfig } from "./sizing";
-import { ConfigCheck, PROJECT } from "../config";
+import { ConfigCheck, ParseOptions, PROJECT } from "../config";
 import { ConfigError } from "../config/errors";
 import { resolveStackConfig } from "../sizing/stackConfig";
 
@@ -33,6 +33,8 @@ export interface PlanOptions {
      * validation before the program: every problem is reported in one `ConfigError`.
      */
     checks?: ConfigCheck[];
+    /** Checks of the raw config values, run with the rest whatever the schemas say (see `ParseOptions.rawChecks`). */
+    rawChecks?: ParseOptions["rawChecks"];
     /**
      * Validate the stack's config as `ScalingTopology`'s (`resolveStackConfig`) before running the program.
      * @default true when the stack sets keys of the `scaling-topology:` namespace
@@ -91,7 +93,7 @@ async function runPlanExclusive(options: PlanOptions): Promise<Plan> {
     // The stack file is checked before the program runs: its own problems (malformed `secure:` values,
     // `.nan`) and, for a topology's stack, its whole config with the caller's checks, all in one ConfigError.
     if (options.validateConfig ?? Object.keys(config).some((k) => k.startsWith(`${PROJECT}:`))) {
-        resolveStackConfig(options.stack, config, files.project, { secretKeys: files.secretKeys, problems: files.problems, checks: options.checks });
+        resolveStackConfig(options.stack, config, files.project, { secretKeys: files.secretKeys, problems: files.problems, checks: options.checks, rawChecks: options.rawChecks });
     } else if (files.problems.length > 0) {
         throw new ConfigError(options.stack, files.problems);
     }

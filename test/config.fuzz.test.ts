@@ -66,7 +66,7 @@ function validate(stackText: string, stack: string): { problems: ConfigError["pr
     fs.writeFileSync(path.join(projectDir, `Pulumi.${stack}.yaml`), stackText);
     try {
         const files = readStackFiles(projectDir, stack);
-        resolveStackConfig(stack, files.config, files.project, { secretKeys: files.secretKeys, problems: files.problems, checks: [POLICY_PACK_CHECK] });
+        resolveStackConfig(stack, files.config, files.project, { secretKeys: files.secretKeys, problems: files.problems, rawChecks: [POLICY_PACK_CHECK] });
         return { problems: [] };
     } catch (e) {
         if (ConfigError.isInstance(e)) return { problems: e.problems };
@@ -144,6 +144,8 @@ describe("config fuzz: mutations of the shipped stack files through the plan com
         ["a node label key too long for its ASG tag", "prod", (c) => (c[`${P}:cluster`].nodeGroups[1].labels = { [`example.com/${"k".repeat(75)}`]: "v" }), new RegExp(`^${P}:cluster\\.nodeGroups\\[1\\]\\.labels\\.`), /128/],
         ["waiver errors and shape errors in one round", "prod", (c) => { c[`${P}:policy`].waivers = [{ policy: "no-such-policy", resource: "*", reason: "accepted for the fuzz test", owner: "platform", expires: "2099-01-01" }]; c[`${P}:network`].natGateways = "some"; }, `${P}:policy.waivers[0].policy`],
         ["waiver errors and shape errors in one round (the shape error)", "prod", (c) => { c[`${P}:policy`].waivers = [{ policy: "no-such-policy", resource: "*", reason: "accepted for the fuzz test", owner: "platform", expires: "2099-01-01" }]; c[`${P}:network`].natGateways = "some"; }, `${P}:network.natGateways`],
+        ["a waiver's bad date and another waiver's unknown policy in one round (the unknown policy)", "prod", (c) => { c[`${P}:policy`].waivers = [{ policy: "rds-final-snapshot", resource: "*", reason: "accepted for the fuzz test", owner: "platform", expires: "2099-13-45" }, { policy: "no-such-policy", resource: "*", reason: "accepted for the fuzz test", owner: "platform", expires: "2099-01-01" }]; }, `${P}:policy.waivers[1].policy`],
+        ["a waiver's bad date and another waiver's unknown policy in one round (the date)", "prod", (c) => { c[`${P}:policy`].waivers = [{ policy: "rds-final-snapshot", resource: "*", reason: "accepted for the fuzz test", owner: "platform", expires: "2099-13-45" }, { policy: "no-such-policy", resource: "*", reason: "accepted for the fuzz test", owner: "platform", expires: "2099-01-01" }]; }, `${P}:policy.waivers[0].expires`],
         ["an unknown policy's enforcement level", "dev", (c) => (c[`${P}:policy`].enforcement["rds-deletion-protecton"] = "advisory"), `${P}:policy.enforcement.rds-deletion-protecton`],
     ];
     for (const [what, stack, f, key, message] of targeted) {
