@@ -117,6 +117,8 @@ describe("config fuzz: mutations of the shipped stack files through the plan com
     const targeted: Array<[string, string, (c: Record<string, any>) => void, string | RegExp, RegExp?]> = [
         ["an instance type outside the catalogue (was a TypeError)", "dev", (c) => (c[`${P}:cluster`].nodeGroups[1].instanceTypes[0] = "m9z.large"), `${P}:cluster.nodeGroups[1].instanceTypes[0]`, /catalog\/instances\.ts/],
         ["an instance type outside the catalogue with other errors (all reported)", "prod", (c) => { c[`${P}:cluster`].nodeGroups[0].instanceTypes = ["x1.huge"]; c[`${P}:network`].cidr = "10.0.0.0/8"; }, `${P}:network.cidr`],
+        ["a negative memory request (the sizing fill ran out of memory on it)", "dev", (c) => (c[`${P}:services`][0].resources.memoryMiB = -1), `${P}:services[0].resources.memoryMiB`, />=16/],
+        ["a peak of 10^15 users (the sizing fill counted nodes one by one)", "prod", (c) => { c[`${P}:load`].dailyActiveUsers = 1e15; c[`${P}:load`].peakConcurrentUsers = 1e15; }, `${P}:load.peakConcurrentUsers`],
         ["an unknown region", "dev", (c) => (c["aws:region"] = "eu-west-9"), "aws:region", /eu-west-1/],
         ["a zone the region does not have", "dev", (c) => (c[`${P}:network`].availabilityZones[2] = "eu-west-1d"), `${P}:network.availabilityZones[2]`, /eu-west-1a, eu-west-1b, eu-west-1c/],
         ["an Aurora version that does not exist", "prod", (c) => (c[`${P}:aurora`].engineVersion = "16.5"), `${P}:aurora.engineVersion`, /16\.6/],
