@@ -174,7 +174,8 @@ function allowedKeys(domainSchema: unknown, path: PropertyKey[]): string | undef
 function quoteHint(value: unknown, options: string[] | undefined): string {
     if (typeof value !== "number" || !Number.isFinite(value)) return "";
     const example = options?.find((o) => Number(o) === value) ?? options?.find((o) => o.startsWith(String(value))) ?? options?.[0];
-    return `; YAML read it as the number ${value}: write it in quotes${example ? `, e.g. "${example}"` : ""} (unquoted, 1.30 reads as 1.3)`;
+    // The value itself is not repeated here: it may be a credential.
+    return `; YAML read a number here: write it in quotes${example ? `, e.g. "${example}"` : ""}${Number.isInteger(value) ? "" : " (unquoted, 1.30 reads as 1.3)"}`;
 }
 
 function issueProblems(key: string, raw: unknown, schema: unknown, error: z.ZodError): ConfigProblem[] {
@@ -239,6 +240,12 @@ function keyProblems(raw: RawConfig, options: ParseOptions): ConfigProblem[] {
     return problems;
 }
 
+/** A credential's value never appears in a message, whatever is wrong with it. */
+function hideCredentials(p: ConfigProblem): ConfigProblem {
+    const credential = SECRET_CONFIG_KEYS.some((k) => p.key === k || p.key.startsWith(`${k}.`));
+    return credential && typeof p.value !== "undefined" && !/not shown/.test(String(p.value)) ? { ...p, value: "(not shown)" } : p;
+}
+
 /**
  * The stack file's own problems (a malformed `secure:` value, `.nan`) stand for their key: the schema's
  * complaint about what reached it there (null, a placeholder) would only repeat them less clearly.
@@ -277,6 +284,6 @@ export function parseStackConfig(stack: string, raw: RawConfig, options: ParseOp
     for (const c of [...CONFIG_CHECKS, ...(options.checks ?? [])]) {
         if (c.needs.every((n) => n in parsed)) problems.push(...c.check(config));
     }
-    if (problems.length > 0) throw new ConfigError(stack, withoutEchoes(problems, options.problems ?? []));
+    if (problems.length > 0) throw new ConfigError(stack, withoutEchoes(problems, options.problems ?? []).map(hideCredentials));
     return config;
 }
