@@ -22,17 +22,35 @@ export interface StackFiles {
 export class StackFileError extends Error {}
 
 /**
+/**
  * Ciphertext as `pulumi config set --secret` writes it: base64 (Pulumi Cloud and cloud KMS secrets managers)
  * or `v1:<nonce>:<ciphertext>` (passphrase).
  */
 const BASE64 = "(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{4})";
 const CIPHERTEXT = new RegExp(`^(?:${BASE64}|v1:${BASE64}:${BASE64})$`);
 
+/**
+ * Parsed stack files by path and identity (size, mtime): a plan command reads the same stack file for the
+ * policy config, the program's config and the sizing report, and parsing YAML costs tens of milliseconds.
+ * An edited file has another identity, so it is read again.
+ */
+const parsed = new Map<string, { identity: string; doc: unknown }>();
+
+function parseYamlFile(file: string): unknown {
+    const st = fs.statSync(file);
+    const identity = `${st.size}:${st.mtimeMs}:${st.ino}`;
+    const hit = parsed.get(file);
+    if (hit?.identity === identity) return structuredClone(hit.doc);
+    const doc = YAML.parse(fs.readFileSync(file, "utf8"));
+    parsed.set(file, { identity, doc });
+    return structuredClone(doc);
+}
+
 export function readStackFiles(projectDir: string, stack: string): StackFiles {
     const projectFile = path.join(projectDir, "Pulumi.yaml");
     let project: any;
     try {
-        project = YAML.parse(fs.readFileSync(projectFile, "utf8")) ?? {};
+        project = parseYamlFile(projectFile) ?? {};
     } catch (e) {
         throw new StackFileError(`${projectFile} cannot be read as YAML: ${(e as Error).message}`);
     }
@@ -44,7 +62,7 @@ export function readStackFiles(projectDir: string, stack: string): StackFiles {
     }
     let doc: any;
     try {
-        doc = YAML.parse(fs.readFileSync(stackFile, "utf8")) ?? {};
+        doc = parseYamlFile(stackFile) ?? {};
     } catch (e) {
         throw new StackFileError(`${path.basename(stackFile)} is not valid YAML: ${(e as Error).message}`);
     }
