@@ -426,7 +426,7 @@ export function deriveTopology(input: SizingInput): Topology {
         const alloc = catalog.nodeAllocatable(g.instanceTypes, input.prefixDelegation ?? true);
         const groupKey = `scaling-topology:cluster.nodeGroups[${i}]`;
         if (!alloc) {
-            problems.push({ key: `${groupKey}.instanceTypes`, value: g.instanceTypes, message: "are not all in the instance table (sizing/instances.ts)" });
+            problems.push({ key: `${groupKey}.instanceTypes`, value: g.instanceTypes, message: "are not all in the instance table (catalog/instances.ts)" });
             return { name: g.name, role: g.role, instanceTypes: g.instanceTypes, size: { min: g.size?.min ?? 1, max: g.size?.max ?? 1 }, explicit: true, nodesForMax: 0, nodesForMin: 0, allocatable: { cpuMillicores: 0, memoryMiB: 0, pods: 0 } };
         }
         const mine = workloadsOn(workloads, groups, g);
