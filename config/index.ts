@@ -18,6 +18,7 @@ import { CloudflareApiToken, EdgeConfig, edgeChecks } from "./edge";
 import { BackupConfig, backupChecks } from "./backup";
 import { AuroraConfig, PgBouncerConfig, RedisConfig, dataChecks } from "./data";
 import { tagChecks } from "./tags";
+import { ObservabilityConfig, observabilityChecks } from "./observability";
 
 export { ConfigError, ConfigProblem, formatProblems } from "./errors";
 
@@ -53,6 +54,8 @@ export const CONFIG_DOMAINS = {
     edge: domain({ key: `${PROJECT}:edge`, schema: EdgeConfig }),
     backup: domain({ key: `${PROJECT}:backup`, schema: BackupConfig }),
     cloudflareApiToken: domain({ key: "cloudflare:apiToken", schema: CloudflareApiToken, optional: true }),
+    // observability: SLOs, alert recipients, metrics pipeline (optional: defaults in config/observability.ts)
+    observability: domain({ key: `${PROJECT}:observability`, schema: ObservabilityConfig, optional: true }),
     // policy waivers
     policy: domain({ key: `${PROJECT}:policy`, schema: PolicyConfig, optional: true }),
 };
@@ -84,6 +87,7 @@ export const CONFIG_CHECKS: ConfigCheck[] = [
     ...dataChecks,
     ...edgeChecks,
     ...backupChecks,
+    ...observabilityChecks,
 ];
 
 /** What `parseStackConfig` runs beyond the shape checks. */

@@ -12,6 +12,7 @@ import { sizingForConfig } from "./sizing";
 import { ConfigCheck, ParseOptions, PROJECT } from "../config";
 import { ConfigError } from "../config/errors";
 import { resolveStackConfig } from "../sizing/stackConfig";
+import { alertsForConfig } from "./alerts";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -148,5 +149,7 @@ async function runPlanExclusive(options: PlanOptions): Promise<Plan> {
         outputs,
         // Capacity and cost of the topology: a pure function of the validated config.
         sizing: sizingForConfig(options.stack, config, files.project),
+        // Alert rules and their thresholds: a pure function of the validated config, like sizing.
+        alerts: alertsForConfig(options.stack, config, files.project),
     };
 }
