@@ -18,7 +18,7 @@ export function parsePolicyConfig(stack: string, raw: unknown): PolicyConfig {
         try {
             value = JSON.parse(raw);
         } catch {
-            value = raw; // plain text: the schema reports it
+            throw new ConfigError(stack, [{ key: POLICY_KEY, value: raw, message: "is not an object: give enforcement, config and waivers as YAML keys (see the README's policy config)" }]);
         }
     }
     const result = PolicyConfig.safeParse(value);

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { ConfigError, ConfigProblem, describeValue } from "./errors";
-import { stackNameProblems } from "./names";
+import { serviceNameProblems, stackNameProblems } from "./names";
 import { OTHER_CONFIG_NAMESPACES, PROVIDER_CONFIG_KEYS, SECRET_CONFIG_KEYS } from "../catalog/providerConfig";
 import { Environment, LoadConfig, Region, Tags } from "./core";
 import { NetworkConfig } from "./network";
@@ -80,6 +80,7 @@ export interface ConfigCheck {
  * budget, load targets) are `sizing/`'s and reach `parseStackConfig` through its `checks` option.
  */
 export const CONFIG_CHECKS: ConfigCheck[] = [
+    { needs: ["services"], check: (c) => serviceNameProblems(c.stack, c.services) },
     ...tagChecks,
     ...networkChecks,
     ...loadChecks,

@@ -51,6 +51,7 @@ export const NAME_RULES = {
     cloudfrontPolicy: rule("CloudFront policy name", 128, /^[A-Za-z0-9_-]+$/, "letters, digits, hyphens and underscores"),
     wafName: rule("WAF web ACL name (auto-named)", 128, /^[\w-]+$/, "letters, digits, hyphens and underscores"),
     wafMetric: rule("WAF metric name", 128, /^[\w#:./-]+$/, "letters, digits and _ # : . / -"),
+    lambdaFunction: rule("Lambda function name", 64, /^[A-Za-z0-9_-]+$/, "letters, digits, hyphens and underscores"),
     ampAlias: rule("Amazon Managed Prometheus workspace or scraper alias", 100, /^[0-9A-Za-z][-.0-9A-Za-z_]*$/, "letters, digits and - . _, starting with a letter or digit"),
     dashboard: rule("CloudWatch dashboard name", 255, /^[A-Za-z0-9_-]+$/, "letters, digits, hyphens and underscores"),
     k8sService: rule("Kubernetes Service name (DNS-1035 label)", 63, DNS_1035_LABEL, "lowercase letters, digits and hyphens, starting with a letter, ending with a letter or digit"),
@@ -108,6 +109,9 @@ export function derivedNames(prefix: string, component: string): DerivedName[] {
         { name: `${aurora}-instance-aurora-postgresql17`, rule: R.rdsGroup },
         { name: `${aurora}-isolated`, rule: R.rdsGroup },
         { name: `${aurora}/master`, rule: R.secret },
+        // Secrets Manager rotation: the serverless application's function.
+        { name: `${prefix}-rotation-master`, rule: R.lambdaFunction },
+        { name: `${redis}/auth-token`, rule: R.secret },
         { name: redis, rule: R.elasticacheReplicationGroup },
         { name: `${redis}-isolated`, rule: R.elasticacheGroup },
         { name: `${redis}-valkey8`, rule: R.elasticacheGroup },
@@ -125,7 +129,7 @@ export function derivedNames(prefix: string, component: string): DerivedName[] {
         { name: `${component}-cloudfront-waf`, rule: R.wafName, autonamed: true },
         { name: `${component}-cloudfront-AWSManagedRulesKnownBadInputsRuleSet`, rule: R.wafMetric },
         { name: `${component}-pgbouncer-rw`, rule: R.k8sService },
-        { name: `${component}-pgbouncer-credentials`, rule: R.k8sObject },
+        { name: `${component}-pgbouncer-ingress`, rule: R.k8sObject },
         { name: `${component}-pgbouncer-shared`, rule: R.k8sLabelValue },
     ];
 }
@@ -163,4 +167,22 @@ export function stackNameProblems(project: string, stack: string): ConfigProblem
         value: stack,
         message: `cannot name this topology's resources: stack names are 1-${max} lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen (with project "${project}"; every physical name starts with "${project}-<stack>")${broken.length ? `; it would give:${shown}` : ""}\n    Create a stack with a valid name (pulumi stack init <name>) or rename it (pulumi stack rename <name>) before its first deployment.`,
     }];
+}
+
+/**
+ * Names derived from the stack and a service name together: each service's secret-store IAM role is
+ * auto-named `<stack>-svc-<service>-store-role`, so a long stack name leaves less room for service names.
+ */
+export function serviceNameProblems(stack: string, services: readonly { name: string }[]): ConfigProblem[] {
+    return services.flatMap((s, i) => {
+        const name = `${stack}-svc-${s.name}-store-role`;
+        const why = nameRuleProblem(name, NAME_RULES.iamRole, true);
+        if (!why) return [];
+        const room = NAME_RULES.iamRole.max - AUTONAME_SUFFIX_LENGTH - `${stack}-svc--store-role`.length;
+        return [{
+            key: `scaling-topology:services[${i}].name`,
+            value: s.name,
+            message: `with stack "${stack}" gives the ${NAME_RULES.iamRole.what} "${name}", which ${why}; use a service name of at most ${Math.max(room, 0)} characters (or a shorter stack name)`,
+        }];
+    });
 }

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError } from "../config/errors";
-import { derivedNames, maxStackNameLength, NAME_RULES, nameRuleProblem, stackNameProblems } from "../config/names";
+import { derivedNames, maxStackNameLength, NAME_RULES, nameRuleProblem, serviceNameProblems, stackNameProblems } from "../config/names";
 import { MAX_COMPONENT_TAGS, STACK_TAG_KEYS } from "../config/tags";
 import { PROVIDER_CONFIG_KEYS } from "../catalog/providerConfig";
 import { readStackFiles } from "../plan/stackFiles";
@@ -73,6 +73,14 @@ describe("names derived from the stack name", () => {
             assert.ok(ConfigError.isInstance(e), String(e));
             assert.deepEqual(e.problems.map((p) => p.key).sort(), ["aws:region", "stack name"]);
         }
+    });
+
+    it("checks service names against the stack name they are combined with (the secret-store IAM role)", () => {
+        assert.deepEqual(serviceNameProblems("dev", [{ name: "a".repeat(32) }]), []);
+        const [p] = serviceNameProblems("abcdefghijklmnopq", [{ name: "api" }, { name: "a".repeat(32) }]);
+        assert.equal(p.key, "scaling-topology:services[1].name");
+        assert.match(p.message, /abcdefghijklmnopq-svc-a{32}-store-role/);
+        assert.match(p.message, /at most 23 characters/);
     });
 
     it("applies the auto-naming suffix to names Pulumi completes", () => {
