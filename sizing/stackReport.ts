@@ -3,7 +3,7 @@
  * its maxima need (`quotas.ts`), and warnings where explicit sizing is far above what the load needs
  * (`waste.ts`: the stack against itself with every sizing field derived from the load).
  */
-import type { RawConfig } from "../config";
+import { PROJECT, RawConfig } from "../config";
 import { ConfigError } from "../config/errors";
 import { sizingOf, withoutSizing } from "./fromConfig";
 import { quotaNeeds } from "./quotas";
@@ -11,12 +11,12 @@ import type { SizingReport } from "./report";
 import { resolveStackConfig } from "./stackConfig";
 import { oversizeWarnings } from "./waste";
 
-export function stackSizingReport(stack: string, raw: RawConfig): SizingReport {
-    const c = resolveStackConfig(stack, raw);
+export function stackSizingReport(stack: string, raw: RawConfig, project: string = PROJECT): SizingReport {
+    const c = resolveStackConfig(stack, raw, project);
     const report = sizingOf(c).report;
     let derived: SizingReport | undefined;
     try {
-        derived = sizingOf(resolveStackConfig(stack, withoutSizing(raw))).report;
+        derived = sizingOf(resolveStackConfig(stack, withoutSizing(raw), project)).report;
     } catch (e) {
         // The load alone beyond the design's limits: nothing to compare with (the stack's own checks passed).
         if (!ConfigError.isInstance(e)) throw e;

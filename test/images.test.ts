@@ -134,6 +134,19 @@ describe("images through the ECR pull-through cache", () => {
             assert.match(ps[0].message, /images come from ghcr\.io \(ghcr\.io\/external-secrets\/external-secrets\)/);
             assert.doesNotMatch(ps[0].message, /podinfo|quay/);
         });
+        it("a registry token in plain text is refused, its value never shown", () => {
+            const e = (() => {
+                try {
+                    resolveStackConfig("dev", { ...readStackFiles(PROJECT_DIR, "dev").config, "scaling-topology:dockerHubAccessToken": "dckr_pat_plaintext" }, undefined, { secretKeys: ["cloudflare:apiToken", "scaling-topology:ghcrAccessToken"] });
+                } catch (x) {
+                    return x as ConfigError;
+                }
+                throw new Error("expected a ConfigError");
+            })();
+            const p = e.problems.find((x) => x.key === "scaling-topology:dockerHubAccessToken")!;
+            assert.match(p.message, /must be stored encrypted; set it with: pulumi config set --secret scaling-topology:dockerHubAccessToken/);
+            assert.doesNotMatch(e.message, /dckr_pat_plaintext/);
+        });
         it("a service image from a registry the cache does not front is refused", () => {
             const services = stackConfigValue("prod", "scaling-topology:services");
             const ps = problemsOf("prod", { "scaling-topology:services": JSON.stringify([{ ...services[0], image: "gcr.io/example/api:1.0" }]) });
