@@ -203,8 +203,9 @@ export class PgBouncer extends pulumi.ComponentResource {
         const inNs = { parent: this, dependsOn: namespace ? [namespace] : [] };
 
         // Client-side TLS: a CA of this component signs a certificate for the pools' Service names; clients
-        // verify it with `clientCaCert` (sslmode=verify-full). The keys are Pulumi secrets; the certificate
-        // is renewed by `pulumi up` in its last 30 days.
+        // verify it with `clientCaCert` (sslmode=verify-full). The keys are Pulumi secrets; the server
+        // certificate comes from cert-manager when `certManager` is given (renewed in the cluster), else from
+        // @pulumi/tls (renewed by a `pulumi up` in its last 30 days).
         const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this, additionalSecretOutputs: ["privateKeyPem"] });
         const caCert = new tls.SelfSignedCert(`${name}-ca`, {
             privateKeyPem: caKey.privateKeyPem,
