@@ -17,3 +17,6 @@ export * from "./ingress";
 export * from "./topologyArgs";
 export * from "./stackConfig";
 export * from "./scalingTopology";
+export * from "./globalDataStores";
+export * from "./edgeFailover";
+export * from "./primaryStack";

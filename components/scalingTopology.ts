@@ -16,6 +16,9 @@ import { CloudFrontEdge } from "./cloudfrontEdge";
 import { Cluster } from "./cluster";
 import { ClusterAutoscaler } from "./clusterAutoscaler";
 import { CertificateDns, DnsValidatedCertificate } from "./dnsValidatedCertificate";
+import { EdgeFailover } from "./edgeFailover";
+import { GlobalDataStores } from "./globalDataStores";
+import { PrimaryStack, readPrimaryStack } from "./primaryStack";
 import { Ingress } from "./ingress";
 import { Network } from "./network";
 import { PgBouncer } from "./pgbouncer";
@@ -35,6 +38,11 @@ export type ScalingTopologyArgs = StackConfig & {
      * @default `${project}-${stack}`
      */
     namePrefix?: string;
+    /**
+     * The primary a secondary (`recovery.role: secondary`) joins: what `readPrimaryStack` read and checked.
+     * `ScalingTopology.create` reads it; required when constructing a secondary directly.
+     */
+    primary?: PrimaryStack;
 };
 
 /** Header the edge hop in front of the origin sends, and the origin requires. */
@@ -66,13 +74,30 @@ export class ScalingTopology extends pulumi.ComponentResource {
     public readonly cloudfrontEdge?: CloudFrontEdge;
     public readonly cloudflareEdge?: CloudflareEdge;
     public readonly backup: BackupPlan;
+    /** Primary role: the Aurora global database and ElastiCache global datastore over this stack's stores. */
+    public readonly globalDataStores?: GlobalDataStores;
+    /** Secondary role: the health-checked load balancer over both regions' origins. */
+    public readonly edgeFailover?: EdgeFailover;
 
     /** Operator outputs (the stack outputs of this repository's program), by name. */
     public readonly outputs: Record<string, pulumi.Input<unknown>>;
 
+    /**
+     * Builds the topology; a secondary (`recovery.role: secondary`) first reads its primary through a
+     * StackReference and is refused (`ConfigError`) when it does not match, before any of its resources.
+     */
+    public static async create(name: string, config: StackConfig, opts?: pulumi.ComponentResourceOptions): Promise<ScalingTopology> {
+        const primary = config.recovery?.role === "secondary" ? await readPrimaryStack(config) : undefined;
+        return new ScalingTopology(name, { ...config, primary }, opts);
+    }
+
     constructor(name: string, args: ScalingTopologyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scaling:index:ScalingTopology", name, {}, opts);
-        const { namePrefix, ...config } = args;
+        const { namePrefix, primary, ...config } = args;
+        const recovery = config.recovery;
+        const isPrimary = recovery?.role === "primary";
+        const isSecondary = recovery?.role === "secondary";
+        if (isSecondary && !primary) throw new pulumi.ResourceError("a secondary (recovery.role secondary) needs args.primary: build it with ScalingTopology.create, which reads the primary stack", this);
         this.config = config;
         const project = pulumi.getProject();
         const prefix = namePrefix ?? `${project}-${config.stack}`;
@@ -121,9 +146,10 @@ export class ScalingTopology extends pulumi.ComponentResource {
         this.verticalPodAutoscaler = new VerticalPodAutoscaler(`${name}-vpa`, vpaArgs(config), child({ providers: k8sProviders }));
         // Origin lockdown: one secret header, generated here because both sides need it: the edge hop in
         // front of the ingress sends it, the ingress refuses requests without it (traffic that bypassed the edge).
+        // A standby region shares the primary's value: the edge sends one header to both regions' origins.
         const originVerify = {
             header: ORIGIN_VERIFY_HEADER,
-            value: new random.RandomPassword(`${name}-origin-verify`, { length: 48, special: false }, child()).result,
+            value: primary ? primary.originVerifySecret : new random.RandomPassword(`${name}-origin-verify`, { length: 48, special: false }, child()).result,
         };
         // The NLB terminates TLS with a regional certificate for the public hostname, so the edges' HTTPS
         // connections verify (they check the origin certificate against the Host they forward).
@@ -132,7 +158,8 @@ export class ScalingTopology extends pulumi.ComponentResource {
             dns: edgeDns,
             // ACM gives every certificate for one name in one account the same validation record: with
             // CloudFront, its us-east-1 certificate creates it and this one validates through it.
-            createValidationRecord: !edge.cloudfront,
+            // A standby region's certificate validates through the record the primary created (one per name and account).
+            createValidationRecord: !edge.cloudfront && !isSecondary,
             purpose: "origin load balancer",
         }, child({ providers }));
         // The ingress controller behind an internet-facing NLB; the edge points at ingress.hostname.
@@ -148,8 +175,32 @@ export class ScalingTopology extends pulumi.ComponentResource {
         // Aurora and Redis in the isolated subnets; their security groups admit the EKS cluster security group
         // only (EKS attaches it to the managed nodes, and VPC CNI pods use their node's security groups).
         const dataIngress: pulumi.Input<string>[] = [cluster.clusterSecurityGroupId];
+        // Multi-region recovery: a primary replicates its credentials secret to each secondary region under a
+        // key of that region; a secondary reads the replica in its own region.
+        const recoveryRegions = isPrimary ? recovery!.secondaryRegions ?? [] : [];
+        const secretReplicaRegions = recoveryRegions.map((region) => {
+            const provider = new aws.Provider(providerName(`aws-${region}`), { region: region as aws.Region, defaultTags: { tags: baseTags } }, { parent });
+            // The replica's own customer key in its region (a replica cannot use a key of another region).
+            const key = new aws.kms.Key(`${name}-secrets-kms-${region}`, {
+                description: `${prefix}: replicas of the data tier's secrets in ${region}`,
+                enableKeyRotation: true,
+                deletionWindowInDays: 30,
+                tags: { Name: `${name}-secrets-kms-${region}` },
+            }, { parent, provider, protect, retainOnDelete: protect });
+            new aws.kms.Alias(`${name}-secrets-kms-${region}-alias`, { name: `alias/${prefix}-secrets`, targetKeyId: key.keyId }, { parent, provider });
+            return { region, kmsKeyId: key.arn };
+        });
+        const replicatedSecret = primary && aws.secretsmanager.getSecretVersionOutput({ secretId: primary.info.aurora.secretName }, { parent, provider: awsProvider });
         const aurora = new AuroraPostgres(`${name}-aurora`, {
             ...auroraArgs(config.aurora),
+            global: primary
+                ? {
+                    role: "secondary",
+                    globalClusterIdentifier: primary.info.aurora.globalClusterIdentifier,
+                    instances: recovery!.standbyAuroraInstances,
+                    masterPassword: pulumi.secret(replicatedSecret!.secretString.apply((t) => JSON.parse(t).password as string)),
+                }
+                : isPrimary ? { role: "primary", secretReplicaRegions } : undefined,
             identifier: `${prefix}-aurora`,
             vpcId: network.vpcId,
             subnetIds: network.isolatedSubnetIds,
@@ -165,7 +216,16 @@ export class ScalingTopology extends pulumi.ComponentResource {
             subnetIds: network.isolatedSubnetIds,
             allowedSecurityGroupIds: dataIngress,
             protect,
+            globalSecondaryOf: primary?.info.redis.globalReplicationGroupId,
         }, child({ providers }));
+        // A primary heads an Aurora global database and an ElastiCache global datastore over its existing stores.
+        this.globalDataStores = isPrimary ? new GlobalDataStores(`${name}-global`, {
+            auroraClusterArn: aurora.cluster.arn,
+            globalClusterIdentifier: `${prefix}-global`,
+            replicationGroupId: this.redis.replicationGroup.id,
+            globalReplicationGroupIdSuffix: `${prefix}-cache`,
+            protect,
+        }, { parent, dependsOn: [...aurora.instances, this.redis] }) : undefined;
         // PgBouncer in the cluster: a read-write pool on the writer endpoint, a read-only pool on the reader endpoint.
         this.pgbouncer = new PgBouncer(`${name}-pgbouncer`, {
             ...pgbouncerArgs(config.pgbouncer),
@@ -181,7 +241,9 @@ export class ScalingTopology extends pulumi.ComponentResource {
         // ---- edge: CloudFront, Cloudflare ----
         // Cloudflare (proxy, cache, rate limits, firewall), CloudFront (cache + WAF), or Cloudflare -> CloudFront
         // -> ingress ("both"). Whichever hop reaches the ingress adds the secret origin header.
-        this.cloudfrontEdge = edge.cloudfront && new CloudFrontEdge(`${name}-cloudfront`, {
+        // A standby region has no edge of its own: CloudFront aliases and Cloudflare's zone rulesets exist once,
+        // in the primary; the standby's edge is the load balancer over both regions (below).
+        this.cloudfrontEdge = !isSecondary && edge.cloudfront && new CloudFrontEdge(`${name}-cloudfront`, {
             originDomainName: ingress.hostname,
             originVerifyHeader: originVerify.header,
             originVerifySecret: originVerify.value,
@@ -196,14 +258,31 @@ export class ScalingTopology extends pulumi.ComponentResource {
             apiTtlSeconds: edge.cloudfront.apiTtlSeconds,
             protect,
         }, child({ providers })) || undefined;
-        this.cloudflareEdge = edge.cloudflare && new CloudflareEdge(`${name}-cloudflare`, {
+        this.cloudflareEdge = !isSecondary && edge.cloudflare && new CloudflareEdge(`${name}-cloudflare`, {
             ...edge.cloudflare,
             hostname: edge.hostname,
             target: this.cloudfrontEdge ? this.cloudfrontEdge.domainName : ingress.hostname,
-            originVerify: !this.cloudfrontEdge, // CloudFront adds its own header when it is the hop before the ingress
+            // CloudFront adds its own header when it is the hop before the ingress; a primary's edge adds it anyway,
+            // for the standby's origin that the load balancer reaches directly (CloudFront overwrites it with the same value).
+            originVerify: !this.cloudfrontEdge || isPrimary,
             originVerifyHeader: originVerify.header,
             originVerifySecret: originVerify.value,
         }, child({ providers: { ...providers, cloudflare: cloudflareProvider! } })) || undefined;
+
+        // Health-checked failover: the standby stack knows both regions' origins, so it owns the load balancer.
+        this.edgeFailover = primary && recovery!.edgeFailover ? new EdgeFailover(`${name}-edge-failover`, {
+            zoneId: edge.cloudflare!.zoneId, // required on a secondary by the config checks
+            accountId: recovery!.edgeFailover.cloudflareAccountId,
+            hostname: edge.hostname,
+            regions: [
+                { region: primary.info.region, address: primary.info.edge.originHostname },
+                { region: config.region, address: ingress.hostname },
+            ],
+            healthPath: recovery!.edgeFailover.healthPath,
+            intervalSeconds: recovery!.edgeFailover.intervalSeconds,
+            consecutiveDown: recovery!.edgeFailover.consecutiveDown,
+            originVerify,
+        }, { parent, providers: { cloudflare: cloudflareProvider! } }) : undefined;
 
         // ---- backups ----
         // AWS Backup: every resource tagged BACKUP_TAG (components/tags.ts) is covered; prod copies to the DR region and locks the vaults.
@@ -232,7 +311,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
             auroraWriterEndpoint: aurora.writerEndpoint,
             auroraReaderEndpoint: aurora.readerEndpoint,
             auroraPort: aurora.port,
-            auroraSecretArn: aurora.secretArn,
+            auroraSecretArn: replicatedSecret ? replicatedSecret.arn : aurora.secretArn,
             redisConfigurationEndpoint: this.redis.configurationEndpoint,
             pgbouncerReadWriteHost: this.pgbouncer.readWriteHost,
             pgbouncerReadOnlyHost: this.pgbouncer.readOnlyHost,
@@ -254,6 +333,28 @@ export class ScalingTopology extends pulumi.ComponentResource {
             privateSubnetIds: network.privateSubnetIds,
             isolatedSubnetIds: network.isolatedSubnetIds,
             natGatewayIds: network.natGatewayIds,
+            // What a secondary stack reads through its StackReference (components/primaryStack.ts).
+            ...(isPrimary || isSecondary ? {
+                recovery: {
+                    role: recovery!.role,
+                    region: config.region,
+                    secondaryRegions: recoveryRegions,
+                    aurora: {
+                        engineVersion: config.aurora.engineVersion,
+                        instanceClass: config.aurora.instanceClass,
+                        globalClusterIdentifier: this.globalDataStores ? this.globalDataStores.globalClusterIdentifier : primary!.info.aurora.globalClusterIdentifier,
+                        secretName: primary ? primary.info.aurora.secretName : `${prefix}-aurora/master`,
+                    },
+                    redis: {
+                        engine: config.redis.engine,
+                        engineVersion: config.redis.engineVersion,
+                        nodeType: config.redis.nodeType,
+                        shards: config.redis.shards,
+                        globalReplicationGroupId: this.globalDataStores ? this.globalDataStores.globalReplicationGroupId : primary!.info.redis.globalReplicationGroupId,
+                    },
+                    edge: { hostname: edge.hostname, originHostname: this.cloudfrontEdge ? this.cloudfrontEdge.domainName : ingress.hostname },
+                },
+            } : {}),
         };
         this.registerOutputs(this.outputs);
     }

@@ -15,6 +15,7 @@ import { loadChecks, networkChecks } from "./checks";
 import { CloudflareApiToken, EdgeConfig, edgeChecks } from "./edge";
 import { BackupConfig, backupChecks } from "./backup";
 import { AuroraConfig, PgBouncerConfig, RedisConfig, dataChecks } from "./data";
+import { RecoveryConfig, recoveryChecks } from "./recovery";
 
 export { ConfigError, ConfigProblem, formatProblems } from "./errors";
 
@@ -52,6 +53,8 @@ export const CONFIG_DOMAINS = {
     cloudflareApiToken: domain({ key: "cloudflare:apiToken", schema: CloudflareApiToken, optional: true }),
     // policy waivers (issue 6)
     policy: domain({ key: `${PROJECT}:policy`, schema: PolicyConfig, optional: true }),
+    // multi-region disaster recovery: absent on a single-region stack
+    recovery: domain({ key: `${PROJECT}:recovery`, schema: RecoveryConfig.optional(), optional: true }),
 };
 
 type Domains = typeof CONFIG_DOMAINS;
@@ -80,6 +83,7 @@ export const CONFIG_CHECKS: ConfigCheck[] = [
     ...dataChecks,
     ...edgeChecks,
     ...backupChecks,
+    ...recoveryChecks,
 ];
 
 /** What `parseStackConfig` runs beyond the shape checks. */
