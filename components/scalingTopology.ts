@@ -338,6 +338,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
                 recovery: {
                     role: recovery!.role,
                     region: config.region,
+                    primaryRegion: primary ? primary.info.region : config.region,
                     secondaryRegions: recoveryRegions,
                     aurora: {
                         engineVersion: config.aurora.engineVersion,

@@ -69,6 +69,7 @@ interface RunbookFacts {
     globalCluster?: string;
     globalDatastore?: string;
     auroraCluster?: string;
+    replicationGroup?: string;
     eksCluster?: string;
     hostname?: string;
 }
@@ -77,11 +78,14 @@ function factsOf(plan: Plan): RunbookFacts {
     const o = plan.outputs as Record<string, any>;
     const rec = (o.recovery ?? {}) as Record<string, any>;
     const auroraCluster = plan.resources.find((r) => r.type === "aws:rds/cluster:Cluster")?.props.clusterIdentifier as string | undefined;
+    const replicationGroup = plan.resources.find((r) => r.type === "aws:elasticache/replicationGroup:ReplicationGroup")?.props.replicationGroupId as string | undefined;
     return {
         stack: plan.stack,
+        replicationGroup,
         role: recoveryOf(plan)?.role ?? "standalone",
         region: String(o.region ?? "?"),
         secondaryRegions: rec.secondaryRegions ?? [],
+        primaryRegion: rec.primaryRegion,
         globalCluster: rec.aurora?.globalClusterIdentifier,
         globalDatastore: rec.redis?.globalReplicationGroupId,
         auroraCluster,
@@ -106,8 +110,11 @@ export function renderRunbook(plan: Plan): string {
     const gc = f.globalCluster ?? "<global cluster>";
     const gd = f.globalDatastore ?? "<global datastore id>";
     const secondary = f.role === "primary" ? (f.secondaryRegions[0] ?? "<secondary region>") : f.region;
-    const primaryRegion = f.role === "primary" ? f.region : "<primary region>";
-    const target = `arn:aws:rds:${secondary}:<account>:cluster:<secondary cluster identifier>`;
+    const primaryRegion = f.role === "primary" ? f.region : (f.primaryRegion ?? "<primary region>");
+    // The standby's identifiers are known in its own runbook; the primary's names them by the secondary stack's.
+    const onSecondary = f.role === "secondary";
+    const target = `arn:aws:rds:${secondary}:<account>:cluster:${onSecondary && f.auroraCluster ? f.auroraCluster : "<secondary stack's aurora cluster identifier>"}`;
+    const secondaryGroup = onSecondary && f.replicationGroup ? f.replicationGroup : "<secondary stack's replication group id>";
     lines.push(
         "## Planned switchover (no data loss)",
         "",
@@ -116,7 +123,7 @@ export function renderRunbook(plan: Plan): string {
         "1. Check the standby: `AuroraGlobalDBReplicationLag` under a second, the edge pool of the secondary healthy.",
         `2. Scale the standby to carry the load: raise the node group and service minima in the secondary's stack file (or \`kubectl scale\`) and \`pulumi up\` it; wait for the nodes.`,
         `3. Aurora: \`aws rds switchover-global-cluster --region ${primaryRegion} --global-cluster-identifier ${gc} --target-db-cluster-identifier ${target}\` (waits for replication: RPO 0).`,
-        `4. Cache: \`aws elasticache failover-global-replication-group --region ${primaryRegion} --global-replication-group-id ${gd} --primary-region ${secondary} --primary-replication-group-id <secondary replication group id>\`.`,
+        `4. Cache: \`aws elasticache failover-global-replication-group --region ${primaryRegion} --global-replication-group-id ${gd} --primary-region ${secondary} --primary-replication-group-id ${secondaryGroup}\`.`,
         "5. Edge: the load balancer keeps sending to the first healthy pool; to move users now, disable the old primary's pool (Cloudflare dashboard or API) until you switch back.",
         "6. Verify: error rate and latency at the edge, `SELECT pg_is_in_recovery()` is false on the new writer through PgBouncer.",
         "",
@@ -125,7 +132,7 @@ export function renderRunbook(plan: Plan): string {
         "1. Stateless path: automatic. The monitor fails the primary's pool after `consecutiveDown` checks and the load balancer sends every request to the secondary's ingress.",
         `2. Decide (the RTO budgets recovery.decisionMinutes): AWS Health Dashboard, the edge monitor and \`AuroraGlobalDBReplicationLag\` agree the region is down.`,
         `3. Aurora: \`aws rds failover-global-cluster --region ${secondary} --global-cluster-identifier ${gc} --target-db-cluster-identifier ${target} --allow-data-loss\` (loses at most the replication lag). A headless standby first needs an instance: \`aws rds create-db-instance --engine aurora-postgresql --db-cluster-identifier <secondary cluster> --db-instance-class <class> --db-instance-identifier <id>\`.`,
-        `4. Cache: \`aws elasticache failover-global-replication-group --region ${secondary} --global-replication-group-id ${gd} --primary-region ${secondary} --primary-replication-group-id <secondary replication group id>\` (if the old primary does not answer, \`disassociate-global-replication-group\` then promote).`,
+        `4. Cache: \`aws elasticache failover-global-replication-group --region ${secondary} --global-replication-group-id ${gd} --primary-region ${secondary} --primary-replication-group-id ${secondaryGroup}\` (if the old primary region does not answer, \`disassociate-global-replication-group\` the secondary: it becomes a standalone writable group).`,
         `5. Scale the standby: raise the minima in the secondary's stack file and \`pulumi up\` the secondary stack (its EKS${f.role === "secondary" && f.eksCluster ? ` ${f.eksCluster}` : ""} has the same maxima as the primary; the cluster autoscaler and HPAs take it from there).`,
         "6. PgBouncer in the secondary already points at its cluster's writer endpoint, active once promoted; restart the read-write pool (`kubectl -n pgbouncer rollout restart deployment`) to drop stale connections.",
         "7. Verify as in the switchover. Keep `pulumi up` of the old primary's stack off until the region is back: its state still describes the old writer.",
