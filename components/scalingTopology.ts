@@ -222,7 +222,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
         this.globalDataStores = isPrimary ? new GlobalDataStores(`${name}-global`, {
             auroraClusterArn: aurora.cluster.arn,
             globalClusterIdentifier: `${prefix}-global`,
-            replicationGroupId: this.redis.replicationGroup.id,
+            replicationGroupId: this.redis.replicationGroup.replicationGroupId,
             globalReplicationGroupIdSuffix: `${prefix}-cache`,
             protect,
         }, { parent, dependsOn: [...aurora.instances, this.redis] }) : undefined;

@@ -124,8 +124,6 @@ export const recoveryChecks: ConfigCheck[] = [
             if (!globalAuroraClass(c.aurora.instanceClass)) problems.push({ key: "scaling-topology:aurora.instanceClass", value: c.aurora.instanceClass, message: "is burstable: an Aurora global database needs memory-optimised classes (db.r5 or newer, db.x2g)" });
             if (c.aurora.readerInstanceClass && !globalAuroraClass(c.aurora.readerInstanceClass)) problems.push({ key: "scaling-topology:aurora.readerInstanceClass", value: c.aurora.readerInstanceClass, message: "is burstable: an Aurora global database needs memory-optimised classes (db.r5 or newer, db.x2g)" });
             if (!globalCacheNodeType(c.redis.nodeType)) problems.push({ key: "scaling-topology:redis.nodeType", value: c.redis.nodeType, message: "is burstable: a global datastore needs m5/r5 or newer node types (cache.m6g, m7g, r6g, r7g)" });
-            const managed = (c.aurora as { manageMasterUserPassword?: boolean }).manageMasterUserPassword;
-            if (managed) problems.push({ key: "scaling-topology:aurora.manageMasterUserPassword", value: managed, message: "cannot be true in a global database: Aurora global databases do not support the RDS-managed master password (Secrets Manager integration); the generated password replicates to the secondary regions instead" });
             return problems;
         },
     },

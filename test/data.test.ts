@@ -44,7 +44,8 @@ describe("data tier (Aurora, PgBouncer, Redis) in the plans", () => {
                 assert.equal(cluster.opts.protect ?? false, prod);
                 assert.equal(key.opts.protect ?? false, prod);
                 assert.equal(key.opts.retainOnDelete ?? false, prod);
-                assert.deepEqual(cluster.opts.ignoreChanges, ["availabilityZones"]);
+                // A disaster-recovery primary (prod) leaves its global membership to AWS (the provider docs' ignoreChanges).
+                assert.deepEqual(cluster.opts.ignoreChanges, prod ? ["availabilityZones", "globalClusterIdentifier"] : ["availabilityZones"]);
                 // The exported PostgreSQL log (slow statements with their text) is encrypted with the same key,
                 // which lets CloudWatch Logs use it for that log group only.
                 const log = byName(plan, `${stack}-aurora-postgresql-log`).props as any;
