@@ -162,8 +162,8 @@ export function disasterRecoveryCost(c: StackConfig): DisasterRecoveryCost | und
         standbyMonthlyUsd: Math.round(perRegion * regions * 100) / 100,
         items,
         basis: r.role === "primary"
-            ? `what DR adds to this stack: ${regions} standby region(s), each the same topology at its minima (node groups at one node per zone, ${standby} Aurora standby instance(s), the cache's shards with 1 replica); excludes Aurora replicated write I/O and cross-region transfer (~$0.02/GB)`
-            : `this standby region at its minima (node group minima, ${standby} Aurora instance(s), ${c.redis.shards} shards x ${1 + replicas} cache nodes); after a failover it scales to the maxima of its sizing report; excludes Aurora replicated write I/O and cross-region transfer (~$0.02/GB)`,
+            ? `${regions} standby region(s), each this topology at its minima (one node per zone per node group, ${standby} Aurora standby instance, ${c.redis.shards} shards x ${1 + replicas} cache nodes); excludes Aurora replicated write I/O and cross-region transfer (~$0.02/GB)`
+            : `node group minima, ${standby} Aurora standby instance, ${c.redis.shards} shards x ${1 + replicas} cache nodes; after a failover it scales to the maxima in the table; excludes Aurora replicated write I/O and cross-region transfer (~$0.02/GB)`,
     };
 }
 
