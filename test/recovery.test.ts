@@ -64,6 +64,18 @@ describe("disaster recovery: primary (prod)", () => {
         assert.equal(cluster.props.globalClusterIdentifier, undefined);
     });
 
+    it("joining replaces and deletes nothing: the upgrade diff against the previous release only adds and updates in place", async () => {
+        const { diffPlans } = await import("../plan/diff");
+        const base = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "baseline", "prod.json"), "utf8"));
+        const diff = diffPlans(base, await stackPlan("prod"));
+        assert.deepEqual(diff.changes.filter((c) => c.op === "delete" || c.op === "replace").map((c) => c.name), []);
+        const created = diff.changes.filter((c) => c.op === "create").map((c) => c.type);
+        assert.ok(created.includes("aws:rds/globalCluster:GlobalCluster") && created.includes("aws:elasticache/globalReplicationGroup:GlobalReplicationGroup"));
+        assert.equal(diff.changes.find((c) => c.type === "aws:rds/cluster:Cluster")!.op, "same");
+        assert.equal(diff.changes.find((c) => c.type === "aws:elasticache/replicationGroup:ReplicationGroup")!.op, "same");
+        assert.ok(!diff.notes.some((n) => /region of provider/.test(n)), diff.notes.join("\n"));
+    });
+
     it("replicates the credentials secret to the secondary region under a key of that region", async () => {
         const plan = await stackPlan("prod");
         const secret = one(plan, "aws:secretsmanager/secret:Secret");
@@ -203,6 +215,16 @@ describe("disaster recovery: secondary (prod-dr, eu-central-1)", () => {
     it("prod's Cloudflare edge adds the origin header for the standby's origin too", async () => {
         const prod = await stackPlan("prod");
         assert.ok(ofType(prod, "cloudflare:index/ruleset:Ruleset").some((r) => r.props.phase === "http_request_late_transform"));
+    });
+
+    it("plans in preview mode: the standby's own origin is unknown, the primary's known from its stack", async () => {
+        const prod = await stackPlan("prod");
+        const plan = await runPlan({ stack: "prod-dr", preview: true, stackReferences: { [PRIMARY_REF]: prod.outputs } });
+        const pools = ofType(plan, "cloudflare:index/loadBalancerPool:LoadBalancerPool");
+        const address = (region: string) => (pools.find((p) => String(p.props.name).endsWith(region))!.props.origins as any[])[0].address;
+        assert.equal(address("eu-west-1"), prod.outputs.cloudfrontDomainName);
+        assert.equal(address("eu-central-1"), "[unknown]");
+        assert.equal(one(plan, "aws:rds/cluster:Cluster").props.globalClusterIdentifier, "scaling-topology-prod-global");
     });
 
     it("the sizing report gives the standby region's monthly cost", async () => {
