@@ -353,7 +353,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
                         shards: config.redis.shards,
                         globalReplicationGroupId: this.globalDataStores ? this.globalDataStores.globalReplicationGroupId : primary!.info.redis.globalReplicationGroupId,
                     },
-                    edge: { hostname: edge.hostname, originHostname: this.cloudfrontEdge ? this.cloudfrontEdge.domainName : ingress.hostname },
+                    edge: { hostname: edge.hostname, mode: edge.mode, originHostname: this.cloudfrontEdge ? this.cloudfrontEdge.domainName : ingress.hostname },
                 },
             } : {}),
         };

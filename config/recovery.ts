@@ -76,7 +76,7 @@ export interface PrimaryRecoveryInfo {
     secondaryRegions: string[];
     aurora: { engineVersion: string; instanceClass: string; globalClusterIdentifier: string; secretName: string };
     redis: { engine: string; engineVersion: string; nodeType: string; shards: number; globalReplicationGroupId: string };
-    edge: { hostname: string; originHostname: string };
+    edge: { hostname: string; originHostname: string; mode?: string };
 }
 
 /**
@@ -93,6 +93,7 @@ export function secondaryMismatches(c: { region: string; aurora: { engineVersion
     if (c.redis.engineVersion !== p.redis.engineVersion) problems.push({ key: "scaling-topology:redis.engineVersion", value: c.redis.engineVersion, message: `must equal the engine version of ${from} (${p.redis.engineVersion}): a global datastore runs one version` });
     if (c.redis.nodeType !== p.redis.nodeType) problems.push({ key: "scaling-topology:redis.nodeType", value: c.redis.nodeType, message: `must equal the node type of ${from} (${p.redis.nodeType}): a global datastore's clusters share one node type` });
     if (c.redis.shards !== p.redis.shards) problems.push({ key: "scaling-topology:redis.shards", value: c.redis.shards, message: `must equal the shard count of ${from} (${p.redis.shards}): a global datastore's clusters have the same shards` });
+    if (p.edge.mode === "cloudfront") problems.push({ key: "scaling-topology:recovery.edgeFailover", value: "cloudflare", message: `cannot fail over the edge of ${from}: its hostname is served by CloudFront and Route 53 (edge.mode cloudfront), and the failover load balancer is Cloudflare's; run the primary's edge in mode cloudflare or both` });
     if (c.edge.hostname !== p.edge.hostname) problems.push({ key: "scaling-topology:edge.hostname", value: c.edge.hostname, message: `must equal the hostname of ${from} (${p.edge.hostname}): the edge fails over between the two regions under one name` });
     return problems;
 }

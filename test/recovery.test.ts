@@ -268,6 +268,12 @@ describe("disaster recovery: bad input is a config error before any resource", (
         assert.match(e.problems.find((p) => p.key === "aws:region")!.message, /not among the secondaryRegions/);
     });
 
+    it("a primary whose hostname the Cloudflare load balancer cannot serve (CloudFront and Route 53 only)", async () => {
+        const outputs = (await stackPlan("prod")).outputs as any;
+        const e = await drConfigError({}, { ...outputs, recovery: { ...outputs.recovery, edge: { ...outputs.recovery.edge, mode: "cloudfront" } } });
+        assert.deepEqual(keys(e), ["scaling-topology:recovery.edgeFailover"]);
+    });
+
     it("a primary that has not exported its recovery identifiers", async () => {
         const e = await drConfigError({}, { region: "eu-west-1" });
         assert.deepEqual(keys(e), ["scaling-topology:recovery.primaryStack"]);
