@@ -1,7 +1,8 @@
 /**
  * The whole topology as one component: a validated stack config in, the network, cluster, data tier, edge
  * and backups out. `index.ts` is this repository's program around it; any other Pulumi program can
- * install the package and do the same (`new ScalingTopology("app", loadStackConfig())`).
+ *  install the package and do the same (`new ScalingTopology("app", loadStackConfig())`, or
+ * `await ScalingTopology.create(...)`, which a disaster-recovery secondary needs: it reads its primary first).
  */
 import * as aws from "@pulumi/aws";
 import * as cloudflare from "@pulumi/cloudflare";
