@@ -2,7 +2,7 @@
  * This repository's program: the stack's config, validated and sized in full before any resource is
  * constructed (an invalid stack fails with one message listing every problem), then the whole topology
  * (a disaster-recovery secondary first reads and checks its primary). The stack outputs are the
- * topology's operator outputs (README "Stack outputs").
+ * topology's operator outputs.
  */
 import { loadStackConfig, ScalingTopology } from "./components";
 

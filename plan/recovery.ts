@@ -9,14 +9,14 @@ import { RecoveryReport, recoveryReport } from "../sizing/recovery";
 import type { PlanSection } from "./format";
 import type { Plan } from "./run";
 
-/** The recovery report for a stack's raw config; undefined for another project. */
-export function recoveryForConfig(project: string, stack: string, rawConfig: Record<string, unknown>): RecoveryReport | undefined {
-    return project === PROJECT ? recoveryReport(resolveStackConfig(stack, rawConfig)) : undefined;
+/** The recovery report for a stack's raw config, whatever the program's project name; undefined without `scaling-topology:` config. */
+export function recoveryForConfig(stack: string, rawConfig: Record<string, unknown>): RecoveryReport | undefined {
+    if (!Object.keys(rawConfig).some((k) => k.startsWith(`${PROJECT}:`))) return undefined;
+    return recoveryReport(resolveStackConfig(stack, rawConfig));
 }
 
 /** Stacks a stack's program reads through a StackReference (a disaster-recovery secondary reads its primary). */
-export function referencedStacks(project: string, rawConfig: Record<string, unknown>): string[] {
-    if (project !== PROJECT) return [];
+export function referencedStacks(rawConfig: Record<string, unknown>): string[] {
     let recovery: unknown = rawConfig[`${PROJECT}:recovery`];
     try {
         if (typeof recovery === "string") recovery = JSON.parse(recovery);

@@ -1,5 +1,5 @@
 /**
- * The plan's `sizing` key (issue 7): the capacity and cost report of the stack's topology, computed from
+ * The plan's `sizing` key: the capacity and cost report of the stack's topology, computed from
  * the validated stack config (a pure function of it: no need to run the program), and its report section.
  */
 import { PROJECT } from "../config";
@@ -10,9 +10,13 @@ import { disasterRecoveryCost, DisasterRecoveryCost } from "../sizing/recovery";
 import type { PlanSection } from "./format";
 import type { Plan } from "./run";
 
-/** The sizing report for a stack's raw config (as the plan passes it to the program); undefined for another project. */
-export function sizingForConfig(project: string, stack: string, rawConfig: Record<string, unknown>): PlanSizing | undefined {
-    if (project !== PROJECT) return undefined;
+/**
+ * The sizing report for a stack's raw config (as the plan passes it to the program), whatever the program's
+ * project name; undefined for a stack without `scaling-topology:` config (a program that does not use it).
+ * On a multi-region stack it adds what the standby region costs.
+ */
+export function sizingForConfig(stack: string, rawConfig: Record<string, unknown>): PlanSizing | undefined {
+    if (!Object.keys(rawConfig).some((k) => k.startsWith(`${PROJECT}:`))) return undefined;
     const config = resolveStackConfig(stack, rawConfig);
     const dr = disasterRecoveryCost(config);
     return { ...sizingOf(config).report, ...(dr ? { disasterRecovery: { role: config.recovery!.role, ...dr } } : {}) };
