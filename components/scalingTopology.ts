@@ -354,6 +354,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
                         shards: config.redis.shards,
                         globalReplicationGroupId: this.globalDataStores ? this.globalDataStores.globalReplicationGroupId : primary!.info.redis.globalReplicationGroupId,
                     },
+                    load: { peakConcurrentUsers: config.load.peakConcurrentUsers, dailyActiveUsers: config.load.dailyActiveUsers },
                     edge: { hostname: edge.hostname, mode: edge.mode, originHostname: this.cloudfrontEdge ? this.cloudfrontEdge.domainName : ingress.hostname },
                 },
             } : {}),

@@ -77,13 +77,15 @@ export interface PrimaryRecoveryInfo {
     aurora: { engineVersion: string; instanceClass: string; globalClusterIdentifier: string; secretName: string };
     redis: { engine: string; engineVersion: string; nodeType: string; shards: number; globalReplicationGroupId: string };
     edge: { hostname: string; originHostname: string; mode?: string };
+    /** The primary's load targets: the standby carries them after a failover. */
+    load?: { peakConcurrentUsers: number; dailyActiveUsers: number };
 }
 
 /**
  * A secondary that does not match its primary (region, engine versions, node type, shards) cannot join its
  * global database or datastore: each difference, named by the secondary's key.
  */
-export function secondaryMismatches(c: { region: string; aurora: { engineVersion: string }; redis: { engine: string; engineVersion: string; nodeType: string; shards: number }; edge: { hostname: string } }, p: PrimaryRecoveryInfo): ConfigProblem[] {
+export function secondaryMismatches(c: { region: string; load?: { peakConcurrentUsers: number; dailyActiveUsers: number }; aurora: { engineVersion: string }; redis: { engine: string; engineVersion: string; nodeType: string; shards: number }; edge: { hostname: string } }, p: PrimaryRecoveryInfo): ConfigProblem[] {
     const problems: ConfigProblem[] = [];
     const from = `the primary stack ${p.stack}`;
     if (c.region === p.region) problems.push({ key: "aws:region", value: c.region, message: `is the region of ${from}: a secondary must be in another region (Aurora global database and ElastiCache global datastore secondaries are cross-region)` });
@@ -94,6 +96,10 @@ export function secondaryMismatches(c: { region: string; aurora: { engineVersion
     if (c.redis.nodeType !== p.redis.nodeType) problems.push({ key: "scaling-topology:redis.nodeType", value: c.redis.nodeType, message: `must equal the node type of ${from} (${p.redis.nodeType}): a global datastore's clusters share one node type` });
     if (c.redis.shards !== p.redis.shards) problems.push({ key: "scaling-topology:redis.shards", value: c.redis.shards, message: `must equal the shard count of ${from} (${p.redis.shards}): a global datastore's clusters have the same shards` });
     if (p.edge.mode === "cloudfront") problems.push({ key: "scaling-topology:recovery.edgeFailover", value: "cloudflare", message: `cannot fail over the edge of ${from}: its hostname is served by CloudFront and Route 53 (edge.mode cloudfront), and the failover load balancer is Cloudflare's; run the primary's edge in mode cloudflare or both` });
+    // The sizing checks hold the standby's maxima to its own load targets: those must be the primary's.
+    for (const k of ["peakConcurrentUsers", "dailyActiveUsers"] as const) {
+        if (p.load && c.load && c.load[k] < p.load[k]) problems.push({ key: `scaling-topology:load.${k}`, value: c.load[k], message: `must be at least the primary's (${p.load[k]} in ${from}): after a failover the standby carries the primary's load, and its maxima are sized for this target` });
+    }
     if (c.edge.hostname !== p.edge.hostname) problems.push({ key: "scaling-topology:edge.hostname", value: c.edge.hostname, message: `must equal the hostname of ${from} (${p.edge.hostname}): the edge fails over between the two regions under one name` });
     return problems;
 }

@@ -262,6 +262,14 @@ describe("disaster recovery: bad input is a config error before any resource", (
         assert.match(e.problems.find((p) => p.key === "scaling-topology:redis.nodeType")!.message, /cache\.r7g\.xlarge/);
     });
 
+    it("a standby sized for less than the primary's load", async () => {
+        const load = { ...stackConfigValue("prod-dr", "scaling-topology:load"), peakConcurrentUsers: 100000 };
+        const e = await drConfigError({ "scaling-topology:load": load });
+        const p = e.problems.find((x) => x.key === "scaling-topology:load.peakConcurrentUsers");
+        assert.ok(p, JSON.stringify(e.problems));
+        assert.match(p!.message, /at least the primary's \(500000/);
+    });
+
     it("a region the primary does not list (its third would exceed the datastore's limit)", async () => {
         const network = { ...stackConfigValue("prod-dr", "scaling-topology:network"), availabilityZones: ["eu-north-1a", "eu-north-1b", "eu-north-1c"] };
         const e = await drConfigError({ "aws:region": "eu-north-1", "scaling-topology:network": network });
