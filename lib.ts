@@ -15,3 +15,5 @@ export { sizingOf } from "./sizing/fromConfig";
 export type { SizingReport } from "./sizing/report";
 export { recoveryReport, recoveryScenarios, disasterRecoveryCost, RECOVERY_TIMES } from "./sizing/recovery";
 export type { RecoveryReport, RecoveryScenario, DisasterRecoveryCost } from "./sizing/recovery";
+export { alertThresholds, stackAlertRules } from "./sizing/alerts";
+export type { AlertThresholds, AlertRule, RuleGroup } from "./sizing/alerts";

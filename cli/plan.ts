@@ -15,6 +15,7 @@ import { formatMarkdown, formatText, PlanSection } from "../plan/format";
 import { Plan, PROJECT_DIR, runPlan } from "../plan/run";
 import { sizingSection } from "../plan/sizing";
 import { recoverySection } from "../plan/recovery";
+import { alertsSection } from "../plan/alerts";
 import { StackFileError } from "../plan/stackFiles";
 
 export const FORMATS = ["text", "json", "markdown"] as const;
@@ -25,7 +26,7 @@ const USAGE = "usage: npm run plan -- --stack <name> [--format text|json|markdow
 export class UsageError extends Error {}
 
 /** The report sections of a plan, in the order they read (each shows its key of the plan JSON). */
-export const REPORT_SECTIONS: readonly PlanSection[] = [sizingSection, recoverySection, policySection];
+export const REPORT_SECTIONS: readonly PlanSection[] = [sizingSection, alertsSection, recoverySection, policySection];
 
 export function render(plan: Plan, format: Format): string {
     switch (format) {

@@ -10,6 +10,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { StackConfig } from "../config";
 import { planSubnets } from "../sizing/subnets";
+import { alertThresholds } from "../sizing/alerts";
+import { monitoringNodeGroup } from "../sizing/capacity";
 import { AuroraPostgres } from "./aurora";
 import { BackupPlan } from "./backupPlan";
 import { CloudflareEdge } from "./cloudflareEdge";
@@ -22,6 +24,7 @@ import { GlobalDataStores } from "./globalDataStores";
 import { PrimaryStack, readPrimaryStack } from "./primaryStack";
 import { Ingress } from "./ingress";
 import { Network } from "./network";
+import { Observability } from "./observability";
 import { PgBouncer } from "./pgbouncer";
 import { RedisCache } from "./redis";
 import { ScalableService } from "./scalableService";
@@ -75,6 +78,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
     public readonly cloudfrontEdge?: CloudFrontEdge;
     public readonly cloudflareEdge?: CloudflareEdge;
     public readonly backup: BackupPlan;
+    public readonly observability: Observability;
     /** Primary role: the Aurora global database and ElastiCache global datastore over this stack's stores. */
     public readonly globalDataStores?: GlobalDataStores;
     /** Secondary role: the health-checked load balancer over both regions' origins. */
@@ -302,6 +306,24 @@ export class ScalingTopology extends pulumi.ComponentResource {
             protect,
         }, child({ providers }));
 
+        // ---- observability: AMP (scraper, rules, alert manager), CloudWatch alarms and dashboards, one alert topic ----
+        // New with this component: no alias (nothing to adopt from the stack root).
+        this.observability = new Observability(`${name}-observability`, {
+            thresholds: alertThresholds(config),
+            notifications: { email: config.observability.notifications.email ?? config.backup.notificationEmail, webhookUrl: config.observability.notifications.webhookUrl },
+            scrapeIntervalSeconds: config.observability.scrapeIntervalSeconds,
+            cluster: { arn: cluster.cluster.arn, name: cluster.name, clusterName: `${prefix}-eks`, subnetIds: network.privateSubnetIds, securityGroupId: cluster.clusterSecurityGroupId },
+            addonDependsOn: Object.values(cluster.nodeGroups),
+            auroraClusterIdentifier: aurora.clusterIdentifier,
+            redis: { replicationGroupId: `${prefix}-redis`, shards: config.redis.shards, replicasPerShard: config.redis.replicasPerShard },
+            cloudfront: this.cloudfrontEdge ? { distributionId: this.cloudfrontEdge.distributionId, usEast1Provider: usEast1Provider! } : undefined,
+            backupVaultName: this.backup.vaultName,
+            certificateArns: [originCertificate.certificateArn],
+            grafana: { nodeSelector: { "node-role": "application", "eks.amazonaws.com/nodegroup": monitoringNodeGroup(config)! } },
+            region: config.region,
+            protect,
+        }, { parent, providers: k8sProviders });
+
         this.outputs = {
             clusterName: cluster.name,
             clusterEndpoint: cluster.endpoint,
@@ -334,6 +356,9 @@ export class ScalingTopology extends pulumi.ComponentResource {
             privateSubnetIds: network.privateSubnetIds,
             isolatedSubnetIds: network.isolatedSubnetIds,
             natGatewayIds: network.natGatewayIds,
+            // Query endpoint of the AMP workspace (Grafana's datasource, SigV4), and the alert topic.
+            prometheusEndpoint: this.observability.prometheusEndpoint,
+            alertTopicArn: this.observability.topic.topicArn,
             // What a secondary stack reads through its StackReference (components/primaryStack.ts).
             ...(isPrimary || isSecondary ? {
                 recovery: {

@@ -16,6 +16,7 @@ import { CloudflareApiToken, EdgeConfig, edgeChecks } from "./edge";
 import { BackupConfig, backupChecks } from "./backup";
 import { AuroraConfig, PgBouncerConfig, RedisConfig, dataChecks } from "./data";
 import { RecoveryConfig, recoveryChecks } from "./recovery";
+import { ObservabilityConfig, observabilityChecks } from "./observability";
 
 export { ConfigError, ConfigProblem, formatProblems } from "./errors";
 
@@ -51,6 +52,8 @@ export const CONFIG_DOMAINS = {
     edge: domain({ key: `${PROJECT}:edge`, schema: EdgeConfig }),
     backup: domain({ key: `${PROJECT}:backup`, schema: BackupConfig }),
     cloudflareApiToken: domain({ key: "cloudflare:apiToken", schema: CloudflareApiToken, optional: true }),
+    // observability: SLOs, alert recipients, metrics pipeline (optional: defaults in config/observability.ts)
+    observability: domain({ key: `${PROJECT}:observability`, schema: ObservabilityConfig, optional: true }),
     // policy waivers
     policy: domain({ key: `${PROJECT}:policy`, schema: PolicyConfig, optional: true }),
     // multi-region disaster recovery: absent on a single-region stack
@@ -84,6 +87,7 @@ export const CONFIG_CHECKS: ConfigCheck[] = [
     ...edgeChecks,
     ...backupChecks,
     ...recoveryChecks,
+    ...observabilityChecks,
 ];
 
 /** What `parseStackConfig` runs beyond the shape checks. */

@@ -10,6 +10,7 @@ import { RecordedResource, RecordingMonitor } from "./recorder";
 import { readStackFiles } from "./stackFiles";
 import { sizingForConfig } from "./sizing";
 import { recoveryForConfig, referencedStacks } from "./recovery";
+import { alertsForConfig } from "./alerts";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -145,5 +146,7 @@ async function runPlanExclusive(options: PlanOptions): Promise<Plan> {
         sizing: sizingForConfig(options.stack, config),
         // RPO and RTO per failure scenario, and what disaster recovery costs.
         recovery: recoveryForConfig(options.stack, config),
+        // Alert rules and their thresholds: a pure function of the validated config, like sizing.
+        alerts: alertsForConfig(options.stack, config),
     };
 }

@@ -71,9 +71,9 @@ describe("audit: the shipped stacks", () => {
     });
 
     it("SARIF of findings (open, waived, expired waiver, stack-wide) validates and points at the rules", async () => {
-        const key = (name: string) => ({ urn: `urn:pulumi:prod::scaling-topology::aws:kms/key:Key::${name}`, type: "aws:kms/key:Key", name, props: {} }) as AuditResource;
+        const key = (name: string) => ({ urn: `urn:pulumi:prod::scaling-topology::aws:kms/key:Key::${name}`, type: "aws:kms/key:Key", name, props: { policy: "{\"Statement\":[]}" } }) as AuditResource;
         const w = (resource: string, expires: string) => ({ policy: "kms-key-rotation", resource, reason: "rotated by the HSM team schedule", owner: "security", expires });
-        const r = await evaluatePolicies([key("a"), key("b"), key("c"), { urn: "urn:pulumi:prod::scaling-topology::aws:rds/cluster:Cluster::db", type: "aws:rds/cluster:Cluster", name: "db", props: { storageEncrypted: true } }], {
+        const r = await evaluatePolicies([key("a"), key("b"), key("c"), { urn: "urn:pulumi:prod::scaling-topology::aws:rds/cluster:Cluster::db", type: "aws:rds/cluster:Cluster", name: "db", props: { storageEncrypted: true, copyTagsToSnapshot: true } }], {
             config: { enforcement: {}, config: {}, waivers: [w("b", "2026-12-31"), w("c", "2026-01-01")] }, now, stack: "prod",
         });
         const sarif = JSON.parse(formatReportSarif(r));
@@ -87,12 +87,13 @@ describe("audit: the shipped stacks", () => {
         assert.strictEqual(byName("b").suppressions[0].status, "accepted");
         assert.strictEqual(byName("c").suppressions[0].status, "rejected");
         assert.ok(results.some((x: any) => x.ruleId === "aurora-backup-plan-selection"));
+        assert.ok(results.some((x: any) => x.ruleId === "data-store-alarms"), "a cluster without alarms is a stack-wide finding too");
         assert.deepStrictEqual(byName("a").locations[0].physicalLocation.artifactLocation.uri, "index.ts", "a resource outside components points at the program");
         // Text and Markdown show waived findings as such.
         assert.match(formatReportText(r), /\[waived\] kms-key-rotation \(medium\) b: .*waived until 2026-12-31 \(security: rotated/);
         assert.match(formatReportText(r), /\[mandatory\] kms-key-rotation .* c: .*waiver EXPIRED 2026-01-01/);
         assert.match(formatReportMarkdown(r), /^\| waived \| `kms-key-rotation` \| medium \| `b` \|/m);
-        assert.match(formatReportMarkdown(r), new RegExp(`:x: \\*\\*4 mandatory\\*\\*, ${r.summary.advisory} advisory, 1 waived`));
+        assert.match(formatReportMarkdown(r), new RegExp(`:x: \\*\\*5 mandatory\\*\\*, ${r.summary.advisory} advisory, 1 waived`));
     });
 
     it("README's rule table is generated from the pack and the stack files (npm run policy:readme)", () => {
@@ -169,7 +170,7 @@ describe("audit: CLI and event log", () => {
             const out = { stdout: "", stderr: "" };
             return { out, io: { stdout: (t: string) => { out.stdout += t; }, stderr: (t: string) => { out.stderr += t; } } };
         };
-        const plan = (enableKeyRotation: boolean) => JSON.stringify({ stack: "elsewhere", resources: [{ urn: "urn:pulumi:elsewhere::p::aws:kms/key:Key::k", type: "aws:kms/key:Key", name: "k", props: { enableKeyRotation }, opts: {} }] });
+        const plan = (enableKeyRotation: boolean) => JSON.stringify({ stack: "elsewhere", resources: [{ urn: "urn:pulumi:elsewhere::p::aws:kms/key:Key::k", type: "aws:kms/key:Key", name: "k", props: { enableKeyRotation, policy: "{\"Statement\":[]}" }, opts: {} }] });
         const bad = path.join(dir, "bad.json");
         fs.writeFileSync(bad, plan(false));
         const b = io();
