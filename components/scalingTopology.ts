@@ -186,10 +186,15 @@ export class ScalingTopology extends pulumi.ComponentResource {
         const secretReplicaRegions = recoveryRegions.map((region) => {
             const provider = new aws.Provider(providerName(`aws-${region}`), { region: region as aws.Region, defaultTags: { tags: baseTags } }, { parent });
             // The replica's own customer key in its region (a replica cannot use a key of another region).
+            // The account administers the key (as the default key policy, written out); Secrets Manager uses it
+            // on behalf of the principals the account's IAM policies allow.
+            const account = aws.getCallerIdentityOutput({}, { parent, provider });
+            const partition = aws.getPartitionOutput({}, { parent, provider });
             const key = new aws.kms.Key(`${name}-secrets-kms-${region}`, {
                 description: `${prefix}: replicas of the data tier's secrets in ${region}`,
                 enableKeyRotation: true,
                 deletionWindowInDays: 30,
+                policy: pulumi.interpolate`{"Version":"2012-10-17","Statement":[{"Sid":"AccountAdministers","Effect":"Allow","Principal":{"AWS":"arn:${partition.partition}:iam::${account.accountId}:root"},"Action":"kms:*","Resource":"*"}]}`,
                 tags: { Name: `${name}-secrets-kms-${region}` },
             }, { parent, provider, protect, retainOnDelete: protect });
             new aws.kms.Alias(`${name}-secrets-kms-${region}-alias`, { name: `alias/${prefix}-secrets`, targetKeyId: key.keyId }, { parent, provider });
