@@ -22,6 +22,7 @@ import { CertificateDns, DnsValidatedCertificate } from "./dnsValidatedCertifica
 import { EdgeFailover } from "./edgeFailover";
 import { GlobalDataStores } from "./globalDataStores";
 import { PrimaryStack, readPrimaryStack } from "./primaryStack";
+import { globalLagAlarmMs } from "../sizing/recovery";
 import { Ingress } from "./ingress";
 import { Network } from "./network";
 import { Observability } from "./observability";
@@ -328,6 +329,26 @@ export class ScalingTopology extends pulumi.ComponentResource {
             region: config.region,
             protect,
         }, { parent, providers: k8sProviders });
+        // The region-loss RPO is the global database's replication lag: a standby watches it (the metric is
+        // its cluster's, in its region) and pages when it exceeds what the recovery figures assume.
+        if (isSecondary) {
+            new aws.cloudwatch.MetricAlarm(`${name}-global-db-lag`, {
+                namespace: "AWS/RDS",
+                metricName: "AuroraGlobalDBReplicationLag",
+                dimensions: { DBClusterIdentifier: aurora.clusterIdentifier },
+                statistic: "Maximum",
+                period: 60,
+                evaluationPeriods: 5,
+                comparisonOperator: "GreaterThanThreshold",
+                threshold: globalLagAlarmMs(config),
+                // No data means replication stopped reporting: as bad as lag.
+                treatMissingData: "breaching",
+                alarmDescription: `Aurora global database replication lag above ${globalLagAlarmMs(config)} ms for 5 min: the region-loss RPO (recovery.expectedReplicationLagSeconds) no longer holds`,
+                alarmActions: [this.observability.topic.topicArn],
+                okActions: [this.observability.topic.topicArn],
+                tags: { Name: `${name}-global-db-lag` },
+            }, { parent });
+        }
 
         this.outputs = {
             clusterName: cluster.name,

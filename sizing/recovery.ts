@@ -167,6 +167,15 @@ export function disasterRecoveryCost(c: StackConfig): DisasterRecoveryCost | und
     };
 }
 
+/**
+ * Threshold (ms) of a standby's replication-lag alarm: ten times the lag the RPO assumes, at least 10 s and
+ * at most the region-loss RPO objective.
+ */
+export function globalLagAlarmMs(c: StackConfig): number {
+    const expected = c.recovery?.expectedReplicationLagSeconds ?? 1;
+    return Math.round(Math.min(PROD_OBJECTIVES.regionLossRpoSeconds, Math.max(10, 10 * expected)) * 1000);
+}
+
 /** The plan's `recovery` key for a validated stack config. */
 export function recoveryReport(c: StackConfig): RecoveryReport {
     return {

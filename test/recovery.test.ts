@@ -227,6 +227,17 @@ describe("disaster recovery: secondary (prod-dr, eu-central-1)", () => {
         assert.equal(one(plan, "aws:rds/cluster:Cluster").props.globalClusterIdentifier, "scaling-topology-prod-global");
     });
 
+    it("pages when the global database lags beyond what the RPO assumes", async () => {
+        const plan = await prodDr();
+        const alarm = ofType(plan, "aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.props.metricName === "AuroraGlobalDBReplicationLag");
+        assert.ok(alarm, "no AuroraGlobalDBReplicationLag alarm");
+        assert.equal((alarm!.props.dimensions as any).DBClusterIdentifier, one(plan, "aws:rds/cluster:Cluster").props.clusterIdentifier);
+        assert.equal(alarm!.props.threshold, 10_000);
+        assert.equal(alarm!.props.treatMissingData, "breaching");
+        assert.ok((alarm!.props.alarmActions as string[]).length === 1);
+        assert.ok(!ofType(await stackPlan("prod"), "aws:cloudwatch/metricAlarm:MetricAlarm").some((a) => a.props.metricName === "AuroraGlobalDBReplicationLag"));
+    });
+
     it("the sizing report gives the standby region's monthly cost", async () => {
         const sizing = (await prodDr()).sizing as any;
         assert.equal(sizing.disasterRecovery.role, "secondary");
