@@ -19,6 +19,9 @@ const REQUIRED: Array<[string, (p: PrimaryRecoveryInfo) => unknown]> = [
     ["region", (p) => p.region],
     ["aurora.globalClusterIdentifier", (p) => p.aurora?.globalClusterIdentifier],
     ["redis.globalReplicationGroupId", (p) => p.redis?.globalReplicationGroupId],
+    ["aurora.secretName", (p) => p.aurora?.secretName],
+    ["aurora.roleSecretPrefix", (p) => p.aurora?.roleSecretPrefix],
+    ["redis.secretName", (p) => p.redis?.secretName],
 ];
 
 /**
@@ -37,7 +40,10 @@ export async function readPrimaryStack(config: StackConfig, opts?: pulumi.Custom
     } else {
         const missing = REQUIRED.filter(([, get]) => typeof get(value) !== "string" || get(value) === "").map(([k]) => k);
         if (missing.length > 0) problems.push({ key, value: name, message: `names a stack whose recovery output lacks ${missing.join(", ")}: deploy the primary with role primary (and secondaryRegions) first` });
-        else problems.push(...secondaryMismatches(config, { ...value, stack: name }));
+        else {
+            problems.push(...secondaryMismatches(config, { ...value, stack: name }));
+            if (!problems.length && !value.secretReplicaKeyArns?.[config.region]) problems.push({ key, value: name, message: `names a stack that replicates no secrets to ${config.region} (secretReplicaKeyArns): add ${config.region} to its recovery.secondaryRegions and deploy it first` });
+        }
     }
     if (problems.length > 0) throw new ConfigError(config.stack, problems);
     return { info: { ...value!, stack: name }, originVerifySecret: pulumi.secret(ref.getOutput("originVerifySecret") as pulumi.Output<string>) };

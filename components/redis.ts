@@ -43,6 +43,10 @@ export interface RedisCacheArgs {
      * @default a standalone (or primary) replication group
      */
     globalSecondaryOf?: pulumi.Input<string>;
+    /** With `globalSecondaryOf`: the global datastore's AUTH token (the primary's), written to this group's token secret. */
+    inheritedAuthToken?: pulumi.Input<string>;
+    /** Regions the token secret replicates to (a disaster-recovery primary), each with a key of that region. @default none */
+    secretReplicaRegions?: Array<{ region: string; kmsKeyId?: pulumi.Input<string> }>;
 }
 
 export const REDIS_DEFAULTS = {
@@ -96,6 +100,11 @@ export class RedisCache extends pulumi.ComponentResource {
     public readonly port: number;
     /** The auth token: a Pulumi secret. */
     public readonly authToken: pulumi.Output<string>;
+    /**
+     * Secrets Manager secret (encrypted with the cache's KMS key) holding `{"authToken", "configurationEndpoint",
+     * "port"}`: what applications' connection Secrets are synced from.
+     */
+    public readonly authTokenSecretArn: pulumi.Output<string>;
 
     constructor(name: string, args: RedisCacheArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scaling:data:RedisCache", name, {}, opts);
@@ -153,7 +162,8 @@ export class RedisCache extends pulumi.ComponentResource {
 
         // Auth token: 16-128 printable characters without / " @; alphanumeric keeps every client happy.
         const token = new random.RandomPassword(`${name}-auth-token`, { length: 64, special: false }, { parent: this, additionalSecretOutputs: ["result"] });
-        this.authToken = pulumi.secret(token.result);
+        // A global datastore secondary answers with the datastore's token, the primary's.
+        this.authToken = pulumi.secret(args.globalSecondaryOf !== undefined && args.inheritedAuthToken !== undefined ? pulumi.output(args.inheritedAuthToken) : token.result);
 
         const secondary = args.globalSecondaryOf !== undefined;
         // What a global datastore secondary inherits from the global datastore, and may not set.
@@ -200,7 +210,24 @@ export class RedisCache extends pulumi.ComponentResource {
         }, { parent: this, protect });
 
         this.configurationEndpoint = this.replicationGroup.configurationEndpointAddress;
+
+        // The token where pods can get it: Secrets Manager, encrypted with the cache's own key, read through
+        // External Secrets by each service's SecretStore. Kept with the key in prod.
+        const tokenSecret = new aws.secretsmanager.Secret(`${name}-auth-token-secret`, {
+            name: `${identifier}/auth-token`,
+            description: `ElastiCache ${identifier}: AUTH token and configuration endpoint`,
+            kmsKeyId: this.kmsKey.arn,
+            recoveryWindowInDays: protect ? 30 : 0,
+            replicas: args.secretReplicaRegions?.map((x) => ({ region: x.region, kmsKeyId: x.kmsKeyId })),
+            tags: nameTag("auth-token-secret"),
+        }, { parent: this, protect, retainOnDelete: protect });
+        new aws.secretsmanager.SecretVersion(`${name}-auth-token-secret-value`, {
+            secretId: tokenSecret.id,
+            secretString: pulumi.secret(pulumi.all([this.authToken, this.configurationEndpoint]).apply(([token, endpoint]) => JSON.stringify({ authToken: token, configurationEndpoint: endpoint, port: d.port }))),
+        }, { parent: this });
+        this.authTokenSecretArn = tokenSecret.arn;
         this.registerOutputs({
+            authTokenSecretArn: this.authTokenSecretArn,
             configurationEndpoint: this.configurationEndpoint,
             port: this.port,
             securityGroupId: this.securityGroup.id,

@@ -29,7 +29,10 @@ import { Observability } from "./observability";
 import { PgBouncer } from "./pgbouncer";
 import { RedisCache } from "./redis";
 import { ScalableService } from "./scalableService";
-import { auroraArgs, autoscalerArgs, clusterArgs, ingressArgs, pgbouncerArgs, pgbouncerNodeGroup, redisArgs, serviceArgs, vpaArgs } from "./topologyArgs";
+import { auroraArgs, autoscalerArgs, clusterArgs, databaseRolesArgs, ingressArgs, pgbouncerArgs, pgbouncerNodeGroup, redisArgs, serviceArgs, SYSTEM_NODE_PLACEMENT, vpaArgs } from "./topologyArgs";
+import { DatabaseCredentialRotation } from "./credentialRotation";
+import { DatabaseRoles } from "./databaseRoles";
+import { ExternalSecretsOperator } from "./externalSecrets";
 import { VerticalPodAutoscaler } from "./verticalPodAutoscaler";
 
 /**
@@ -76,6 +79,11 @@ export class ScalingTopology extends pulumi.ComponentResource {
     public readonly aurora: AuroraPostgres;
     public readonly redis: RedisCache;
     public readonly pgbouncer: PgBouncer;
+    public readonly externalSecrets: ExternalSecretsOperator;
+    /** The application's database roles (absent on a disaster-recovery standby: they replicate from the primary). */
+    public readonly databaseRoles?: DatabaseRoles;
+    /** Secrets Manager rotation of the database credentials (when `aurora.credentialRotation.enabled`). */
+    public readonly credentialRotation?: DatabaseCredentialRotation;
     public readonly cloudfrontEdge?: CloudFrontEdge;
     public readonly cloudflareEdge?: CloudflareEdge;
     public readonly backup: BackupPlan;
@@ -171,12 +179,6 @@ export class ScalingTopology extends pulumi.ComponentResource {
         // The ingress controller behind an internet-facing NLB; the edge points at ingress.hostname.
         const ingress = new Ingress(`${name}-ingress`, { ...ingressArgs(config), originVerify, tlsCertificateArn: originCertificate.certificateArn }, child({ providers: k8sProviders }));
         this.ingress = ingress;
-        this.services = config.services.map((s) => new ScalableService(
-            `${name}-svc-${s.name}`,
-            serviceArgs(s, { vpaDependsOn: [this.verticalPodAutoscaler.release], ingressClassName: ingress.ingressClassName }),
-            child({ providers: k8sProviders, dependsOn: [ingress.release, this.clusterAutoscaler] }),
-        ));
-
         // ---- data: Aurora, PgBouncer, Redis ----
         // Aurora and Redis in the isolated subnets; their security groups admit the EKS cluster security group
         // only (EKS attaches it to the managed nodes, and VPC CNI pods use their node's security groups).
@@ -213,6 +215,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
                 }
                 : isPrimary ? { role: "primary", secretReplicaRegions } : undefined,
             identifier: `${prefix}-aurora`,
+            masterPasswordRotated: config.aurora.credentialRotation.enabled,
             vpcId: network.vpcId,
             subnetIds: network.isolatedSubnetIds,
             availabilityZones: network.availabilityZones,
@@ -228,6 +231,8 @@ export class ScalingTopology extends pulumi.ComponentResource {
             allowedSecurityGroupIds: dataIngress,
             protect,
             globalSecondaryOf: primary?.info.redis.globalReplicationGroupId,
+            inheritedAuthToken: primary && pulumi.secret(aws.secretsmanager.getSecretVersionOutput({ secretId: primary.info.redis.secretName! }, { parent, provider: awsProvider }).secretString.apply((t) => JSON.parse(t).authToken as string)),
+            secretReplicaRegions: isPrimary ? secretReplicaRegions : undefined,
         }, child({ providers }));
         // A primary heads an Aurora global database and an ElastiCache global datastore over its existing stores.
         this.globalDataStores = isPrimary ? new GlobalDataStores(`${name}-global`, {
@@ -238,16 +243,91 @@ export class ScalingTopology extends pulumi.ComponentResource {
             protect,
         }, { parent, dependsOn: [...aurora.instances, this.redis] }) : undefined;
         // PgBouncer in the cluster: a read-write pool on the writer endpoint, a read-only pool on the reader endpoint.
+
+        // ---- credentials: External Secrets, database roles, rotation ----
+        // Secrets Manager is the source of every credential pods use; External Secrets syncs each namespace's
+        // own into Kubernetes Secrets (README "Credentials and rotation").
+        this.externalSecrets = new ExternalSecretsOperator(`${name}-external-secrets`, { ...SYSTEM_NODE_PLACEMENT }, child({ providers: k8sProviders }));
+        const eso = [this.externalSecrets.release];
+        const irsa = { region: config.region, oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl };
+        // A standby creates no roles and rotates nothing: the roles replicate with the database, their secrets
+        // (rotated in the primary) replicate into this region under the primary's replica key.
+        const replicaKeyArn = primary ? primary.info.secretReplicaKeyArns![config.region] : undefined; // checked by readPrimaryStack
+        const roleSecretKmsKeyArn: pulumi.Input<string> = replicaKeyArn ?? aurora.kmsKey.arn;
+        const roleSecretArns: Record<string, pulumi.Input<string>> = primary
+            ? Object.fromEntries(config.services.map((s) => [s.database.role, aws.secretsmanager.getSecretOutput({ name: `${primary.info.aurora.roleSecretPrefix}/roles/${s.database.role}` }, { parent, provider: awsProvider }).arn]))
+            : {};
+        this.databaseRoles = primary ? undefined : new DatabaseRoles(`${name}-db-roles`, {
+            ...databaseRolesArgs(config),
+            secretNamePrefix: `${prefix}-aurora`,
+            writerEndpoint: aurora.writerEndpoint,
+            port: aurora.port,
+            masterSecretArn: aurora.secretArn,
+            kmsKeyArn: aurora.kmsKey.arn,
+            ...irsa,
+            externalSecretsDependsOn: eso,
+            ...SYSTEM_NODE_PLACEMENT,
+            protect,
+            secretReplicaRegions: isPrimary ? secretReplicaRegions : undefined,
+        }, child({ providers: k8sProviders, dependsOn: [aurora] }));
+        if (this.databaseRoles) Object.assign(roleSecretArns, this.databaseRoles.roleSecretArns);
+        const rolesJob = this.databaseRoles ? [this.databaseRoles.job] : [];
+        const rotation = config.aurora.credentialRotation;
+        this.credentialRotation = rotation.enabled && this.databaseRoles ? new DatabaseCredentialRotation(`${name}-rotation`, {
+            identifier: prefix,
+            region: config.region,
+            vpcId: network.vpcId,
+            subnetIds: network.privateSubnetIds,
+            databaseSecurityGroupId: aurora.securityGroup.id,
+            masterSecretArn: aurora.secretArn,
+            kmsKeyArn: aurora.kmsKey.arn,
+            roleSecretArns: this.databaseRoles.roleSecretArns,
+            afterDays: rotation.afterDays,
+            dependsOn: rolesJob,
+        }, child({ providers })) : undefined;
+
+        // PgBouncer in the cluster: a read-write pool on the writer endpoint, a read-only pool on the reader
+        // endpoint; it authenticates the services' roles (from Secrets Manager) and never the master user.
         this.pgbouncer = new PgBouncer(`${name}-pgbouncer`, {
             ...pgbouncerArgs(config.pgbouncer),
             writerEndpoint: aurora.writerEndpoint,
             readerEndpoint: aurora.readerEndpoint,
             port: aurora.port,
             databaseName: aurora.databaseName,
-            username: aurora.masterUsername,
-            password: aurora.masterPassword,
+            roles: config.services.map((s) => ({ role: s.database.role, secretArn: roleSecretArns[s.database.role] })),
+            roleSecretKmsKeyArns: [roleSecretKmsKeyArn],
+            ...irsa,
+            externalSecretsDependsOn: eso,
+            poolsDependOn: rolesJob,
+            clientNamespaces: config.services.map((s) => s.name),
+            // The AMP managed scraper (Observability) scrapes the exporters from its ENIs in the private subnets.
+            metricsSourceCidrs: planSubnets(config.network)!.private.map((s) => s.cidr),
             nodeSelector: { "node-role": "application", "eks.amazonaws.com/nodegroup": pgbouncerNodeGroup(config)! },
         }, child({ providers: k8sProviders, dependsOn: [aurora] }));
+
+        // ---- services: each reads its connection Secret (its own role, PgBouncer hosts, Redis endpoint and token) ----
+        this.services = config.services.map((s) => new ScalableService(
+            `${name}-svc-${s.name}`,
+            {
+                ...serviceArgs(s, { vpaDependsOn: [this.verticalPodAutoscaler.release], ingressClassName: ingress.ingressClassName }),
+                connection: {
+                    ...irsa,
+                    externalSecretsDependsOn: eso,
+                    database: {
+                        role: s.database.role,
+                        secretArn: roleSecretArns[s.database.role],
+                        kmsKeyArn: roleSecretKmsKeyArn,
+                        databaseName: aurora.databaseName,
+                        readWriteHost: this.pgbouncer.readWriteHost,
+                        readOnlyHost: this.pgbouncer.readOnlyHost,
+                        port: 5432,
+                        caCert: this.pgbouncer.clientCaCert,
+                    },
+                    redis: { secretArn: this.redis.authTokenSecretArn, kmsKeyArn: this.redis.kmsKey.arn },
+                },
+            },
+            child({ providers: k8sProviders, dependsOn: [ingress.release, this.clusterAutoscaler] }),
+        ));
 
         // ---- edge: CloudFront, Cloudflare ----
         // Cloudflare (proxy, cache, rate limits, firewall), CloudFront (cache + WAF), or Cloudflare -> CloudFront
@@ -397,6 +477,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
                         instanceClass: config.aurora.instanceClass,
                         globalClusterIdentifier: this.globalDataStores ? this.globalDataStores.globalClusterIdentifier : primary!.info.aurora.globalClusterIdentifier,
                         secretName: primary ? primary.info.aurora.secretName : `${prefix}-aurora/master`,
+                        roleSecretPrefix: primary ? primary.info.aurora.roleSecretPrefix : `${prefix}-aurora`,
                     },
                     redis: {
                         engine: config.redis.engine,
@@ -404,7 +485,9 @@ export class ScalingTopology extends pulumi.ComponentResource {
                         nodeType: config.redis.nodeType,
                         shards: config.redis.shards,
                         globalReplicationGroupId: this.globalDataStores ? this.globalDataStores.globalReplicationGroupId : primary!.info.redis.globalReplicationGroupId,
+                        secretName: primary ? primary.info.redis.secretName : `${prefix}-redis/auth-token`,
                     },
+                    secretReplicaKeyArns: primary ? primary.info.secretReplicaKeyArns : Object.fromEntries(secretReplicaRegions.map((r) => [r.region, r.kmsKeyId])),
                     load: { peakConcurrentUsers: config.load.peakConcurrentUsers, dailyActiveUsers: config.load.dailyActiveUsers },
                     edge: { hostname: edge.hostname, mode: edge.mode, originHostname: this.cloudfrontEdge ? this.cloudfrontEdge.domainName : ingress.hostname },
                 },

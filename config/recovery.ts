@@ -74,8 +74,12 @@ export interface PrimaryRecoveryInfo {
     stack: string;
     region: string;
     secondaryRegions: string[];
-    aurora: { engineVersion: string; instanceClass: string; globalClusterIdentifier: string; secretName: string };
-    redis: { engine: string; engineVersion: string; nodeType: string; shards: number; globalReplicationGroupId: string };
+    /** Name of the master secret, and the prefix of the role secrets (`<prefix>/roles/<role>`): replicated here. */
+    aurora: { engineVersion: string; instanceClass: string; globalClusterIdentifier: string; secretName: string; roleSecretPrefix?: string };
+    /** `secretName`: the AUTH token secret, replicated here. */
+    redis: { engine: string; engineVersion: string; nodeType: string; shards: number; globalReplicationGroupId: string; secretName?: string };
+    /** The KMS key of the secret replicas, by region. */
+    secretReplicaKeyArns?: Record<string, string>;
     edge: { hostname: string; originHostname: string; mode?: string };
     /** The primary's load targets: the standby carries them after a failover. */
     load?: { peakConcurrentUsers: number; dailyActiveUsers: number };

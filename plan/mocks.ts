@@ -106,7 +106,13 @@ export const INVOKES: Record<string, (inputs: Inputs, ctx: MockContext) => Input
         arn: `arn:aws:secretsmanager:${ctx.region}:${ctx.accountId}:secret:${i.secretId}-${digest("sm", String(i.secretId)).slice(0, 6)}`,
         secretId: i.secretId,
         versionId: digest("version", String(i.secretId)).slice(0, 32),
-        secretString: JSON.stringify({ engine: "postgres", username: "app_admin", password: digest("secret", String(i.secretId)).slice(0, 40), port: 5432, dbname: "app" }),
+        // Carries the fields of both kinds of secret the program reads (database credentials, a cache's AUTH token).
+        secretString: JSON.stringify({ engine: "postgres", username: "app_admin", password: digest("secret", String(i.secretId)).slice(0, 40), port: 5432, dbname: "app", authToken: digest("token", String(i.secretId)).slice(0, 64) }),
+    }),
+    "aws:secretsmanager/getSecret:getSecret": (i, ctx) => ({
+        id: `arn:aws:secretsmanager:${ctx.region}:${ctx.accountId}:secret:${i.name}-${digest("sm", String(i.name)).slice(0, 6)}`,
+        arn: `arn:aws:secretsmanager:${ctx.region}:${ctx.accountId}:secret:${i.name}-${digest("sm", String(i.name)).slice(0, 6)}`,
+        name: i.name,
     }),
 };
 

@@ -8,6 +8,11 @@ import { resolveStackConfig } from "../sizing/stackConfig";
 import { readStackFiles } from "../plan/stackFiles";
 import { INSTANCE_TYPES } from "../catalog/instances";
 import { CLUSTER_AUTOSCALER_RELEASES } from "../catalog/kubernetesReleases";
+import Ajv from "ajv";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const ESO_SCHEMAS = require("./fixtures/crds/external-secrets-v2.9.0.json") as Record<"ExternalSecret" | "SecretStore", object>;
+const esoAjv = new Ajv({ strict: false, allErrors: true });
+const esoValidators = { ExternalSecret: esoAjv.compile(ESO_SCHEMAS.ExternalSecret), SecretStore: esoAjv.compile(ESO_SCHEMAS.SecretStore) };
 import { autoscalerPolicy } from "../components/clusterAutoscaler";
 import { vpaHpaConflict } from "../components/scalableService";
 import { nodeTemplateTags } from "../components/nodeGroup";
@@ -87,6 +92,13 @@ function kubernetesSchemaProblems(plan: Plan): { checked: number; crds: number; 
         } else if (r.type === "kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler") {
             crds++;
             problems.push(...vpaProblems(withoutMarkers(r.props)).map((p) => `${r.name}: ${p}`));
+        } else if (r.type === "kubernetes:external-secrets.io/v1:ExternalSecret" || r.type === "kubernetes:external-secrets.io/v1:SecretStore") {
+            // External Secrets' CRDs at the pinned chart version (test/fixtures/crds).
+            crds++;
+            const kind = r.type.endsWith("ExternalSecret") ? "ExternalSecret" : "SecretStore";
+            const validate = esoValidators[kind];
+            if (!validate(withoutMarkers(r.props))) problems.push(...(validate.errors ?? []).map((e) => `${r.name}: ${e.instancePath} ${e.message}`));
+            problems.push(...vpaProblems(withoutMarkers(r.props)).filter((p) => /metadata/.test(p)).map((p) => `${r.name}: ${p}`));
         } else {
             problems.push(`${r.name}: no schema for ${r.type}`);
         }
@@ -168,7 +180,7 @@ describe("compute: config refusals (before any resource)", () => {
     });
     it("refuses a service placed on the system node group or on an unknown one", async () => {
         const [api] = stackConfigValue("dev", "scaling-topology:services");
-        const e = await configErrorOf("dev", { "scaling-topology:services": [{ ...api, nodeGroup: "system" }, { ...api, name: "web", nodeGroup: "gpu" }] });
+        const e = await configErrorOf("dev", { "scaling-topology:services": [{ ...api, nodeGroup: "system" }, { ...api, name: "web", nodeGroup: "gpu", database: { role: "web" } }] });
         const mine = e.problems.filter((p) => /^scaling-topology:(services|ingress|cluster)\b/.test(p.key));
         assert.deepEqual(mine.map((p) => p.key), ["scaling-topology:services[0].nodeGroup", "scaling-topology:services[1].nodeGroup"]);
         assert.match(mine[0].message, /is not an application node group .*\(application\)/);
@@ -375,7 +387,7 @@ describe("compute in the stack plans", () => {
             const { checked, crds, problems } = kubernetesSchemaProblems(plan);
             assert.deepEqual(problems, []);
             assert.ok(checked >= 8, `validated ${checked} objects`);
-            assert.equal(crds, ofType(plan, "kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler").length);
+            assert.equal(crds, ["kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler", "kubernetes:external-secrets.io/v1:ExternalSecret", "kubernetes:external-secrets.io/v1:SecretStore"].reduce((n, t) => n + ofType(plan, t).length, 0));
         });
     }
 
@@ -386,9 +398,12 @@ describe("compute in the stack plans", () => {
         (d.props as any).spec.replicas = "two";
         const v = broken.resources.find((r) => r.type === "kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler")!;
         (v.props as any).spec.updatePolicy.updateMode = "Sometimes";
+        const es = broken.resources.find((r) => r.type === "kubernetes:external-secrets.io/v1:ExternalSecret")!;
+        (es.props as any).spec.target.creationPolicy = "Sometimes";
         const problems = kubernetesSchemaProblems(broken).problems.join("\n");
         assert.match(problems, /spec\/replicas must be integer/);
         assert.match(problems, /updateMode/);
+        assert.match(problems, /\/spec\/target\/creationPolicy must be equal to one of the allowed values/);
     });
 
     it("dev: ingress-nginx from its pinned chart behind an internet-facing NLB, in update and preview mode", async () => {

@@ -44,8 +44,9 @@ describe("data tier (Aurora, PgBouncer, Redis) in the plans", () => {
                 assert.equal(cluster.opts.protect ?? false, prod);
                 assert.equal(key.opts.protect ?? false, prod);
                 assert.equal(key.opts.retainOnDelete ?? false, prod);
-                // A disaster-recovery primary (prod) leaves its global membership to AWS (the provider docs' ignoreChanges).
-                assert.deepEqual(cluster.opts.ignoreChanges, prod ? ["availabilityZones", "globalClusterIdentifier"] : ["availabilityZones"]);
+                // Prod rotates the master password: Pulumi's generated one is only the initial value there; as a
+                // disaster-recovery primary it leaves its global membership to AWS (the provider docs' ignoreChanges).
+                assert.deepEqual(cluster.opts.ignoreChanges, prod ? ["availabilityZones", "masterPassword", "globalClusterIdentifier"] : ["availabilityZones"]);
                 // The exported PostgreSQL log (slow statements with their text) is encrypted with the same key,
                 // which lets CloudWatch Logs use it for that log group only.
                 const log = byName(plan, `${stack}-aurora-postgresql-log`).props as any;
@@ -120,7 +121,7 @@ describe("data tier (Aurora, PgBouncer, Redis) in the plans", () => {
                     assert.match(text, new RegExp(`^app = host=${String(endpoint).replace(/\./g, "\\.")} port=5432 dbname=app$`, "m"));
                     assert.doesNotMatch(text, /password/i);
                 }
-                const secret = byName(plan, `${stack}-pgbouncer-credentials`);
+                const secret = byName(plan, `${stack}-pgbouncer-stats`);
                 assert.equal((secret.props as any).stringData, "[secret]");
                 const tlsSecret = byName(plan, `${stack}-pgbouncer-tls`);
                 assert.equal((tlsSecret.props as any).type, "kubernetes.io/tls");

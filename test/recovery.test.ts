@@ -68,7 +68,8 @@ describe("disaster recovery: primary (prod)", () => {
         const { diffPlans } = await import("../plan/diff");
         const base = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "baseline", "prod.json"), "utf8"));
         const diff = diffPlans(base, await stackPlan("prod"));
-        assert.deepEqual(diff.changes.filter((c) => c.op === "delete" || c.op === "replace").map((c) => c.name), []);
+        const { isStateful } = await import("../plan/replacements");
+        assert.deepEqual(diff.changes.filter((c) => (c.op === "delete" || c.op === "replace") && (isStateful(c.type) || c.destructive)).map((c) => c.name), []);
         const created = diff.changes.filter((c) => c.op === "create").map((c) => c.type);
         assert.ok(created.includes("aws:rds/globalCluster:GlobalCluster") && created.includes("aws:elasticache/globalReplicationGroup:GlobalReplicationGroup"));
         assert.equal(diff.changes.find((c) => c.type === "aws:rds/cluster:Cluster")!.op, "same");
@@ -76,12 +77,15 @@ describe("disaster recovery: primary (prod)", () => {
         assert.ok(!diff.notes.some((n) => /region of provider/.test(n)), diff.notes.join("\n"));
     });
 
-    it("replicates the credentials secret to the secondary region under a key of that region", async () => {
+    it("replicates every data-tier secret (master, roles, cache token) to the secondary region under a key of that region", async () => {
         const plan = await stackPlan("prod");
-        const secret = one(plan, "aws:secretsmanager/secret:Secret");
-        const replicas = secret.props.replicas as Array<{ region: string; kmsKeyId: string }>;
-        assert.deepEqual(replicas.map((r) => r.region), stackConfigValue("prod", "scaling-topology:recovery").secondaryRegions);
-        assert.match(replicas[0].kmsKeyId, /^arn:aws:kms:eu-central-1:/);
+        const secrets = ofType(plan, "aws:secretsmanager/secret:Secret");
+        assert.ok(secrets.length >= 3, secrets.map((s) => s.name).join(", "));
+        for (const secret of secrets) {
+            const replicas = secret.props.replicas as Array<{ region: string; kmsKeyId: string }>;
+            assert.deepEqual(replicas?.map((r) => r.region), stackConfigValue("prod", "scaling-topology:recovery").secondaryRegions, secret.name);
+            assert.match(replicas[0].kmsKeyId, /^arn:aws:kms:eu-central-1:/);
+        }
     });
 
     it("exports what a secondary joins with (recovery output)", async () => {
@@ -157,9 +161,17 @@ describe("disaster recovery: secondary (prod-dr, eu-central-1)", () => {
         assert.ok(cluster.opts.ignoreChanges?.includes("replicationSourceIdentifier"));
         assert.equal(ofType(plan, "aws:rds/clusterInstance:ClusterInstance").length, 1);
         assert.equal(ofType(plan, "aws:appautoscaling/target:Target").length, 0);
-        // No credentials of its own: it reads the primary's, replicated into its region.
-        assert.equal(ofType(plan, "aws:secretsmanager/secret:Secret").length, 0);
+        // No database credentials of its own, no roles Job, no rotation: it reads the primary's, replicated into
+        // its region (its one secret is its cache's token and endpoint, the token the global datastore's).
+        assert.deepEqual(ofType(plan, "aws:secretsmanager/secret:Secret").map((s) => s.name), ["prod-dr-redis-auth-token-secret"]);
+        assert.equal(ofType(plan, "kubernetes:batch/v1:Job").length, 0);
+        assert.equal(ofType(plan, "aws:secretsmanager/secretRotation:SecretRotation").length, 0);
+        assert.ok(ofType(await stackPlan("prod"), "aws:secretsmanager/secretRotation:SecretRotation").length > 0, "prod rotates (the type name is right)");
+        assert.ok(ofType(await stackPlan("prod"), "kubernetes:batch/v1:Job").length > 0, "prod runs the roles Job (the type name is right)");
         assert.match(String(plan.outputs.auroraSecretArn), /^arn:aws:secretsmanager:eu-central-1:/);
+        // PgBouncer and the services read the role's replica under the primary's key of this region.
+        const replicaKey = ((await stackPlan("prod")).outputs.recovery as any).secretReplicaKeyArns["eu-central-1"];
+        assert.ok(JSON.stringify(plan.resources.filter((r) => r.type === "aws:iam/policy:Policy" || r.type === "aws:iam/rolePolicy:RolePolicy").map((r) => r.props)).includes(replicaKey));
     });
 
     it("joins the global datastore: only its replicas are its own", async () => {

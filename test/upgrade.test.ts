@@ -17,7 +17,14 @@ const BASELINE = path.join(__dirname, "fixtures", "baseline");
  * Stateless resources an upgrade may delete or replace, by type and name pattern, and why that is safe.
  * Empty while the upgrade only adds and adopts.
  */
-export const ALLOWED_UPGRADE_CHANGES: Array<{ type: string; name: RegExp; ops: Array<"delete" | "replace">; why: string }> = [];
+export const ALLOWED_UPGRADE_CHANGES: Array<{ type: string; name: RegExp; ops: Array<"delete" | "replace">; why: string }> = [
+    {
+        type: "kubernetes:core/v1:Secret",
+        name: /^(dev|prod)-pgbouncer-credentials$/,
+        ops: ["delete"],
+        why: "it held PgBouncer's user list with the Aurora master user's password; PgBouncer now authenticates the services' own roles (user list synced from Secrets Manager) and its stats user lives in <name>-stats, so the old Secret is deleted to take the master password out of the namespace. Nothing but PgBouncer's pods mounted it, and the new pods mount the new Secrets.",
+    },
+];
 
 const baseline = (stack: string): PlanLike => JSON.parse(fs.readFileSync(path.join(BASELINE, `${stack}.json`), "utf8"));
 const allowed = (c: ResourceChange) => ALLOWED_UPGRADE_CHANGES.some((a) => a.type === c.type && a.name.test(c.name) && (a.ops as string[]).includes(c.op));
