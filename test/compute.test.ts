@@ -32,7 +32,7 @@ const one = (plan: Plan, type: string) => {
     return rs[0];
 };
 
-// ---- Upstream Kubernetes schemas (kubernetes-models 5.1.0: ESM only, loaded with Node's require(esm)) ----
+// ---- Upstream Kubernetes schemas (kubernetes-models, CommonJS builds of its per-kind modules) ----
 const MODELS = path.join(__dirname, "..", "node_modules", "kubernetes-models");
 /** `kubernetes:apps/v1:Deployment` -> the kubernetes-models class, or undefined for kinds it has no model of (CRDs). */
 function modelOf(type: string): (new (data: unknown) => { validate(): void }) | undefined {
