@@ -21,7 +21,6 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { ConfigError } from "../config/errors";
 import { DEFAULT_POLICY_CONFIG, PolicyConfig } from "../config/policy";
-import { PROJECT_DIR } from "../plan/run";
 import { StackFileError } from "../plan/stackFiles";
 import { AuditResource, evaluatePolicies, PolicyReport } from "./evaluate";
 import { EventLogError, reportFromEventLog, urnStack } from "./eventLog";
@@ -196,7 +195,8 @@ export async function runAudit(argv: string[], io: Io, projectDir?: string): Pro
             io.stdout(USAGE + "\n");
             return 0;
         }
-        const dir = projectDir ?? (fs.existsSync(path.join(process.cwd(), "Pulumi.yaml")) ? process.cwd() : PROJECT_DIR);
+        // The project in the working directory, as the Pulumi CLI takes it (and `plan` does).
+        const dir = projectDir ?? process.cwd();
         const { output, report } = await audit(args, dir, (m) => io.stderr(`audit: ${m}\n`));
         if (args.out) {
             try {

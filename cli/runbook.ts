@@ -6,6 +6,7 @@
  * Exit codes: 0 written; 1 invalid input (stack config, stack name, arguments, plan file).
  */
 import * as fs from "fs";
+import * as path from "path";
 import { parseArgs } from "util";
 import { ConfigError } from "../config/errors";
 import { renderRunbook } from "../plan/recovery";
@@ -40,6 +41,8 @@ export async function runRunbookCommand(argv: string[], io: Io, cwd = process.cw
             return 0;
         }
         if (!values.stack) throw new UsageError(`--stack is required\n${USAGE}`);
+        // Refused before planning: a plan takes seconds, and its result would have nowhere to go.
+        if (values.out && !fs.existsSync(path.dirname(path.resolve(values.out)))) throw new UsageError(`--out ${values.out}: the folder ${path.dirname(path.resolve(values.out))} does not exist`);
         const plan = values.plan
             ? readPlan(values.plan, values.stack)
             : await runPlan({ stack: values.stack, projectDir: projectDirOf(cwd), onProgress: (m) => io.stderr(`runbook: ${m}\n`) });

@@ -362,6 +362,14 @@ describe("runbook command", () => {
         assert.match(text, /--primary-replication-group-id scaling-topology-prod-dr-redis/);
     });
 
+    it("--out into a missing folder exits 1 before planning", async () => {
+        let err = "";
+        const code = await runCli(["runbook", "--stack", "prod", "--out", path.join(os.tmpdir(), "no-such-folder-dr", "runbook.md")], { stdout: () => undefined, stderr: (t) => { err += t; } });
+        assert.equal(code, 1);
+        assert.match(err, /does not exist/);
+        assert.doesNotMatch(err, /planning/);
+    });
+
     it("a plan of another stack is refused", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runbook-"));
         const file = path.join(dir, "dev.json");
