@@ -82,11 +82,11 @@ export interface AuroraPostgresArgs {
      * left to AWS, and the credentials secret replicates to `secretReplicaRegions`. `secondary`: a cluster
      * in another region joined to `globalClusterIdentifier`, with no master user or database of its own
      * (the primary's replicate), `instances` standby instances and no reader autoscaling; `masterPassword`
-     * is the primary's (read from the replicated secret). @default a single-region cluster
+     * and `secretArn` are the primary's credentials secret, replicated into this region. @default a single-region cluster
      */
     global?:
         | { role: "primary"; secretReplicaRegions: Array<{ region: string; kmsKeyId?: pulumi.Input<string> }> }
-        | { role: "secondary"; globalClusterIdentifier: pulumi.Input<string>; instances: number; masterPassword: pulumi.Input<string> };
+        | { role: "secondary"; globalClusterIdentifier: pulumi.Input<string>; instances: number; masterPassword: pulumi.Input<string>; secretArn: pulumi.Input<string> };
 }
 
 export const AURORA_DEFAULTS = {
@@ -373,7 +373,7 @@ export class AuroraPostgres extends pulumi.ComponentResource {
         this.writerEndpoint = this.cluster.endpoint;
         this.readerEndpoint = this.cluster.readerEndpoint;
         this.port = this.cluster.port;
-        this.secretArn = secret ? secret.arn : pulumi.output("");
+        this.secretArn = secret ? secret.arn : pulumi.output(secondary!.secretArn);
         this.clusterIdentifier = this.cluster.clusterIdentifier;
         this.registerOutputs({
             writerEndpoint: this.writerEndpoint,

@@ -212,6 +212,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
                     globalClusterIdentifier: primary.info.aurora.globalClusterIdentifier,
                     instances: recovery!.standbyAuroraInstances,
                     masterPassword: pulumi.secret(replicatedSecret!.secretString.apply((t) => JSON.parse(t).password as string)),
+                    secretArn: replicatedSecret!.arn,
                 }
                 : isPrimary ? { role: "primary", secretReplicaRegions } : undefined,
             identifier: `${prefix}-aurora`,
@@ -440,7 +441,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
             auroraWriterEndpoint: aurora.writerEndpoint,
             auroraReaderEndpoint: aurora.readerEndpoint,
             auroraPort: aurora.port,
-            auroraSecretArn: replicatedSecret ? replicatedSecret.arn : aurora.secretArn,
+            auroraSecretArn: aurora.secretArn,
             redisConfigurationEndpoint: this.redis.configurationEndpoint,
             pgbouncerReadWriteHost: this.pgbouncer.readWriteHost,
             pgbouncerReadOnlyHost: this.pgbouncer.readOnlyHost,
