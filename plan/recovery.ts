@@ -10,9 +10,9 @@ import type { PlanSection } from "./format";
 import type { Plan } from "./run";
 
 /** The recovery report for a stack's raw config, whatever the program's project name; undefined without `scaling-topology:` config. */
-export function recoveryForConfig(stack: string, rawConfig: Record<string, unknown>): RecoveryReport | undefined {
+export function recoveryForConfig(stack: string, rawConfig: Record<string, unknown>, project: string = PROJECT): RecoveryReport | undefined {
     if (!Object.keys(rawConfig).some((k) => k.startsWith(`${PROJECT}:`))) return undefined;
-    return recoveryReport(resolveStackConfig(stack, rawConfig));
+    return recoveryReport(resolveStackConfig(stack, rawConfig, project));
 }
 
 /** Stacks a stack's program reads through a StackReference (a disaster-recovery secondary reads its primary). */

@@ -15,9 +15,10 @@ import type { Plan } from "./run";
  * project name; undefined for a stack without `scaling-topology:` config (a program that does not use it).
  * On a multi-region stack it adds what the standby region costs.
  */
-export function sizingForConfig(stack: string, rawConfig: Record<string, unknown>): PlanSizing | undefined {
+export function sizingForConfig(stack: string, rawConfig: Record<string, unknown>, project: string = PROJECT): PlanSizing | undefined {
     if (!Object.keys(rawConfig).some((k) => k.startsWith(`${PROJECT}:`))) return undefined;
-    const config = resolveStackConfig(stack, rawConfig);
+    // The project's own namespace and the physical-name prefix depend on the project name.
+    const config = resolveStackConfig(stack, rawConfig, project);
     const dr = disasterRecoveryCost(config);
     return { ...sizingOf(config).report, ...(dr ? { disasterRecovery: { role: config.recovery!.role, ...dr } } : {}) };
 }
