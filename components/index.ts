@@ -27,3 +27,6 @@ export * from "./scalingTopology";
 export * from "./ciRunner";
 export * from "./imageCache";
 export * from "./certManager";
+export * from "./globalDataStores";
+export * from "./edgeFailover";
+export * from "./primaryStack";

@@ -1,7 +1,8 @@
 /**
  * The whole topology as one component: a validated stack config in, the network, cluster, data tier, edge
  * and backups out. `index.ts` is this repository's program around it; any other Pulumi program can
- * install the package and do the same (`new ScalingTopology("app", loadStackConfig())`).
+ *  install the package and do the same (`new ScalingTopology("app", loadStackConfig())`, or
+ * `await ScalingTopology.create(...)`, which a disaster-recovery secondary needs: it reads its primary first).
  */
 import * as aws from "@pulumi/aws";
 import * as cloudflare from "@pulumi/cloudflare";
@@ -19,6 +20,10 @@ import { CodeBuildRunner } from "./ciRunner";
 import { Cluster } from "./cluster";
 import { ClusterAutoscaler } from "./clusterAutoscaler";
 import { CertificateDns, DnsValidatedCertificate } from "./dnsValidatedCertificate";
+import { EdgeFailover } from "./edgeFailover";
+import { GlobalDataStores } from "./globalDataStores";
+import { PrimaryStack, readPrimaryStack } from "./primaryStack";
+import { globalLagAlarmMs } from "../sizing/recovery";
 import { Ingress } from "./ingress";
 import { ImageCache } from "./imageCache";
 import { CertManager } from "./certManager";
@@ -45,6 +50,11 @@ export type ScalingTopologyArgs = StackConfig & {
      * @default `${project}-${stack}`
      */
     namePrefix?: string;
+    /**
+     * The primary a secondary (`recovery.role: secondary`) joins: what `readPrimaryStack` read and checked.
+     * `ScalingTopology.create` reads it; required when constructing a secondary directly.
+     */
+    primary?: PrimaryStack;
 };
 
 /** Header the edge hop in front of the origin sends, and the origin requires. */
@@ -82,20 +92,38 @@ export class ScalingTopology extends pulumi.ComponentResource {
     public readonly redis: RedisCache;
     public readonly pgbouncer: PgBouncer;
     public readonly externalSecrets: ExternalSecretsOperator;
-    public readonly databaseRoles: DatabaseRoles;
+    /** The application's database roles (absent on a disaster-recovery standby: they replicate from the primary). */
+    public readonly databaseRoles?: DatabaseRoles;
     /** Secrets Manager rotation of the database credentials (when `aurora.credentialRotation.enabled`). */
     public readonly credentialRotation?: DatabaseCredentialRotation;
     public readonly cloudfrontEdge?: CloudFrontEdge;
     public readonly cloudflareEdge?: CloudflareEdge;
     public readonly backup: BackupPlan;
     public readonly observability: Observability;
+    /** Primary role: the Aurora global database and ElastiCache global datastore over this stack's stores. */
+    public readonly globalDataStores?: GlobalDataStores;
+    /** Secondary role: the health-checked load balancer over both regions' origins. */
+    public readonly edgeFailover?: EdgeFailover;
 
     /** Operator outputs (the stack outputs of this repository's program), by name. */
     public readonly outputs: Record<string, pulumi.Input<unknown>>;
 
+    /**
+     * Builds the topology; a secondary (`recovery.role: secondary`) first reads its primary through a
+     * StackReference and is refused (`ConfigError`) when it does not match, before any of its resources.
+     */
+    public static async create(name: string, config: StackConfig, opts?: pulumi.ComponentResourceOptions): Promise<ScalingTopology> {
+        const primary = config.recovery?.role === "secondary" ? await readPrimaryStack(config) : undefined;
+        return new ScalingTopology(name, { ...config, primary }, opts);
+    }
+
     constructor(name: string, args: ScalingTopologyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scaling:index:ScalingTopology", name, {}, opts);
-        const { namePrefix, ...config } = args;
+        const { namePrefix, primary, ...config } = args;
+        const recovery = config.recovery;
+        const isPrimary = recovery?.role === "primary";
+        const isSecondary = recovery?.role === "secondary";
+        if (isSecondary && !primary) throw new pulumi.ResourceError("a secondary (recovery.role secondary) needs args.primary: build it with ScalingTopology.create, which reads the primary stack", this);
         this.config = config;
         const project = pulumi.getProject();
         const prefix = namePrefix ?? `${project}-${config.stack}`;
@@ -163,9 +191,10 @@ export class ScalingTopology extends pulumi.ComponentResource {
         }, child({ providers: k8sProviders, ...pulls }));
         // Origin lockdown: one secret header, generated here because both sides need it: the edge hop in
         // front of the ingress sends it, the ingress refuses requests without it (traffic that bypassed the edge).
+        // A standby region shares the primary's value: the edge sends one header to both regions' origins.
         const originVerify = {
             header: ORIGIN_VERIFY_HEADER,
-            value: new random.RandomPassword(`${name}-origin-verify`, { length: 48, special: false }, child()).result,
+            value: primary ? primary.originVerifySecret : new random.RandomPassword(`${name}-origin-verify`, { length: 48, special: false }, child()).result,
         };
         // The NLB terminates TLS with a regional certificate for the public hostname, so the edges' HTTPS
         // connections verify (they check the origin certificate against the Host they forward).
@@ -174,7 +203,8 @@ export class ScalingTopology extends pulumi.ComponentResource {
             dns: edgeDns,
             // ACM gives every certificate for one name in one account the same validation record: with
             // CloudFront, its us-east-1 certificate creates it and this one validates through it.
-            createValidationRecord: !edge.cloudfront,
+            // A standby region's certificate validates through the record the primary created (one per name and account).
+            createValidationRecord: !edge.cloudfront && !isSecondary,
             purpose: "origin load balancer",
         }, child({ providers }));
         // The ingress controller behind an internet-facing NLB; the edge points at ingress.hostname.
@@ -187,8 +217,38 @@ export class ScalingTopology extends pulumi.ComponentResource {
         // Aurora and Redis in the isolated subnets; their security groups admit the EKS cluster security group
         // only (EKS attaches it to the managed nodes, and VPC CNI pods use their node's security groups).
         const dataIngress: pulumi.Input<string>[] = [cluster.clusterSecurityGroupId];
+        // Multi-region recovery: a primary replicates its credentials secret to each secondary region under a
+        // key of that region; a secondary reads the replica in its own region.
+        const recoveryRegions = isPrimary ? recovery!.secondaryRegions ?? [] : [];
+        const secretReplicaRegions = recoveryRegions.map((region) => {
+            const provider = new aws.Provider(providerName(`aws-${region}`), { region: region as aws.Region, defaultTags: { tags: baseTags } }, { parent });
+            // The replica's own customer key in its region (a replica cannot use a key of another region).
+            // The account administers the key (as the default key policy, written out); Secrets Manager uses it
+            // on behalf of the principals the account's IAM policies allow.
+            const account = aws.getCallerIdentityOutput({}, { parent, provider });
+            const partition = aws.getPartitionOutput({}, { parent, provider });
+            const key = new aws.kms.Key(`${name}-secrets-kms-${region}`, {
+                description: `${prefix}: replicas of the data tier's secrets in ${region}`,
+                enableKeyRotation: true,
+                deletionWindowInDays: 30,
+                policy: pulumi.interpolate`{"Version":"2012-10-17","Statement":[{"Sid":"AccountAdministers","Effect":"Allow","Principal":{"AWS":"arn:${partition.partition}:iam::${account.accountId}:root"},"Action":"kms:*","Resource":"*"}]}`,
+                tags: { Name: `${name}-secrets-kms-${region}` },
+            }, { parent, provider, protect, retainOnDelete: protect });
+            new aws.kms.Alias(`${name}-secrets-kms-${region}-alias`, { name: `alias/${prefix}-secrets`, targetKeyId: key.keyId }, { parent, provider });
+            return { region, kmsKeyId: key.arn };
+        });
+        const replicatedSecret = primary && aws.secretsmanager.getSecretVersionOutput({ secretId: primary.info.aurora.secretName }, { parent, provider: awsProvider });
         const aurora = new AuroraPostgres(`${name}-aurora`, {
             ...auroraArgs(config.aurora),
+            global: primary
+                ? {
+                    role: "secondary",
+                    globalClusterIdentifier: primary.info.aurora.globalClusterIdentifier,
+                    instances: recovery!.standbyAuroraInstances,
+                    masterPassword: pulumi.secret(replicatedSecret!.secretString.apply((t) => JSON.parse(t).password as string)),
+                    secretArn: replicatedSecret!.arn,
+                }
+                : isPrimary ? { role: "primary", secretReplicaRegions } : undefined,
             identifier: `${prefix}-aurora`,
             masterPasswordRotated: config.aurora.credentialRotation.enabled,
             vpcId: network.vpcId,
@@ -205,7 +265,19 @@ export class ScalingTopology extends pulumi.ComponentResource {
             subnetIds: network.isolatedSubnetIds,
             allowedSecurityGroupIds: dataIngress,
             protect,
+            globalSecondaryOf: primary?.info.redis.globalReplicationGroupId,
+            inheritedAuthToken: primary && pulumi.secret(aws.secretsmanager.getSecretVersionOutput({ secretId: primary.info.redis.secretName! }, { parent, provider: awsProvider }).secretString.apply((t) => JSON.parse(t).authToken as string)),
+            secretReplicaRegions: isPrimary ? secretReplicaRegions : undefined,
         }, child({ providers }));
+        // A primary heads an Aurora global database and an ElastiCache global datastore over its existing stores.
+        this.globalDataStores = isPrimary ? new GlobalDataStores(`${name}-global`, {
+            auroraClusterArn: aurora.cluster.arn,
+            globalClusterIdentifier: `${prefix}-global`,
+            replicationGroupId: this.redis.replicationGroup.replicationGroupId,
+            globalReplicationGroupIdSuffix: `${prefix}-cache`,
+            protect,
+        }, { parent, dependsOn: [...aurora.instances, this.redis] }) : undefined;
+        // PgBouncer in the cluster: a read-write pool on the writer endpoint, a read-only pool on the reader endpoint.
 
         // ---- credentials: External Secrets, database roles, rotation ----
         // Secrets Manager is the source of every credential pods use; External Secrets syncs each namespace's
@@ -221,7 +293,14 @@ export class ScalingTopology extends pulumi.ComponentResource {
         }, child({ providers: k8sProviders, ...pulls }));
         const eso = [this.externalSecrets.release];
         const irsa = { region: config.region, oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl };
-        this.databaseRoles = new DatabaseRoles(`${name}-db-roles`, {
+        // A standby creates no roles and rotates nothing: the roles replicate with the database, their secrets
+        // (rotated in the primary) replicate into this region under the primary's replica key.
+        const replicaKeyArn = primary ? primary.info.secretReplicaKeyArns![config.region] : undefined; // checked by readPrimaryStack
+        const roleSecretKmsKeyArn: pulumi.Input<string> = replicaKeyArn ?? aurora.kmsKey.arn;
+        const roleSecretArns: Record<string, pulumi.Input<string>> = primary
+            ? Object.fromEntries(config.services.map((s) => [s.database.role, aws.secretsmanager.getSecretOutput({ name: `${primary.info.aurora.roleSecretPrefix}/roles/${s.database.role}` }, { parent, provider: awsProvider }).arn]))
+            : {};
+        this.databaseRoles = primary ? undefined : new DatabaseRoles(`${name}-db-roles`, {
             ...databaseRolesArgs(config),
             secretNamePrefix: `${prefix}-aurora`,
             image: images.image(PLATFORM_IMAGES.psql),
@@ -233,9 +312,12 @@ export class ScalingTopology extends pulumi.ComponentResource {
             externalSecretsDependsOn: eso,
             ...SYSTEM_NODE_PLACEMENT,
             protect,
+            secretReplicaRegions: isPrimary ? secretReplicaRegions : undefined,
         }, child({ providers: k8sProviders, dependsOn: [aurora, images] }));
+        if (this.databaseRoles) Object.assign(roleSecretArns, this.databaseRoles.roleSecretArns);
+        const rolesJob = this.databaseRoles ? [this.databaseRoles.job] : [];
         const rotation = config.aurora.credentialRotation;
-        this.credentialRotation = rotation.enabled ? new DatabaseCredentialRotation(`${name}-rotation`, {
+        this.credentialRotation = rotation.enabled && this.databaseRoles ? new DatabaseCredentialRotation(`${name}-rotation`, {
             identifier: prefix,
             region: config.region,
             vpcId: network.vpcId,
@@ -245,7 +327,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
             kmsKeyArn: aurora.kmsKey.arn,
             roleSecretArns: this.databaseRoles.roleSecretArns,
             afterDays: rotation.afterDays,
-            dependsOn: [this.databaseRoles.job],
+            dependsOn: rolesJob,
         }, child({ providers })) : undefined;
 
         // PgBouncer in the cluster: a read-write pool on the writer endpoint, a read-only pool on the reader
@@ -256,11 +338,11 @@ export class ScalingTopology extends pulumi.ComponentResource {
             readerEndpoint: aurora.readerEndpoint,
             port: aurora.port,
             databaseName: aurora.databaseName,
-            roles: config.services.map((s) => ({ role: s.database.role, secretArn: this.databaseRoles.roleSecretArns[s.database.role] })),
-            roleSecretKmsKeyArns: [aurora.kmsKey.arn],
+            roles: config.services.map((s) => ({ role: s.database.role, secretArn: roleSecretArns[s.database.role] })),
+            roleSecretKmsKeyArns: [roleSecretKmsKeyArn],
             ...irsa,
             externalSecretsDependsOn: eso,
-            poolsDependOn: [this.databaseRoles.job],
+            poolsDependOn: rolesJob,
             clientNamespaces: config.services.map((s) => s.name),
             // The AMP managed scraper (Observability) scrapes the exporters from its ENIs in the private subnets.
             metricsSourceCidrs: planSubnets(config.network)!.private.map((s) => s.cidr),
@@ -281,8 +363,8 @@ export class ScalingTopology extends pulumi.ComponentResource {
                     externalSecretsDependsOn: eso,
                     database: {
                         role: s.database.role,
-                        secretArn: this.databaseRoles.roleSecretArns[s.database.role],
-                        kmsKeyArn: aurora.kmsKey.arn,
+                        secretArn: roleSecretArns[s.database.role],
+                        kmsKeyArn: roleSecretKmsKeyArn,
                         databaseName: aurora.databaseName,
                         readWriteHost: this.pgbouncer.readWriteHost,
                         readOnlyHost: this.pgbouncer.readOnlyHost,
@@ -298,7 +380,9 @@ export class ScalingTopology extends pulumi.ComponentResource {
         // ---- edge: CloudFront, Cloudflare ----
         // Cloudflare (proxy, cache, rate limits, firewall), CloudFront (cache + WAF), or Cloudflare -> CloudFront
         // -> ingress ("both"). Whichever hop reaches the ingress adds the secret origin header.
-        this.cloudfrontEdge = edge.cloudfront && new CloudFrontEdge(`${name}-cloudfront`, {
+        // A standby region has no edge of its own: CloudFront aliases and Cloudflare's zone rulesets exist once,
+        // in the primary; the standby's edge is the load balancer over both regions (below).
+        this.cloudfrontEdge = !isSecondary && edge.cloudfront && new CloudFrontEdge(`${name}-cloudfront`, {
             originDomainName: ingress.hostname,
             originVerifyHeader: originVerify.header,
             originVerifySecret: originVerify.value,
@@ -313,14 +397,31 @@ export class ScalingTopology extends pulumi.ComponentResource {
             apiTtlSeconds: edge.cloudfront.apiTtlSeconds,
             protect,
         }, child({ providers })) || undefined;
-        this.cloudflareEdge = edge.cloudflare && new CloudflareEdge(`${name}-cloudflare`, {
+        this.cloudflareEdge = !isSecondary && edge.cloudflare && new CloudflareEdge(`${name}-cloudflare`, {
             ...edge.cloudflare,
             hostname: edge.hostname,
             target: this.cloudfrontEdge ? this.cloudfrontEdge.domainName : ingress.hostname,
-            originVerify: !this.cloudfrontEdge, // CloudFront adds its own header when it is the hop before the ingress
+            // CloudFront adds its own header when it is the hop before the ingress; a primary's edge adds it anyway,
+            // for the standby's origin that the load balancer reaches directly (CloudFront overwrites it with the same value).
+            originVerify: !this.cloudfrontEdge || isPrimary,
             originVerifyHeader: originVerify.header,
             originVerifySecret: originVerify.value,
         }, child({ providers: { ...providers, cloudflare: cloudflareProvider! } })) || undefined;
+
+        // Health-checked failover: the standby stack knows both regions' origins, so it owns the load balancer.
+        this.edgeFailover = primary && recovery!.edgeFailover ? new EdgeFailover(`${name}-edge-failover`, {
+            zoneId: edge.cloudflare!.zoneId, // required on a secondary by the config checks
+            accountId: recovery!.edgeFailover.cloudflareAccountId,
+            hostname: edge.hostname,
+            regions: [
+                { region: primary.info.region, address: primary.info.edge.originHostname },
+                { region: config.region, address: ingress.hostname },
+            ],
+            healthPath: recovery!.edgeFailover.healthPath,
+            intervalSeconds: recovery!.edgeFailover.intervalSeconds,
+            consecutiveDown: recovery!.edgeFailover.consecutiveDown,
+            originVerify,
+        }, { parent, providers: { cloudflare: cloudflareProvider! } }) : undefined;
 
         // ---- backups ----
         // AWS Backup: every resource tagged BACKUP_TAG (components/tags.ts) is covered; prod copies to the DR region and locks the vaults.
@@ -356,6 +457,26 @@ export class ScalingTopology extends pulumi.ComponentResource {
             region: config.region,
             protect,
         }, { parent, providers: k8sProviders });
+        // The region-loss RPO is the global database's replication lag: a standby watches it (the metric is
+        // its cluster's, in its region) and pages when it exceeds what the recovery figures assume.
+        if (isSecondary) {
+            new aws.cloudwatch.MetricAlarm(`${name}-global-db-lag`, {
+                namespace: "AWS/RDS",
+                metricName: "AuroraGlobalDBReplicationLag",
+                dimensions: { DBClusterIdentifier: aurora.clusterIdentifier },
+                statistic: "Maximum",
+                period: 60,
+                evaluationPeriods: 5,
+                comparisonOperator: "GreaterThanThreshold",
+                threshold: globalLagAlarmMs(config),
+                // No data means replication stopped reporting: as bad as lag.
+                treatMissingData: "breaching",
+                alarmDescription: `Aurora global database replication lag above ${globalLagAlarmMs(config)} ms for 5 min: the region-loss RPO (recovery.expectedReplicationLagSeconds) no longer holds`,
+                alarmActions: [this.observability.topic.topicArn],
+                okActions: [this.observability.topic.topicArn],
+                tags: { Name: `${name}-global-db-lag` },
+            }, { parent });
+        }
 
         this.outputs = {
             clusterName: cluster.name,
@@ -395,6 +516,33 @@ export class ScalingTopology extends pulumi.ComponentResource {
             // Query endpoint of the AMP workspace (Grafana's datasource, SigV4), and the alert topic.
             prometheusEndpoint: this.observability.prometheusEndpoint,
             alertTopicArn: this.observability.topic.topicArn,
+            // What a secondary stack reads through its StackReference (components/primaryStack.ts).
+            ...(isPrimary || isSecondary ? {
+                recovery: {
+                    role: recovery!.role,
+                    region: config.region,
+                    primaryRegion: primary ? primary.info.region : config.region,
+                    secondaryRegions: recoveryRegions,
+                    aurora: {
+                        engineVersion: config.aurora.engineVersion,
+                        instanceClass: config.aurora.instanceClass,
+                        globalClusterIdentifier: this.globalDataStores ? this.globalDataStores.globalClusterIdentifier : primary!.info.aurora.globalClusterIdentifier,
+                        secretName: primary ? primary.info.aurora.secretName : `${prefix}-aurora/master`,
+                        roleSecretPrefix: primary ? primary.info.aurora.roleSecretPrefix : `${prefix}-aurora`,
+                    },
+                    redis: {
+                        engine: config.redis.engine,
+                        engineVersion: config.redis.engineVersion,
+                        nodeType: config.redis.nodeType,
+                        shards: config.redis.shards,
+                        globalReplicationGroupId: this.globalDataStores ? this.globalDataStores.globalReplicationGroupId : primary!.info.redis.globalReplicationGroupId,
+                        secretName: primary ? primary.info.redis.secretName : `${prefix}-redis/auth-token`,
+                    },
+                    secretReplicaKeyArns: primary ? primary.info.secretReplicaKeyArns : Object.fromEntries(secretReplicaRegions.map((r) => [r.region, r.kmsKeyId])),
+                    load: { peakConcurrentUsers: config.load.peakConcurrentUsers, dailyActiveUsers: config.load.dailyActiveUsers },
+                    edge: { hostname: edge.hostname, mode: edge.mode, originHostname: this.cloudfrontEdge ? this.cloudfrontEdge.domainName : ingress.hostname },
+                },
+            } : {}),
         };
         this.registerOutputs(this.outputs);
     }

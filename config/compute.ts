@@ -294,7 +294,7 @@ export type ServicesConfig = z.output<typeof ServicesConfig>;
 const ACCESS_KEY = "scaling-topology:cluster.apiAccess";
 
 /** Why an API access model cannot work: each problem names its key, the value and what is allowed. */
-export function apiAccessProblems(a: ApiAccess, environment: string, legacyCidrs: unknown): ConfigProblem[] {
+export function apiAccessProblems(a: ApiAccess, environment: string, legacyCidrs: unknown, region?: string): ConfigProblem[] {
     const problems: ConfigProblem[] = [];
     if (legacyCidrs !== undefined) {
         problems.push({ key: "scaling-topology:cluster.endpointPublicAccessCidrs", value: legacyCidrs, message: "was replaced by cluster.apiAccess: { endpoint: public, publicAccessCidrs: [...] } or { endpoint: private, runner: {...} } (README \"Cluster access\"); remove it" });
@@ -312,6 +312,10 @@ export function apiAccessProblems(a: ApiAccess, environment: string, legacyCidrs
         if (!a.runner) {
             problems.push({ key: `${ACCESS_KEY}.runner`, value: undefined, message: "is required when endpoint is private: nothing outside the VPC can reach the API, so deploys and previews need a runner inside it ({ type: codebuild, githubRepository, connectionArn })" });
         }
+        const connectionRegion = a.runner?.connectionArn.split(":")[3];
+        if (region && connectionRegion && connectionRegion !== region) {
+            problems.push({ key: `${ACCESS_KEY}.runner.connectionArn`, value: a.runner!.connectionArn, message: `is a connection in ${connectionRegion}; CodeBuild in aws:region ${region} can only use a connection of its own region (create one there)` });
+        }
         if (a.publicAccessCidrs !== undefined) problems.push({ key: `${ACCESS_KEY}.publicAccessCidrs`, value: a.publicAccessCidrs, message: "is only used with endpoint: public; remove it" });
         if (a.runsOn !== undefined) problems.push({ key: `${ACCESS_KEY}.runsOn`, value: a.runsOn, message: "is derived from the runner's project name with endpoint: private; remove it" });
     }
@@ -324,8 +328,8 @@ export function apiAccessProblems(a: ApiAccess, environment: string, legacyCidrs
 /** Cross-key checks: every workload names an application node group (the capacity check is sizing's). */
 export const computeChecks: ConfigCheck[] = [
     {
-        needs: ["cluster", "environment"],
-        check: (c) => apiAccessProblems(c.cluster.apiAccess, c.environment, c.cluster.endpointPublicAccessCidrs),
+        needs: ["cluster", "environment", "region"],
+        check: (c) => apiAccessProblems(c.cluster.apiAccess, c.environment, c.cluster.endpointPublicAccessCidrs, c.region),
     },
     {
         needs: ["cluster", "services", "ingress"],

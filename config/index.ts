@@ -18,6 +18,7 @@ import { CloudflareApiToken, EdgeConfig, edgeChecks } from "./edge";
 import { BackupConfig, backupChecks } from "./backup";
 import { AuroraConfig, PgBouncerConfig, RedisConfig, dataChecks } from "./data";
 import { ImagesConfig, imageChecks, RegistryToken } from "./images";
+import { RecoveryConfig, recoveryChecks } from "./recovery";
 import { tagChecks } from "./tags";
 import { ObservabilityConfig, observabilityChecks } from "./observability";
 
@@ -63,6 +64,8 @@ export const CONFIG_DOMAINS = {
     observability: domain({ key: `${PROJECT}:observability`, schema: ObservabilityConfig, optional: true }),
     // policy waivers
     policy: domain({ key: `${PROJECT}:policy`, schema: PolicyConfig, optional: true }),
+    // multi-region disaster recovery: absent on a single-region stack
+    recovery: domain({ key: `${PROJECT}:recovery`, schema: RecoveryConfig.optional(), optional: true }),
 };
 
 type Domains = typeof CONFIG_DOMAINS;
@@ -94,6 +97,7 @@ export const CONFIG_CHECKS: ConfigCheck[] = [
     ...edgeChecks,
     ...backupChecks,
     ...imageChecks,
+    ...recoveryChecks,
     ...observabilityChecks,
 ];
 

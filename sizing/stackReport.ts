@@ -3,7 +3,7 @@
  * its maxima need (`quotas.ts`), and warnings where explicit sizing is far above what the load needs
  * (`waste.ts`: the stack against itself with every sizing field derived from the load).
  */
-import { PROJECT, RawConfig } from "../config";
+import { PROJECT, RawConfig, StackConfig } from "../config";
 import { ConfigError } from "../config/errors";
 import { sizingOf, withoutSizing } from "./fromConfig";
 import { quotaNeeds } from "./quotas";
@@ -11,8 +11,9 @@ import type { SizingReport } from "./report";
 import { resolveStackConfig } from "./stackConfig";
 import { oversizeWarnings } from "./waste";
 
-export function stackSizingReport(stack: string, raw: RawConfig, project: string = PROJECT): SizingReport {
-    const c = resolveStackConfig(stack, raw, project);
+/** @param resolved the stack's config, when the caller has already validated it (`resolveStackConfig`) */
+export function stackSizingReport(stack: string, raw: RawConfig, project: string = PROJECT, resolved?: StackConfig): SizingReport {
+    const c = resolved ?? resolveStackConfig(stack, raw, project);
     const report = sizingOf(c).report;
     let derived: SizingReport | undefined;
     try {

@@ -53,6 +53,11 @@ describe("cluster access (scaling-topology:cluster.apiAccess)", () => {
             assert.deepEqual(keys, [`${KEY}.apiAccess.previewRoleName`, `${KEY}.apiAccess.publicAccessCidrs`, `${KEY}.endpointPublicAccessCidrs`]);
             assert.match(p.find((x) => x.key === `${KEY}.endpointPublicAccessCidrs`)!.message, /replaced by cluster\.apiAccess/);
         });
+        it("a runner whose CodeConnections connection is in another region (connections are regional)", () => {
+            const p = problemsOf("prod", withAccess("prod", { endpoint: "private", runner: { ...RUNNER, connectionArn: RUNNER.connectionArn.replace("eu-west-1", "eu-central-1") }, deployRoleName: "deploy" }));
+            assert.deepEqual(p.map((x) => x.key), [`${KEY}.apiAccess.runner.connectionArn`]);
+            assert.match(p[0].message, /a connection in eu-central-1; CodeBuild in aws:region eu-west-1/);
+        });
         it("a runner with a malformed repository or connection ARN names the field", () => {
             const p = problemsOf("prod", withAccess("prod", { endpoint: "private", runner: { ...RUNNER, githubRepository: "scaling-topology", connectionArn: "arn:aws:iam::1:role/x" }, deployRoleName: "deploy" }));
             assert.deepEqual(p.map((x) => x.key).sort(), [`${KEY}.apiAccess.runner.connectionArn`, `${KEY}.apiAccess.runner.githubRepository`]);
