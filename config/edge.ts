@@ -112,26 +112,28 @@ export const usesCloudflare = (e: EdgeConfig) => e.mode === "cloudflare" || e.mo
 const KEY = "scaling-topology:edge";
 
 /** Rules the CloudflareEdge component creates per phase for this config (its tests hold it to this). */
-export function cloudflareRuleCounts(cf: CloudflareConfig, mode: EdgeMode): Record<keyof (typeof CLOUDFLARE_PLAN_LIMITS)["free"]["rules"], number> {
+export function cloudflareRuleCounts(cf: CloudflareConfig, mode: EdgeMode, recoveryRole?: "primary" | "secondary"): Record<keyof (typeof CLOUDFLARE_PLAN_LIMITS)["free"]["rules"], number> {
+    // A disaster-recovery secondary makes no rulesets: the primary's serve the zone.
+    if (recoveryRole === "secondary") return { http_request_cache_settings: 0, http_ratelimit: 0, http_request_firewall_custom: 0, http_request_late_transform: 0 };
     return {
         http_request_cache_settings: 2, // static paths, session bypass
         http_ratelimit: [cf.authRateLimit, cf.apiRateLimit].filter((l) => l.enabled).length,
         // health-check skip, geo/ASN block when any is listed, admin challenge
         http_request_firewall_custom: 2 + (cf.blockedCountries.length + cf.blockedAsns.length > 0 ? 1 : 0),
-        // the origin header, when Cloudflare is the hop in front of the ingress
-        http_request_late_transform: mode === "cloudflare" ? 1 : 0,
+        // the origin header, when Cloudflare is the hop in front of the ingress, or a primary's standby origin needs it
+        http_request_late_transform: mode === "cloudflare" || recoveryRole === "primary" ? 1 : 0,
     };
 }
 
 /** What the zone's plan does not offer: rate-limit periods, timeouts, characteristics, rule counts. */
-export function cloudflarePlanProblems(cf: CloudflareConfig, mode: EdgeMode): ConfigProblem[] {
+export function cloudflarePlanProblems(cf: CloudflareConfig, mode: EdgeMode, recoveryRole?: "primary" | "secondary"): ConfigProblem[] {
     const problems: ConfigProblem[] = [];
     for (const name of ["authRateLimit", "apiRateLimit"] as const) {
         const l = cf[name];
         if (!l.enabled) continue;
         for (const p of rateLimitProblems(cf.plan, l)) problems.push({ key: `${KEY}.cloudflare.${name}.${p.field}`, value: l[p.field], message: p.message });
     }
-    const counts = cloudflareRuleCounts(cf, mode);
+    const counts = cloudflareRuleCounts(cf, mode, recoveryRole);
     const limits = CLOUDFLARE_PLAN_LIMITS[cf.plan].rules;
     for (const [phase, n] of Object.entries(counts) as Array<[keyof typeof limits, number]>) {
         if (n <= limits[phase]) continue;
@@ -145,7 +147,8 @@ export function cloudflarePlanProblems(cf: CloudflareConfig, mode: EdgeMode): Co
 export const edgeChecks: ConfigCheck[] = [
     {
         needs: ["edge"],
-        check: ({ edge }) => {
+        check: (c) => {
+            const edge = c.edge;
             const problems: ConfigProblem[] = [];
             if (usesCloudFront(edge) && !edge.cloudfront) {
                 problems.push({ key: `${KEY}.cloudfront`, value: undefined, message: `is required when edge.mode is "${edge.mode}" (at least {} for the defaults)` });
@@ -163,7 +166,8 @@ export const edgeChecks: ConfigCheck[] = [
                 problems.push({ key: `${KEY}.cloudfront.route53ZoneId`, value: undefined, message: "is required in mode \"cloudfront\": the certificate's DNS validation records and the alias record go to this hosted zone" });
             }
             const cf = edge.cloudflare;
-            if (cf) problems.push(...cloudflarePlanProblems(cf, edge.mode));
+            // The recovery role, when that domain parsed (a secondary makes no rulesets; a primary adds the origin header).
+            if (cf) problems.push(...cloudflarePlanProblems(cf, edge.mode, (c as { recovery?: { role: "primary" | "secondary" } }).recovery?.role));
             if (cf && cf.apiRateLimit.enabled && cf.authRateLimit.enabled && cf.apiRateLimit.requestsPerPeriod / cf.apiRateLimit.periodSeconds < cf.authRateLimit.requestsPerPeriod / cf.authRateLimit.periodSeconds) {
                 problems.push({ key: `${KEY}.cloudflare.authRateLimit`, value: cf.authRateLimit, message: "must be stricter (fewer requests per second) than cloudflare.apiRateLimit" });
             }

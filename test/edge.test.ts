@@ -379,10 +379,10 @@ describe("edge config", () => {
 
         it("the rule counts the config checks are the ones the component creates", async () => {
             const { cloudflareRuleCounts } = await import("../config/edge");
-            for (const stack of ["dev", "prod"]) {
+            for (const stack of ["dev", "prod", "prod-dr"]) {
                 const plan = await stackPlan(stack);
                 const cfg = resolveStackConfig(stack, shipped(stack));
-                const counts = cloudflareRuleCounts(cfg.edge.cloudflare!, cfg.edge.mode);
+                const counts = cloudflareRuleCounts(cfg.edge.cloudflare!, cfg.edge.mode, cfg.recovery?.role);
                 const actual = Object.fromEntries(ofType(plan, RULESET).map((r) => [r.props.phase, (r.props.rules as unknown[]).length]));
                 for (const [phase, n] of Object.entries(counts)) assert.equal(actual[phase] ?? 0, n, `${stack} ${phase}`);
             }
