@@ -16,12 +16,14 @@ import { CloudFrontEdge } from "./cloudfrontEdge";
 import { Cluster } from "./cluster";
 import { ClusterAutoscaler } from "./clusterAutoscaler";
 import { CertificateDns, DnsValidatedCertificate } from "./dnsValidatedCertificate";
-import { Ingress } from "./ingress";
+import { Gateway } from "./gateway";
+import { LoadBalancerController } from "./loadBalancerController";
 import { Network } from "./network";
 import { PgBouncer } from "./pgbouncer";
 import { RedisCache } from "./redis";
 import { ScalableService } from "./scalableService";
-import { auroraArgs, autoscalerArgs, clusterArgs, ingressArgs, pgbouncerArgs, pgbouncerNodeGroup, redisArgs, serviceArgs, vpaArgs } from "./topologyArgs";
+import { auroraArgs, autoscalerArgs, clusterArgs, gatewayArgs, loadBalancerControllerArgs, pgbouncerArgs, pgbouncerNodeGroup, redisArgs, serviceArgs, vpaArgs } from "./topologyArgs";
+import { CLOUDFLARE_RANGES } from "../catalog/cloudflareIpRanges";
 import { VerticalPodAutoscaler } from "./verticalPodAutoscaler";
 
 /**
@@ -39,6 +41,10 @@ export type ScalingTopologyArgs = StackConfig & {
 
 /** Header the edge hop in front of the origin sends, and the origin requires. */
 export const ORIGIN_VERIFY_HEADER = "X-Origin-Verify";
+/** Header Cloudflare sends to CloudFront in mode `both`, and CloudFront's WAF requires. */
+export const EDGE_VERIFY_HEADER = "X-Edge-Verify";
+/** AWS's managed prefix list of CloudFront's origin-facing addresses (IPv4). */
+export const CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing";
 
 /**
  * Resources of this repository's stacks were created at the top of the stack, before this component
@@ -58,7 +64,9 @@ export class ScalingTopology extends pulumi.ComponentResource {
     public readonly cluster: Cluster;
     public readonly clusterAutoscaler: ClusterAutoscaler;
     public readonly verticalPodAutoscaler: VerticalPodAutoscaler;
-    public readonly ingress: Ingress;
+    public readonly loadBalancerController: LoadBalancerController;
+    /** The Gateway (Envoy Gateway) and its proxies behind the origin NLB: the cluster's ingress. */
+    public readonly gateway: Gateway;
     public readonly services: ScalableService[];
     public readonly aurora: AuroraPostgres;
     public readonly redis: RedisCache;
@@ -112,7 +120,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
         }, child({ providers }));
         this.network = network;
 
-        // ---- compute: cluster, node groups, autoscaler, VPA, services, ingress ----
+        // ---- compute: cluster, node groups, autoscaler, VPA, load balancer controller, gateway, services ----
         // EKS in the private subnets; everything in-cluster goes through cluster.k8sProvider.
         const cluster = new Cluster(`${name}-eks`, clusterArgs(config, `${prefix}-eks`, network.privateSubnetIds), child({ providers }));
         this.cluster = cluster;
@@ -120,7 +128,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
         this.clusterAutoscaler = new ClusterAutoscaler(`${name}-cluster-autoscaler`, autoscalerArgs(config, cluster.clusterName, cluster.name), child({ providers: k8sProviders }));
         this.verticalPodAutoscaler = new VerticalPodAutoscaler(`${name}-vpa`, vpaArgs(config), child({ providers: k8sProviders }));
         // Origin lockdown: one secret header, generated here because both sides need it: the edge hop in
-        // front of the ingress sends it, the ingress refuses requests without it (traffic that bypassed the edge).
+        // front of the gateway sends it, the gateway refuses requests without it (traffic that bypassed the edge).
         const originVerify = {
             header: ORIGIN_VERIFY_HEADER,
             value: new random.RandomPassword(`${name}-origin-verify`, { length: 48, special: false }, child()).result,
@@ -135,13 +143,33 @@ export class ScalingTopology extends pulumi.ComponentResource {
             createValidationRecord: !edge.cloudfront,
             purpose: "origin load balancer",
         }, child({ providers }));
-        // The ingress controller behind an internet-facing NLB; the edge points at ingress.hostname.
-        const ingress = new Ingress(`${name}-ingress`, { ...ingressArgs(config), originVerify, tlsCertificateArn: originCertificate.certificateArn }, child({ providers: k8sProviders }));
-        this.ingress = ingress;
+        // Only the hop in front of the origin reaches its NLB: CloudFront's origin-facing prefix list, or a
+        // prefix list of Cloudflare's published ranges (catalog/, checked fresh and well-formed by the config).
+        const sourcePrefixListIds: pulumi.Input<string>[] = edge.cloudfront
+            ? [aws.ec2.getManagedPrefixListOutput({ name: CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST }, { provider: awsProvider, parent }).id]
+            : [new aws.ec2.ManagedPrefixList(`${name}-cloudflare-ranges`, {
+                name: `${prefix}-cloudflare-ipv4`,
+                addressFamily: "IPv4",
+                maxEntries: CLOUDFLARE_RANGES.ranges.ipv4.length,
+                entries: CLOUDFLARE_RANGES.ranges.ipv4.map((cidr) => ({ cidr, description: `Cloudflare, recorded ${CLOUDFLARE_RANGES.ranges.recordedOn}` })),
+                tags: { Name: `${prefix}-cloudflare-ipv4` },
+            }, { parent, provider: awsProvider }).id];
+        this.loadBalancerController = new LoadBalancerController(`${name}-lb-controller`, loadBalancerControllerArgs(config, cluster.clusterName, cluster.name, network.vpcId), { parent, providers: k8sProviders });
+        // The Gateway's proxies behind an internet-facing NLB; the edge points at gateway.hostname.
+        const gateway = new Gateway(`${name}-gateway`, {
+            ...gatewayArgs(config),
+            originVerify,
+            tlsCertificateArn: originCertificate.certificateArn,
+            vpcId: network.vpcId,
+            sourcePrefixListIds,
+            loadBalancerClass: this.loadBalancerController.loadBalancerClass,
+            loadBalancerDependsOn: [this.loadBalancerController.release],
+        }, { parent, providers: k8sProviders, dependsOn: [this.loadBalancerController.release] });
+        this.gateway = gateway;
         this.services = config.services.map((s) => new ScalableService(
             `${name}-svc-${s.name}`,
-            serviceArgs(s, { vpaDependsOn: [this.verticalPodAutoscaler.release], ingressClassName: ingress.ingressClassName }),
-            child({ providers: k8sProviders, dependsOn: [ingress.release, this.clusterAutoscaler] }),
+            serviceArgs(s, { vpaDependsOn: [this.verticalPodAutoscaler.release], gateway }),
+            child({ providers: k8sProviders, dependsOn: [gateway.release, gateway.gateway, this.clusterAutoscaler] }),
         ));
 
         // ---- data: Aurora, PgBouncer, Redis ----
@@ -180,9 +208,14 @@ export class ScalingTopology extends pulumi.ComponentResource {
 
         // ---- edge: CloudFront, Cloudflare ----
         // Cloudflare (proxy, cache, rate limits, firewall), CloudFront (cache + WAF), or Cloudflare -> CloudFront
-        // -> ingress ("both"). Whichever hop reaches the ingress adds the secret origin header.
+        // -> gateway ("both"). Whichever hop reaches the gateway adds the secret origin header. In "both",
+        // Cloudflare adds a second secret that CloudFront's WAF requires: no one reaches CloudFront around it.
+        const edgeVerify = edge.cloudfront && edge.cloudflare ? {
+            header: EDGE_VERIFY_HEADER,
+            value: new random.RandomPassword(`${name}-edge-verify`, { length: 48, special: false }, { parent }).result,
+        } : undefined;
         this.cloudfrontEdge = edge.cloudfront && new CloudFrontEdge(`${name}-cloudfront`, {
-            originDomainName: ingress.hostname,
+            originDomainName: gateway.hostname,
             originVerifyHeader: originVerify.header,
             originVerifySecret: originVerify.value,
             hostname: edge.hostname,
@@ -190,7 +223,10 @@ export class ScalingTopology extends pulumi.ComponentResource {
             dns: edgeDns,
             priceClass: edge.cloudfront.priceClass,
             wafRateLimitPer5Min: edge.cloudfront.wafRateLimitPer5Min,
-            clientIpHeader: edge.cloudflare ? "CF-Connecting-IP" : undefined, // behind Cloudflare, count the real client
+            requiredHeader: edgeVerify,
+            clientIpHeader: edgeVerify ? "CF-Connecting-IP" : undefined, // behind Cloudflare, count the real client
+            apiMaxBodyKiB: edge.cloudfront.apiMaxBodyKiB,
+            wafLogRetentionDays: edge.cloudfront.wafLogRetentionDays,
             logRetentionDays: edge.cloudfront.logRetentionDays,
             staticTtlSeconds: edge.cloudfront.staticTtlSeconds,
             apiTtlSeconds: edge.cloudfront.apiTtlSeconds,
@@ -199,8 +235,9 @@ export class ScalingTopology extends pulumi.ComponentResource {
         this.cloudflareEdge = edge.cloudflare && new CloudflareEdge(`${name}-cloudflare`, {
             ...edge.cloudflare,
             hostname: edge.hostname,
-            target: this.cloudfrontEdge ? this.cloudfrontEdge.domainName : ingress.hostname,
-            originVerify: !this.cloudfrontEdge, // CloudFront adds its own header when it is the hop before the ingress
+            target: this.cloudfrontEdge ? this.cloudfrontEdge.domainName : gateway.hostname,
+            originVerify: !this.cloudfrontEdge, // CloudFront adds its own header when it is the hop before the gateway
+            proxyVerify: edgeVerify,
             originVerifyHeader: originVerify.header,
             originVerifySecret: originVerify.value,
         }, child({ providers: { ...providers, cloudflare: cloudflareProvider! } })) || undefined;
@@ -227,7 +264,8 @@ export class ScalingTopology extends pulumi.ComponentResource {
             clusterEndpoint: cluster.endpoint,
             clusterSecurityGroupId: cluster.clusterSecurityGroupId,
             oidcProviderArn: cluster.oidcProviderArn,
-            ingressHostname: ingress.hostname,
+            ingressHostname: gateway.hostname,
+            originLoadBalancerSecurityGroupId: gateway.securityGroup.id,
             serviceHosts: Object.fromEntries(config.services.map((s, i) => [s.name, this.services[i].serviceHost])),
             auroraWriterEndpoint: aurora.writerEndpoint,
             auroraReaderEndpoint: aurora.readerEndpoint,
