@@ -299,7 +299,7 @@ export class CloudFrontEdge extends pulumi.ComponentResource {
         const noTransform = [{ priority: 0, type: "NONE" }];
         const required = args.requiredHeader;
         const hasRequiredHeader = required && {
-            byteMatchStatement: { fieldToMatch: { singleHeader: { name: required.header.toLowerCase() } }, positionalConstraint: "EXACTLY", searchString: required.value, textTransformations: noTransform },
+            byteMatchStatement: { fieldToMatch: { singleHeader: { name: required.header.toLowerCase() } }, positionalConstraint: "EXACTLY", searchString: pulumi.secret(required.value), textTransformations: noTransform },
         };
         const isApi = { regexMatchStatement: { regexString: apiPathRegex(apiPaths), fieldToMatch: { uriPath: {} }, textTransformations: noTransform } };
         const limit = args.wafRateLimitPer5Min ?? DEFAULTS.wafRateLimitPer5Min;

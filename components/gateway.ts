@@ -107,6 +107,8 @@ export class Gateway extends pulumi.ComponentResource {
     public readonly release: k8s.helm.v3.Release;
     public readonly gateway: k8s.apiextensions.CustomResource;
     public readonly securityPolicy: k8s.apiextensions.CustomResource;
+    /** The Secret holding the origin header's value (the only object that does). */
+    public readonly originVerifySecret: k8s.core.v1.Secret;
     public readonly service: k8s.core.v1.Service;
     public readonly securityGroup: aws.ec2.SecurityGroup;
     /** The NLB's DNS name (unknown in preview): the origin the edge points at. */
@@ -255,7 +257,7 @@ export class Gateway extends pulumi.ComponentResource {
         const targetRefs = [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: gatewayName }];
 
         // Origin lockdown: the value lives in a Secret only; the policy names the Secret.
-        const secret = new k8s.core.v1.Secret(`${name}-origin-verify`, {
+        const secret = this.originVerifySecret = new k8s.core.v1.Secret(`${name}-origin-verify`, {
             metadata: { name: `${gatewayName}-origin-verify`, namespace: ns, labels: { "app.kubernetes.io/managed-by": "pulumi" } },
             type: "Opaque",
             stringData: {

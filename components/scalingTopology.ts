@@ -43,6 +43,8 @@ export type ScalingTopologyArgs = StackConfig & {
 export const ORIGIN_VERIFY_HEADER = "X-Origin-Verify";
 /** Header Cloudflare sends to CloudFront in mode `both`, and CloudFront's WAF requires. */
 export const EDGE_VERIFY_HEADER = "X-Edge-Verify";
+/** Namespace of the retired ingress-nginx controller (admitted by the services' NetworkPolicies for one release). */
+export const LEGACY_INGRESS_NAMESPACE = "ingress-nginx";
 /** AWS's managed prefix list of CloudFront's origin-facing addresses (IPv4). */
 export const CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing";
 
@@ -168,7 +170,14 @@ export class ScalingTopology extends pulumi.ComponentResource {
         this.gateway = gateway;
         this.services = config.services.map((s) => new ScalableService(
             `${name}-svc-${s.name}`,
-            serviceArgs(s, { vpaDependsOn: [this.verticalPodAutoscaler.release], gateway }),
+            serviceArgs(s, {
+                vpaDependsOn: [this.verticalPodAutoscaler.release],
+                gateway,
+                // The retired ingress-nginx keeps reaching the services while a running stack moves to the
+                // gateway: `pulumi up` deletes it only after the edge points at the new origin, and the
+                // NetworkPolicies change earlier (README "Moving a running stack to the Gateway").
+                allowFromNamespaces: [gateway.proxyNamespace, LEGACY_INGRESS_NAMESPACE],
+            }),
             child({ providers: k8sProviders, dependsOn: [gateway.release, gateway.gateway, this.clusterAutoscaler] }),
         ));
 

@@ -111,7 +111,7 @@ export function loadBalancerControllerArgs(c: StackConfig, clusterName: string, 
     };
 }
 
-export function serviceArgs(s: ServiceConfig, extra: Pick<ScalableServiceArgs, "vpaDependsOn" | "gateway"> = {}): ScalableServiceArgs {
+export function serviceArgs(s: ServiceConfig, extra: Pick<ScalableServiceArgs, "vpaDependsOn" | "gateway" | "allowFromNamespaces"> = {}): ScalableServiceArgs {
     return {
         serviceName: s.name,
         team: s.team,
