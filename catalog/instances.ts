@@ -1,6 +1,6 @@
 /**
  * EC2 instance types the node groups may use: a plain typed data table, shared by the capacity check
- * (issue 3) and the sizing/cost model (issue 7).
+ * and the sizing/cost model.
  *
  * - `vcpu`, `memoryMiB`: from the EC2 instance type specifications (`aws ec2 describe-instance-types`:
  *   `VCpuInfo.DefaultVCpus`, `MemoryInfo.SizeInMiB`).

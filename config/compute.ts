@@ -1,7 +1,7 @@
 /**
- * Config of the compute domain (issue 3): `scaling-topology:cluster`, `scaling-topology:ingress` and
+ * Config of the compute domain: `scaling-topology:cluster`, `scaling-topology:ingress` and
  * `scaling-topology:services`. Sizing fields are plain numbers (millicores, MiB, counts) so that the
- * sizing model (issue 7) can derive them.
+ * sizing model can derive them.
  */
 import { z } from "zod";
 import type { ConfigCheck } from "./index";

@@ -38,19 +38,19 @@ export const CONFIG_DOMAINS = {
     tags: domain({ key: `${PROJECT}:tags`, schema: Tags, optional: true }),
     network: domain({ key: `${PROJECT}:network`, schema: NetworkConfig }),
     load: domain({ key: `${PROJECT}:load`, schema: LoadConfig }),
-    // compute (issue 3)
+    // compute
     cluster: domain({ key: `${PROJECT}:cluster`, schema: ClusterConfig }),
     ingress: domain({ key: `${PROJECT}:ingress`, schema: IngressConfig }),
     services: domain({ key: `${PROJECT}:services`, schema: ServicesConfig }),
-    // data (issue 4)
+    // data
     aurora: domain({ key: `${PROJECT}:aurora`, schema: AuroraConfig }),
     pgbouncer: domain({ key: `${PROJECT}:pgbouncer`, schema: PgBouncerConfig }),
     redis: domain({ key: `${PROJECT}:redis`, schema: RedisConfig }),
-    // edge and backups (issue 5)
+    // edge and backups
     edge: domain({ key: `${PROJECT}:edge`, schema: EdgeConfig }),
     backup: domain({ key: `${PROJECT}:backup`, schema: BackupConfig }),
     cloudflareApiToken: domain({ key: "cloudflare:apiToken", schema: CloudflareApiToken, optional: true }),
-    // policy waivers (issue 6)
+    // policy waivers
     policy: domain({ key: `${PROJECT}:policy`, schema: PolicyConfig, optional: true }),
 };
 

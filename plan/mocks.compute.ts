@@ -1,5 +1,5 @@
 /**
- * Computed outputs of the compute domain's resources (issue 3), as AWS and Kubernetes return them:
+ * Computed outputs of the compute domain's resources, as AWS and Kubernetes return them:
  * (KMS keys: the edge domain's mock serves all of them.) EKS endpoint, CA, OIDC issuer and cluster security group; the OIDC provider ARN; the node group's
  * ASG; the NLB hostname of a LoadBalancer Service; a Helm release's status.
  */

@@ -1,5 +1,5 @@
 /**
- * Computed outputs of the edge and backup resources (issue 5) for the offline plan: what the AWS and
+ * Computed outputs of the edge and backup resources for the offline plan: what the AWS and
  * Cloudflare providers return on create (hostnames, ARNs, validation records, ids).
  */
 import type { Computed } from "./mocks";

@@ -73,7 +73,6 @@ function arnFor(type: string, id: string, ctx: MockContext): string {
  * `plan/mocks.<domain>.ts` (exporting a `Record<string, Computed>`) spread in here.
  */
 export const COMPUTED: Record<string, Computed> = {
-    // ...computeMocks (issue 3), ...dataMocks (issue 4), ...edgeMocks (issue 5)
     ...computeMocks,
     ...dataMocks,
     ...edgeMocks,

@@ -2,6 +2,7 @@
  * The offline plan: runs the real program (`index.ts`) under Pulumi's mock runtime with the stack's
  * config, and returns every resource it registered plus the stack outputs.
  */
+import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { createMocks, MOCK_ACCOUNT_ID } from "./mocks";
@@ -10,6 +11,15 @@ import { readStackFiles } from "./stackFiles";
 import { sizingForConfig } from "./sizing";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
+
+/** This package's root: where `scripts/register.js` is, run from the sources or from dist/. */
+const PACKAGE_ROOT = [PROJECT_DIR, path.resolve(PROJECT_DIR, "..")].find((d) => fs.existsSync(path.join(d, "scripts", "register.js")))!;
+
+/** Installs the TypeScript hook (sucrase, cached) unless `.ts` files already load. */
+function registerTypeScript(): void {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    if (!require.extensions[".ts"]) require(path.join(PACKAGE_ROOT, "scripts", "register.js"));
+}
 
 export interface PlanOptions {
     /** Stack name; reads `Pulumi.<stack>.yaml`. */
@@ -80,20 +90,29 @@ async function runPlanExclusive(options: PlanOptions): Promise<Plan> {
     pulumi.runtime.setAllConfig(config, files.secretKeys);
 
     const program = path.resolve(projectDir, files.main);
+    // A TypeScript program needs a transpiler hook, as the Pulumi CLI brings its own.
+    if (/\.tsx?$/.test(program) || fs.existsSync(path.join(program, "index.ts"))) registerTypeScript();
     progress(`planning ${files.project}/${options.stack} (${preview ? "preview" : "update"} mode) from ${path.relative(process.cwd(), program) || program}`);
     // The program runs at import, so each plan imports it afresh.
     delete require.cache[require.resolve(program)];
     // The SDK records `new Error().stack` for every promise it makes (leak diagnostics) and for every
-    // resource (source positions): thousands of stack captures, a third of a prod plan's run time. The
-    // offline plan uses neither, so capture short stacks while the program runs
-    // (PLAN_STACK_TRACE_LIMIT=50 restores long ones for debugging a failing program).
-    const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = Number(process.env.PLAN_STACK_TRACE_LIMIT ?? 3);
+    // resource (source positions, read with an unlimited trace): thousands of stack captures, formatted
+    // frame by frame, and the strings they leave are a third of the garbage. The offline plan uses
+    // neither, so while the program runs stacks carry no frames: an error still says what went wrong
+    // (PLAN_STACK_TRACE_LIMIT=50 restores long stacks for debugging a failing program).
+    const frames = Number(process.env.PLAN_STACK_TRACE_LIMIT ?? 0);
+    const { stackTraceLimit, prepareStackTrace } = Error;
+    Error.stackTraceLimit = frames;
+    if (process.env.PLAN_STACK_TRACE_LIMIT === undefined) {
+        // The SDK asks for unlimited traces of its own; they are cut here too.
+        Error.prepareStackTrace = (error: Error) => String(error);
+    }
     try {
         await pulumi.runtime.runInPulumiStack(async () => require(program));
         await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     } finally {
         Error.stackTraceLimit = stackTraceLimit;
+        Error.prepareStackTrace = prepareStackTrace;
     }
     progress(`registered ${monitor.records.length} resources`);
 
@@ -105,7 +124,7 @@ async function runPlanExclusive(options: PlanOptions): Promise<Plan> {
         mode: preview ? "preview" : "update",
         resources: [...monitor.records].sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0)),
         outputs,
-        // Capacity and cost of the topology (issue 7): a pure function of the validated config.
-        sizing: sizingForConfig(files.project, options.stack, config),
+        // Capacity and cost of the topology: a pure function of the validated config.
+        sizing: sizingForConfig(options.stack, config),
     };
 }

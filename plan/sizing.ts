@@ -1,5 +1,5 @@
 /**
- * The plan's `sizing` key (issue 7): the capacity and cost report of the stack's topology, computed from
+ * The plan's `sizing` key: the capacity and cost report of the stack's topology, computed from
  * the validated stack config (a pure function of it: no need to run the program), and its report section.
  */
 import { PROJECT } from "../config";
@@ -9,9 +9,13 @@ import type { SizingItem, SizingReport } from "../sizing/report";
 import type { PlanSection } from "./format";
 import type { Plan } from "./run";
 
-/** The sizing report for a stack's raw config (as the plan passes it to the program); undefined for another project. */
-export function sizingForConfig(project: string, stack: string, rawConfig: Record<string, unknown>): SizingReport | undefined {
-    return project === PROJECT ? sizingOf(resolveStackConfig(stack, rawConfig)).report : undefined;
+/**
+ * The sizing report for a stack's raw config (as the plan passes it to the program), whatever the program's
+ * project name; undefined for a stack without `scaling-topology:` config (a program that does not use it).
+ */
+export function sizingForConfig(stack: string, rawConfig: Record<string, unknown>): SizingReport | undefined {
+    if (!Object.keys(rawConfig).some((k) => k.startsWith(`${PROJECT}:`))) return undefined;
+    return sizingOf(resolveStackConfig(stack, rawConfig)).report;
 }
 
 const n = (x: number) => Math.round(x).toLocaleString("en-US");

@@ -15,9 +15,26 @@ export interface StackFiles {
 
 export class StackFileError extends Error {}
 
+/**
+ * Parsed stack files by path and identity (size, mtime): a plan command reads the same stack file for the
+ * policy config, the program's config and the sizing report, and parsing YAML costs tens of milliseconds.
+ * An edited file has another identity, so it is read again.
+ */
+const parsed = new Map<string, { identity: string; doc: unknown }>();
+
+function parseYamlFile(file: string): unknown {
+    const st = fs.statSync(file);
+    const identity = `${st.size}:${st.mtimeMs}:${st.ino}`;
+    const hit = parsed.get(file);
+    if (hit?.identity === identity) return structuredClone(hit.doc);
+    const doc = YAML.parse(fs.readFileSync(file, "utf8"));
+    parsed.set(file, { identity, doc });
+    return structuredClone(doc);
+}
+
 export function readStackFiles(projectDir: string, stack: string): StackFiles {
     const projectFile = path.join(projectDir, "Pulumi.yaml");
-    const project = YAML.parse(fs.readFileSync(projectFile, "utf8")) ?? {};
+    const project = (parseYamlFile(projectFile) ?? {}) as { name: string; main?: string; config?: Record<string, unknown> };
     const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);
     if (!/^[\w.-]+$/.test(stack) || !fs.existsSync(stackFile)) {
         const stacks = fs.readdirSync(projectDir).filter((f) => /^Pulumi\.[\w.-]+\.yaml$/.test(f)).map((f) => f.slice(7, -5));
@@ -25,7 +42,7 @@ export function readStackFiles(projectDir: string, stack: string): StackFiles {
     }
     let doc: any;
     try {
-        doc = YAML.parse(fs.readFileSync(stackFile, "utf8")) ?? {};
+        doc = parseYamlFile(stackFile) ?? {};
     } catch (e) {
         throw new StackFileError(`${path.basename(stackFile)} is not valid YAML: ${(e as Error).message}`);
     }

@@ -8,9 +8,9 @@ const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
 const { addHook } = require("pirates");
-const { transform } = require("sucrase");
 
 const OPTIONS = { transforms: ["imports", "typescript"] };
+// sucrase itself loads only on a cache miss: a warm run reads every file from the cache.
 const SALT = `${require("sucrase/package.json").version}:${JSON.stringify(OPTIONS)}`;
 const CACHE_DIR = process.env.SCALING_TS_CACHE ?? path.join(__dirname, "..", "node_modules", ".cache", "scaling-topology-ts");
 
@@ -22,7 +22,7 @@ function compile(code, filePath) {
     } catch {
         // not cached yet
     }
-    const out = transform(code, { ...OPTIONS, filePath }).code;
+    const out = require("sucrase").transform(code, { ...OPTIONS, filePath }).code;
     try {
         fs.mkdirSync(CACHE_DIR, { recursive: true });
         const tmp = `${cached}.${process.pid}.tmp`;

@@ -1,5 +1,5 @@
 /**
- * Sizing from load targets (issue 7): the bridge between the stack config and the pure sizing
+ * Sizing from load targets: the bridge between the stack config and the pure sizing
  * functions (`sizing/derive.ts`, `sizing/report.ts`).
  *
  * - `fillDerivedSizing` runs before validation: every sizing field a stack leaves out (node group

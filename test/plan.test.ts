@@ -3,12 +3,16 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import { runPlan, PROJECT_DIR } from "../plan/run";
 import { stackPlan } from "./helpers";
+import { runPlanCommand } from "../cli/plan";
 
 const TS_NODE = require.resolve("../scripts/register.js");
 const fixture = path.join(__dirname, "fixtures", "secrets");
 
-function cli(args: string[]) {
-    return spawnSync(process.execPath, ["-r", TS_NODE, path.join(PROJECT_DIR, "cli", "main.ts"), "plan", ...args], { cwd: PROJECT_DIR, encoding: "utf8" });
+/** The plan command in this process (the same code the bin runs), its output captured. */
+async function cli(args: string[], cwd = PROJECT_DIR): Promise<{ status: number; stdout: string; stderr: string }> {
+    let stdout = "", stderr = "";
+    const status = await runPlanCommand(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) }, cwd);
+    return { status, stdout, stderr };
 }
 
 describe("offline plan", () => {
@@ -61,8 +65,8 @@ describe("offline plan", () => {
         assert.equal(preview.outputs.secretArn, "[unknown]");
     });
 
-    it("CLI prints a tree by component with counts, progress on stderr", () => {
-        const r = cli(["--stack", "dev"]);
+    it("CLI prints a tree by component with counts, progress on stderr", async () => {
+        const r = await cli(["--stack", "dev"]);
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.stdout, /^Plan of scaling-topology\/dev \(update mode\): \d+ resources/);
         assert.match(r.stdout, /├─ scaling:network:Network {2}dev-net {2}\[\d+ children\]/);
@@ -71,17 +75,17 @@ describe("offline plan", () => {
         assert.doesNotMatch(r.stdout, /plan: /, "progress stays off stdout");
     });
 
-    it("CLI writes JSON and Markdown to --out", () => {
+    it("CLI writes JSON and Markdown to --out", async () => {
         const out = path.join(require("os").tmpdir(), `plan-${process.pid}.json`);
-        const r = cli(["--stack", "prod", "--format", "json", "--out", out, "--preview"]);
+        const r = await cli(["--stack", "prod", "--format", "json", "--out", out, "--preview"]);
         assert.equal(r.status, 0, r.stderr);
         const plan = JSON.parse(require("fs").readFileSync(out, "utf8"));
         assert.equal(plan.mode, "preview");
-        const md = cli(["--stack", "prod", "--format", "markdown"]);
+        const md = await cli(["--stack", "prod", "--format", "markdown"]);
         assert.match(md.stdout, /^## Plan of `scaling-topology\/prod`/);
     });
 
-    it("CLI exits 1 naming the key on a corrupted config value, with no stack trace and no resource", () => {
+    it("CLI exits 1 naming the key on a corrupted config value, with no stack trace and no resource", async () => {
         const fs = require("fs");
         const os = require("os");
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-bad-"));
@@ -89,13 +93,11 @@ describe("offline plan", () => {
         fs.writeFileSync(path.join(dir, "Pulumi.yaml"), fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8").replace("main: index.ts", `main: ${path.join(PROJECT_DIR, "index.ts")}`));
         const stackFile = path.join(dir, "Pulumi.dev.yaml");
         fs.writeFileSync(stackFile, fs.readFileSync(stackFile, "utf8").replace(/cidr: 10\.20\.0\.0\/16/, "cidr: 10.20.0.0/33").replace(/peakConcurrentUsers: \d+/, "peakConcurrentUsers: -3"));
-        const r = spawnSync(process.execPath, ["-r", TS_NODE, "-e", `
-            require(${JSON.stringify(path.join(PROJECT_DIR, "plan", "run.ts"))}).runPlan({ stack: "dev", projectDir: ${JSON.stringify(dir)} })
-              .then(() => process.exit(0), (e) => { process.stderr.write(e.message); process.exit(e.name === "ConfigError" ? 1 : 3); });`], { encoding: "utf8", cwd: PROJECT_DIR });
+        const r = await cli(["--stack", "dev"], dir);
         assert.equal(r.status, 1, r.stderr);
         assert.match(r.stderr, /scaling-topology:network\.cidr = "10\.20\.0\.0\/33"/);
         assert.match(r.stderr, /scaling-topology:load\.peakConcurrentUsers = -3/);
-        // The real CLI path: same config through the scaling-topology command.
+        // The real command in its own process: the exit code and stderr a user sees.
         const cliRun = spawnSync(process.execPath, ["-r", TS_NODE, path.join(PROJECT_DIR, "cli", "main.ts"), "plan", "--stack", "dev"], { cwd: dir, encoding: "utf8" });
         assert.equal(cliRun.status, 1, cliRun.stderr);
         assert.match(cliRun.stderr, /scaling-topology:network\.cidr = "10\.20\.0\.0\/33": must be an IPv4 CIDR/);
@@ -103,9 +105,9 @@ describe("offline plan", () => {
         assert.doesNotMatch(cliRun.stderr, /registered/, "no resource was registered");
     });
 
-    it("CLI exits 1 on an unknown stack or format", () => {
-        assert.equal(cli(["--stack", "nope"]).status, 1);
-        const r = cli(["--stack", "dev", "--format", "yaml"]);
+    it("CLI exits 1 on an unknown stack or format", async () => {
+        assert.equal((await cli(["--stack", "nope"])).status, 1);
+        const r = await cli(["--stack", "dev", "--format", "yaml"]);
         assert.equal(r.status, 1);
         assert.match(r.stderr, /--format "yaml" is not one of text, json, markdown/);
     });

@@ -126,6 +126,10 @@ const sorted = (xs: Finding[]) => xs.map((x) => x.join(" | ")).sort();
 const UNCONFIGURED = RULES.filter((r) => !r.configSchema);
 
 describe("policy evaluation vs the policy SDK's analyzer handlers", () => {
+    it("reports the pack version PolicyPack reads from policies/package.json", () => {
+        assert.equal(PACK_VERSION, JSON.parse(require("fs").readFileSync(`${__dirname}/../policies/package.json`, "utf8")).version);
+    });
+
     it("runs the rules without settings on an unconfigured SDK module", () => {
         assert.ok(UNCONFIGURED.length >= 20, `${UNCONFIGURED.length} rules compared`);
     });

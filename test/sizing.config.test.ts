@@ -1,4 +1,4 @@
-/** Sizing from load targets (issue 7) through the stack config and the offline plan. */
+/** Sizing from load targets through the stack config and the offline plan. */
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import { ConfigError, RawConfig, StackConfig } from "../config";

@@ -1,4 +1,4 @@
-/** Sizing from load targets (issue 7): the pure functions, without Pulumi. */
+/** Sizing from load targets: the pure functions, without Pulumi. */
 import { strict as assert } from "assert";
 import { LoadConfig } from "../config/core";
 import { demandOf } from "../sizing/load";

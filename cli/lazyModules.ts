@@ -1,0 +1,45 @@
+/**
+ * Startup of the command-line tools: `@pulumi/pulumi` loads, at import, modules that an offline plan or an
+ * audit never calls: the TypeScript compiler and npm's arborist (function serialization for closures) and the
+ * Automation API (which drives the Pulumi CLI). Together they are most of the SDK's load time. This hook
+ * hands out a stand-in for each instead, which loads the real module the first time anything reads from it,
+ * so a program that does use them (a dynamic provider, the Automation API) still gets the real thing.
+ *
+ * Installed by `cli/main.ts` only: a library must not change how its host process loads modules.
+ */
+import Module = require("module");
+
+/** Requests deferred, by the module that makes them (`from` matches the requiring file's path). */
+const DEFERRED: Array<{ request: string; from: RegExp }> = [
+    { request: "typescript", from: /[\\/]@pulumi[\\/]pulumi[\\/]/ },
+    { request: "@npmcli/arborist", from: /[\\/]@pulumi[\\/]pulumi[\\/]/ },
+    { request: "./automation", from: /[\\/]@pulumi[\\/]pulumi[\\/]index\.js$/ },
+];
+
+type Load = (request: string, parent: { filename?: string } | undefined, isMain: boolean) => unknown;
+
+let installed = false;
+
+/** Defers the modules above for the rest of the process. Idempotent. */
+export function deferUnusedSdkModules(): void {
+    if (installed) return;
+    installed = true;
+    const loader = Module as unknown as { _load: Load };
+    const load = loader._load;
+    loader._load = function (this: unknown, request, parent, isMain) {
+        const from = parent?.filename ?? "";
+        if (!DEFERRED.some((d) => d.request === request && d.from.test(from))) return load.call(this, request, parent, isMain);
+        let real: object | undefined;
+        const target = () => (real ??= load.call(this, request, parent, isMain) as object);
+        return new Proxy({}, {
+            // TypeScript's `__importStar` returns an ES module as it is: say so without loading it.
+            get: (_t, key) => (key === "__esModule" && real === undefined ? true : Reflect.get(target(), key)),
+            has: (_t, key) => Reflect.has(target(), key),
+            ownKeys: () => Reflect.ownKeys(target()),
+            getOwnPropertyDescriptor: (_t, key) => {
+                const d = Reflect.getOwnPropertyDescriptor(target(), key);
+                return d && { ...d, configurable: true };
+            },
+        });
+    } as Load;
+}

@@ -1,0 +1,3 @@
+import { loadStackConfig, ScalingTopology } from "scaling-topology";
+
+new ScalingTopology("app", loadStackConfig());
