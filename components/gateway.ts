@@ -253,7 +253,8 @@ export class Gateway extends pulumi.ComponentResource {
                     allowedRoutes: { kinds: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute" }], namespaces: { from: "Selector", selector: { matchLabels: this.routeNamespaceLabels } } },
                 }],
             },
-        }, { ...afterCrds, dependsOn: [this.release, envoyProxy] });
+            // The proxies' pods get the load balancer controller's readiness gate: its webhook must be up first.
+        }, { ...afterCrds, dependsOn: [this.release, envoyProxy, ...(args.loadBalancerDependsOn ?? [])] as pulumi.Input<pulumi.Resource>[] });
         const targetRefs = [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: gatewayName }];
 
         // Origin lockdown: the value lives in a Secret only; the policy names the Secret.
