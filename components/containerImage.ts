@@ -2,7 +2,7 @@
 export interface ContainerImage {
     /** Registry and repository, e.g. `docker.io/envoyproxy/envoy`. */
     repository: string;
-    /** Tag, e.g. `distroless-v1.38.3` (kept for people reading the manifest). */
+    /** Tag, e.g. `distroless-v1.39.1` (kept for people reading the manifest). */
     tag: string;
     /** `sha256:...` of the tag's (multi-architecture) index: what the node pulls. @default none (the tag alone) */
     digest?: string;

@@ -4,16 +4,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { ContainerImage, imageReference } from "./containerImage";
 
 /**
- * The pinned Envoy Gateway release (envoyproxy/gateway v1.8.3, released 2026-07-22; bundles the Gateway
- * API CRDs v1.5.1): its chart, its control-plane image and the Envoy proxy image it was built and tested
- * with, both pinned by the digest of the tag's multi-architecture index.
+ * The pinned Envoy Gateway release (envoyproxy/gateway v1.9.2, a patch of the 1.9 line released
+ * 2026-08-15 and supported until 2027-02-14; Kubernetes 1.33-1.36; bundles the Gateway API CRDs v1.6.1):
+ * its chart, its control-plane image and the Envoy proxy image it runs by default, both pinned by the
+ * digest of the tag's multi-architecture index.
  */
 export const ENVOY_GATEWAY_RELEASE = {
     chart: "oci://docker.io/envoyproxy/gateway-helm",
-    version: "v1.8.3",
-    gatewayApiVersion: "v1.5.1",
-    controllerImage: { repository: "docker.io/envoyproxy/gateway", tag: "v1.8.3", digest: "sha256:e7a8c70537628bf996e5dec5c4c835704b4b9f4f715a74cf361bea30608c49ac" },
-    proxyImage: { repository: "docker.io/envoyproxy/envoy", tag: "distroless-v1.38.3", digest: "sha256:574348fada8eb1130b448132287d76626dfb07525b16668075382f8e154a45a8" },
+    version: "v1.9.2",
+    gatewayApiVersion: "v1.6.1",
+    controllerImage: { repository: "docker.io/envoyproxy/gateway", tag: "v1.9.2", digest: "sha256:9d67017c442a70e6ae9f1a358e6c80eb653c67c2e40823d9a991e0daf37ba926" },
+    proxyImage: { repository: "docker.io/envoyproxy/envoy", tag: "distroless-v1.39.1", digest: "sha256:eb2c01c13125d1629637cb4e4cce7207009fb7cc2c8027f9742758549d15b6f4" },
 } as const;
 
 /** Envoy Gateway shifts a privileged listener port by 10000 in the proxy container (no NET_BIND_SERVICE). */

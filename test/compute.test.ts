@@ -414,15 +414,15 @@ describe("compute in the stack plans", () => {
         assert.equal(ofType(plan, "kubernetes:networking.k8s.io/v1:Ingress").length, 0, "no Ingress objects");
         assert.ok(!ofType(plan, "kubernetes:helm.sh/v3:Release").some((r) => /ingress-nginx/.test(props(r).chart)), "no ingress-nginx");
         const release = ofType(plan, "kubernetes:helm.sh/v3:Release").find((r) => props(r).chart === "oci://docker.io/envoyproxy/gateway-helm")!;
-        assert.equal(props(release).version, "v1.8.3");
-        assert.match(props(release).values.deployment.envoyGateway.image.tag, /^v1\.8\.3@sha256:[0-9a-f]{64}$/, "the controller image is pinned by digest");
+        assert.equal(props(release).version, "v1.9.2");
+        assert.match(props(release).values.deployment.envoyGateway.image.tag, /^v1\.9\.2@sha256:[0-9a-f]{64}$/, "the controller image is pinned by digest");
         const proxy = ofType(plan, "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy")[0];
         const k8sSpec = props(proxy).spec.provider.kubernetes;
         const ingress = stackConfigValue("dev", "scaling-topology:ingress");
         assert.deepEqual([k8sSpec.envoyHpa.minReplicas, k8sSpec.envoyHpa.maxReplicas], [ingress.replicas.min, ingress.replicas.max]);
         assert.equal(k8sSpec.envoyPDB.minAvailable, 1);
         assert.ok(k8sSpec.envoyDeployment.pod.topologySpreadConstraints.some((t: any) => t.topologyKey === "topology.kubernetes.io/zone"));
-        assert.match(k8sSpec.envoyDeployment.container.image, /^docker\.io\/envoyproxy\/envoy:distroless-v1\.38\.3@sha256:[0-9a-f]{64}$/);
+        assert.match(k8sSpec.envoyDeployment.container.image, /^docker\.io\/envoyproxy\/envoy:distroless-v1\.39\.1@sha256:[0-9a-f]{64}$/);
         assert.equal(k8sSpec.envoyService.type, "ClusterIP", "the proxies' own Service is not a second load balancer");
         const gatewayClass = ofType(plan, "kubernetes:gateway.networking.k8s.io/v1:GatewayClass")[0];
         assert.equal(props(gatewayClass).spec.parametersRef.name, props(proxy).metadata.name);

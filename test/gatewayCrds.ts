@@ -1,7 +1,8 @@
 /**
  * Validation of Gateway API and Envoy Gateway objects against the CRDs of the pinned Envoy Gateway chart
- * (`test/fixtures/crds/envoy-gateway-v1.8.3.json`: the `openAPIV3Schema` of each served version, taken
- * from the chart's `charts/crds` at the tag, descriptions removed). The API server prunes fields a
+ * (`test/fixtures/crds/envoy-gateway-v1.9.0.json`: the `openAPIV3Schema` of each served version, taken
+ * from the chart's `charts/crds` at v1.9.0, descriptions removed; the pinned v1.9.2 is a patch release of
+ * that line, whose schemas were not available here to compare). The API server prunes fields a
  * structural schema does not declare, so a misspelt field would silently vanish: here every object
  * schema without `x-kubernetes-preserve-unknown-fields` refuses unknown fields. CEL rules
  * (`x-kubernetes-validations`) are not evaluated.
@@ -10,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import Ajv, { ValidateFunction } from "ajv";
 
-const FIXTURE = path.join(__dirname, "fixtures", "crds", "envoy-gateway-v1.8.3.json");
+const FIXTURE = path.join(__dirname, "fixtures", "crds", "envoy-gateway-v1.9.0.json");
 const crds = JSON.parse(fs.readFileSync(FIXTURE, "utf8")) as { schemas: Record<string, object> };
 
 /** `gateway.networking.k8s.io/v1/HTTPRoute` -> `kubernetes:gateway.networking.k8s.io/v1:HTTPRoute`. */
