@@ -26,6 +26,12 @@ export interface CloudFrontEdgeArgs {
      */
     requiredHeader?: { header: string; value: pulumi.Input<string> };
     /**
+     * What the web ACL waits for: the proxy's rule that adds `requiredHeader` (may be a promise of a
+     * resource made after this component), so the WAF never blocks before the proxy sends the header.
+     * @default []
+     */
+    wafDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /**
      * Header carrying the real client IP set by the proxy in front (e.g. `CF-Connecting-IP` behind
      * Cloudflare): the WAF rate limit then counts per that IP, not per proxy address. Needs
      * `requiredHeader`: a client that reached the distribution directly could rotate it at will.
@@ -355,7 +361,7 @@ export class CloudFrontEdge extends pulumi.ComponentResource {
             ],
             visibilityConfig: metric("web-acl"),
             tags: nameTag("waf"),
-        }, usEast1);
+        }, { ...usEast1, dependsOn: args.wafDependsOn ?? [] });
     }
 
     /**

@@ -223,6 +223,12 @@ export class ScalingTopology extends pulumi.ComponentResource {
             header: EDGE_VERIFY_HEADER,
             value: new random.RandomPassword(`${name}-edge-verify`, { length: 48, special: false }, { parent }).result,
         } : undefined;
+        // CloudFront's WAF starts requiring that header only once Cloudflare's rule sending it exists (the rule
+        // is made below, after the distribution it points at; a promise carries it back).
+        let proxyHeaderRuleMade: (r: pulumi.Resource) => void = () => undefined;
+        let proxyHeaderRuleFailed: (e: unknown) => void = () => undefined;
+        const proxyHeaderRule = new Promise<pulumi.Resource>((resolve, reject) => { proxyHeaderRuleMade = resolve; proxyHeaderRuleFailed = reject; });
+        proxyHeaderRule.catch(() => undefined); // a failure surfaces where the edges are built, not as an unhandled rejection
         this.cloudfrontEdge = edge.cloudfront && new CloudFrontEdge(`${name}-cloudfront`, {
             originDomainName: gateway.hostname,
             originVerifyHeader: originVerify.header,
@@ -233,6 +239,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
             priceClass: edge.cloudfront.priceClass,
             wafRateLimitPer5Min: edge.cloudfront.wafRateLimitPer5Min,
             requiredHeader: edgeVerify,
+            wafDependsOn: edgeVerify ? [proxyHeaderRule] : [],
             clientIpHeader: edgeVerify ? "CF-Connecting-IP" : undefined, // behind Cloudflare, count the real client
             apiMaxBodyKiB: edge.cloudfront.apiMaxBodyKiB,
             wafLogRetentionDays: edge.cloudfront.wafLogRetentionDays,
@@ -241,15 +248,21 @@ export class ScalingTopology extends pulumi.ComponentResource {
             apiTtlSeconds: edge.cloudfront.apiTtlSeconds,
             protect,
         }, child({ providers })) || undefined;
-        this.cloudflareEdge = edge.cloudflare && new CloudflareEdge(`${name}-cloudflare`, {
-            ...edge.cloudflare,
-            hostname: edge.hostname,
-            target: this.cloudfrontEdge ? this.cloudfrontEdge.domainName : gateway.hostname,
-            originVerify: !this.cloudfrontEdge, // CloudFront adds its own header when it is the hop before the gateway
-            proxyVerify: edgeVerify,
-            originVerifyHeader: originVerify.header,
-            originVerifySecret: originVerify.value,
-        }, child({ providers: { ...providers, cloudflare: cloudflareProvider! } })) || undefined;
+        try {
+            this.cloudflareEdge = edge.cloudflare && new CloudflareEdge(`${name}-cloudflare`, {
+                ...edge.cloudflare,
+                hostname: edge.hostname,
+                target: this.cloudfrontEdge ? this.cloudfrontEdge.domainName : gateway.hostname,
+                originVerify: !this.cloudfrontEdge, // CloudFront adds its own header when it is the hop before the gateway
+                proxyVerify: edgeVerify,
+                originVerifyHeader: originVerify.header,
+                originVerifySecret: originVerify.value,
+            }, child({ providers: { ...providers, cloudflare: cloudflareProvider! } })) || undefined;
+            if (edgeVerify) proxyHeaderRuleMade(this.cloudflareEdge!.rulesets.http_request_late_transform);
+        } catch (e) {
+            proxyHeaderRuleFailed(e);
+            throw e;
+        }
 
         // ---- backups ----
         // AWS Backup: every resource tagged BACKUP_TAG (components/tags.ts) is covered; prod copies to the DR region and locks the vaults.

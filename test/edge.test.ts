@@ -392,6 +392,7 @@ describe("edge in the shipped stacks", () => {
                     const lateRules = late[0].props.rules as any[];
                     assert.deepEqual(lateRules.map((r) => Object.keys(r.actionParameters.headers)), [["X-Edge-Verify"]], "the origin header is CloudFront's, not Cloudflare's");
                     assert.equal(lateRules[0].expression, "true", "on every request");
+                    assert.ok(waf.opts.dependsOn?.includes(late[0].urn), "the WAF requires the header only once Cloudflare's rule sending it exists");
                     // Both ends use the one generated secret (a second @pulumi/random password).
                     assert.deepEqual(ofType(plan, "random:index/randomPassword:RandomPassword").filter((r) => /-(edge|origin)-verify$/.test(r.name)).map((r) => r.name).sort(), [`${stack}-edge-verify`, `${stack}-origin-verify`]);
                     const rate = rules.find((r) => r.statement.rateBasedStatement).statement.rateBasedStatement;
