@@ -13,4 +13,5 @@ export const {
     pgbouncerReadWriteHost, pgbouncerReadOnlyHost, pgbouncerClientCaCert, edgeHostname, cloudfrontDomainName,
     originVerifyHeader, originVerifySecret, backupVaultName, backupPlanId, backupDrVaultArn, backupRoleArn,
     region, environment, vpcId, publicSubnetIds, privateSubnetIds, isolatedSubnetIds, natGatewayIds,
+    prometheusEndpoint, alertTopicArn,
 } = topology.outputs;

@@ -13,3 +13,5 @@ export type { ConfigProblem, RawConfig, StackConfig } from "./config";
 export { resolveStackConfig } from "./sizing/stackConfig";
 export { sizingOf } from "./sizing/fromConfig";
 export type { SizingReport } from "./sizing/report";
+export { alertThresholds, stackAlertRules } from "./sizing/alerts";
+export type { AlertThresholds, AlertRule, RuleGroup } from "./sizing/alerts";

@@ -14,6 +14,7 @@ import { assertPlanJson, diffPlans, formatDiffMarkdown, formatDiffText, PlanLike
 import { formatMarkdown, formatText, PlanSection } from "../plan/format";
 import { Plan, PROJECT_DIR, runPlan } from "../plan/run";
 import { sizingSection } from "../plan/sizing";
+import { alertsSection } from "../plan/alerts";
 import { StackFileError } from "../plan/stackFiles";
 
 export const FORMATS = ["text", "json", "markdown"] as const;
@@ -24,7 +25,7 @@ const USAGE = "usage: npm run plan -- --stack <name> [--format text|json|markdow
 export class UsageError extends Error {}
 
 /** The report sections of a plan, in the order they read (each shows its key of the plan JSON). */
-export const REPORT_SECTIONS: readonly PlanSection[] = [sizingSection, policySection];
+export const REPORT_SECTIONS: readonly PlanSection[] = [sizingSection, alertsSection, policySection];
 
 export function render(plan: Plan, format: Format): string {
     switch (format) {

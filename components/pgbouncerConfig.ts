@@ -3,6 +3,7 @@
  * its ConfigMaps with it, and the real-server test (test/realServers.pgbouncer.test.ts) renders the
  * same settings for a local PgBouncer, changing only where it listens, where the server is, and TLS.
  */
+import { RESERVE_POOL_TIMEOUT_SECONDS } from "../sizing/connections";
 
 /** Requests of the exporter sidecar (counted in the node capacity check with the PgBouncer container). */
 export { EXPORTER_RESOURCES } from "../sizing/capacity";
@@ -98,7 +99,7 @@ export function pgbouncerSettings(pool: PgBouncerPoolSettings, server: PgBouncer
         ["default_pool_size", pool.defaultPoolSize],
         ["min_pool_size", 0],
         ["reserve_pool_size", pool.reservePoolSize],
-        ["reserve_pool_timeout", 3],
+        ["reserve_pool_timeout", RESERVE_POOL_TIMEOUT_SECONDS],
         // The hard cap behind the connection budget: whatever the users, at most pool + reserve per pod.
         ["max_db_connections", serverConnectionCap(pool)],
         ["max_prepared_statements", pool.maxPreparedStatements],

@@ -9,6 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { StackConfig } from "../config";
 import { planSubnets } from "../sizing/subnets";
+import { alertThresholds } from "../sizing/alerts";
+import { monitoringNodeGroup } from "../sizing/capacity";
 import { AuroraPostgres } from "./aurora";
 import { BackupPlan } from "./backupPlan";
 import { CloudflareEdge } from "./cloudflareEdge";
@@ -19,6 +21,7 @@ import { CertificateDns, DnsValidatedCertificate } from "./dnsValidatedCertifica
 import { Gateway } from "./gateway";
 import { LoadBalancerController } from "./loadBalancerController";
 import { Network } from "./network";
+import { Observability } from "./observability";
 import { PgBouncer } from "./pgbouncer";
 import { RedisCache } from "./redis";
 import { ScalableService } from "./scalableService";
@@ -76,6 +79,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
     public readonly cloudfrontEdge?: CloudFrontEdge;
     public readonly cloudflareEdge?: CloudflareEdge;
     public readonly backup: BackupPlan;
+    public readonly observability: Observability;
 
     /** Operator outputs (the stack outputs of this repository's program), by name. */
     public readonly outputs: Record<string, pulumi.Input<unknown>>;
@@ -281,6 +285,24 @@ export class ScalingTopology extends pulumi.ComponentResource {
             protect,
         }, child({ providers }));
 
+        // ---- observability: AMP (scraper, rules, alert manager), CloudWatch alarms and dashboards, one alert topic ----
+        // New with this component: no alias (nothing to adopt from the stack root).
+        this.observability = new Observability(`${name}-observability`, {
+            thresholds: alertThresholds(config),
+            notifications: { email: config.observability.notifications.email ?? config.backup.notificationEmail, webhookUrl: config.observability.notifications.webhookUrl },
+            scrapeIntervalSeconds: config.observability.scrapeIntervalSeconds,
+            cluster: { arn: cluster.cluster.arn, name: cluster.name, clusterName: `${prefix}-eks`, subnetIds: network.privateSubnetIds, securityGroupId: cluster.clusterSecurityGroupId },
+            addonDependsOn: Object.values(cluster.nodeGroups),
+            auroraClusterIdentifier: aurora.clusterIdentifier,
+            redis: { replicationGroupId: `${prefix}-redis`, shards: config.redis.shards, replicasPerShard: config.redis.replicasPerShard },
+            cloudfront: this.cloudfrontEdge ? { distributionId: this.cloudfrontEdge.distributionId, usEast1Provider: usEast1Provider! } : undefined,
+            backupVaultName: this.backup.vaultName,
+            certificateArns: [originCertificate.certificateArn],
+            grafana: { nodeSelector: { "node-role": "application", "eks.amazonaws.com/nodegroup": monitoringNodeGroup(config)! } },
+            region: config.region,
+            protect,
+        }, { parent, providers: k8sProviders });
+
         this.outputs = {
             clusterName: cluster.name,
             clusterEndpoint: cluster.endpoint,
@@ -314,6 +336,9 @@ export class ScalingTopology extends pulumi.ComponentResource {
             privateSubnetIds: network.privateSubnetIds,
             isolatedSubnetIds: network.isolatedSubnetIds,
             natGatewayIds: network.natGatewayIds,
+            // Query endpoint of the AMP workspace (Grafana's datasource, SigV4), and the alert topic.
+            prometheusEndpoint: this.observability.prometheusEndpoint,
+            alertTopicArn: this.observability.topic.topicArn,
         };
         this.registerOutputs(this.outputs);
     }

@@ -15,6 +15,7 @@ import { loadChecks, networkChecks } from "./checks";
 import { CloudflareApiToken, EdgeConfig, edgeChecks } from "./edge";
 import { BackupConfig, backupChecks } from "./backup";
 import { AuroraConfig, PgBouncerConfig, RedisConfig, dataChecks } from "./data";
+import { ObservabilityConfig, observabilityChecks } from "./observability";
 
 export { ConfigError, ConfigProblem, formatProblems } from "./errors";
 
@@ -50,6 +51,8 @@ export const CONFIG_DOMAINS = {
     edge: domain({ key: `${PROJECT}:edge`, schema: EdgeConfig }),
     backup: domain({ key: `${PROJECT}:backup`, schema: BackupConfig }),
     cloudflareApiToken: domain({ key: "cloudflare:apiToken", schema: CloudflareApiToken, optional: true }),
+    // observability: SLOs, alert recipients, metrics pipeline (optional: defaults in config/observability.ts)
+    observability: domain({ key: `${PROJECT}:observability`, schema: ObservabilityConfig, optional: true }),
     // policy waivers
     policy: domain({ key: `${PROJECT}:policy`, schema: PolicyConfig, optional: true }),
 };
@@ -80,6 +83,7 @@ export const CONFIG_CHECKS: ConfigCheck[] = [
     ...dataChecks,
     ...edgeChecks,
     ...backupChecks,
+    ...observabilityChecks,
 ];
 
 /** What `parseStackConfig` runs beyond the shape checks. */

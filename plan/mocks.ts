@@ -11,6 +11,7 @@ import { createHash } from "crypto";
 import { edgeMocks } from "./mocks.edge";
 import { computeMocks } from "./mocks.compute";
 import { dataMocks } from "./mocks.data";
+import { observabilityMocks } from "./mocks.observability";
 
 export const MOCK_ACCOUNT_ID = "123456789012";
 
@@ -76,6 +77,7 @@ export const COMPUTED: Record<string, Computed> = {
     ...computeMocks,
     ...dataMocks,
     ...edgeMocks,
+    ...observabilityMocks,
     "aws:ec2/vpc:Vpc": (_n, _i, ctx, id) => ({ defaultSecurityGroupId: `sg-0${digest(id, "default").slice(0, 16)}`, mainRouteTableId: `rtb-0${digest(id, "main").slice(0, 16)}`, ownerId: ctx.accountId }),
     "aws:ec2/eip:Eip": (_n, _i, _c, id) => ({ publicIp: `203.0.113.${parseInt(digest(id).slice(0, 2), 16) % 250 + 1}`, allocationId: id }),
     "aws:cloudwatch/logGroup:LogGroup": (_n, inputs, ctx) => ({ arn: `arn:aws:logs:${ctx.region}:${ctx.accountId}:log-group:${inputs.name}` }),

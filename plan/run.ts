@@ -9,6 +9,7 @@ import { createMocks, MOCK_ACCOUNT_ID } from "./mocks";
 import { RecordedResource, RecordingMonitor } from "./recorder";
 import { readStackFiles } from "./stackFiles";
 import { sizingForConfig } from "./sizing";
+import { alertsForConfig } from "./alerts";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -126,5 +127,7 @@ async function runPlanExclusive(options: PlanOptions): Promise<Plan> {
         outputs,
         // Capacity and cost of the topology: a pure function of the validated config.
         sizing: sizingForConfig(options.stack, config),
+        // Alert rules and their thresholds: a pure function of the validated config, like sizing.
+        alerts: alertsForConfig(options.stack, config),
     };
 }

@@ -145,12 +145,25 @@ export const VPA_RESOURCES = {
     admissionController: { cpuMillis: 50, memoryMiB: 200 },
 } as const;
 
-/** Every workload the stack's node groups carry: services, the Gateway's Envoy proxies, PgBouncer, system add-ons. */
+/** Requests the Grafana component sets (Grafana and its dashboard sidecar). */
+export const GRAFANA_RESOURCES = {
+    grafana: { cpuMillis: 100, memoryMiB: 256 },
+    sidecar: { cpuMillis: 50, memoryMiB: 64 },
+} as const;
+
+/** The application node group the monitoring workloads (Grafana) run on: the first one. */
+export function monitoringNodeGroup(c: Pick<StackConfig, "cluster">): string | undefined {
+    return c.cluster.nodeGroups.find((g) => g.role === "application")?.name;
+}
+
+/** Every workload the stack's node groups carry: services, the Gateway's Envoy proxies, PgBouncer, Grafana, system add-ons. */
 export function stackWorkloads(c: StackConfig): WorkloadDemand[] {
+    const monitoring = monitoringNodeGroup(c);
     return [
         ...c.services.map((s, i) => ({ name: `service "${s.name}"`, key: `scaling-topology:services[${i}].replicas.max`, nodeGroup: s.nodeGroup, replicas: s.replicas.max, cpuMillis: s.resources.cpuMillis, memoryMiB: s.resources.memoryMiB })),
         { name: "Envoy proxies (gateway)", key: "scaling-topology:ingress.replicas.max", nodeGroup: c.ingress.nodeGroup, replicas: c.ingress.replicas.max, cpuMillis: c.ingress.resources.cpuMillis, memoryMiB: c.ingress.resources.memoryMiB },
         ...pgbouncerWorkloads(c),
+        ...(monitoring ? [{ name: "grafana", key: "scaling-topology:observability", nodeGroup: monitoring, replicas: 1, cpuMillis: GRAFANA_RESOURCES.grafana.cpuMillis + GRAFANA_RESOURCES.sidecar.cpuMillis, memoryMiB: GRAFANA_RESOURCES.grafana.memoryMiB + GRAFANA_RESOURCES.sidecar.memoryMiB }] : []),
         ...systemWorkloads(c),
     ];
 }

@@ -25,6 +25,11 @@ export const BYTES_PER_CONNECTION = 9531392;
 export const DEFAULT_MAX_CONNECTIONS_CAP = 5000;
 /** `superuser_reserved_connections` on Aurora PostgreSQL: slots only superusers (AWS automation) may use. */
 export const AWS_RESERVED_CONNECTIONS = 3;
+/**
+ * PgBouncer `reserve_pool_timeout` (s): a client waiting this long gets a connection from the reserve pool.
+ * Rendered into pgbouncer.ini, and the pool-exhaustion alert counts from it.
+ */
+export const RESERVE_POOL_TIMEOUT_SECONDS = 3;
 /** Estimated share of nominal memory left as `DBInstanceClassMemory` (see the module comment). */
 export const INSTANCE_MEMORY_SHARE = 0.9;
 

@@ -87,12 +87,13 @@ describe("audit: the shipped stacks", () => {
         assert.strictEqual(byName("b").suppressions[0].status, "accepted");
         assert.strictEqual(byName("c").suppressions[0].status, "rejected");
         assert.ok(results.some((x: any) => x.ruleId === "aurora-backup-plan-selection"));
+        assert.ok(results.some((x: any) => x.ruleId === "data-store-alarms"), "a cluster without alarms is a stack-wide finding too");
         assert.deepStrictEqual(byName("a").locations[0].physicalLocation.artifactLocation.uri, "index.ts", "a resource outside components points at the program");
         // Text and Markdown show waived findings as such.
         assert.match(formatReportText(r), /\[waived\] kms-key-rotation \(medium\) b: .*waived until 2026-12-31 \(security: rotated/);
         assert.match(formatReportText(r), /\[mandatory\] kms-key-rotation .* c: .*waiver EXPIRED 2026-01-01/);
         assert.match(formatReportMarkdown(r), /^\| waived \| `kms-key-rotation` \| medium \| `b` \|/m);
-        assert.match(formatReportMarkdown(r), new RegExp(`:x: \\*\\*4 mandatory\\*\\*, ${r.summary.advisory} advisory, 1 waived`));
+        assert.match(formatReportMarkdown(r), new RegExp(`:x: \\*\\*5 mandatory\\*\\*, ${r.summary.advisory} advisory, 1 waived`));
     });
 
     it("README's rule table is generated from the pack and the stack files (npm run policy:readme)", () => {

@@ -260,7 +260,8 @@ describe("compute in the stack plans", () => {
         assert.match(props(one(plan, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")).url, /^https:\/\/oidc\.eks\.eu-west-1\.amazonaws\.com\/id\//);
         assert.match(plan.outputs.oidcProviderArn as string, /^arn:aws:iam::\d{12}:oidc-provider\/oidc\.eks\.eu-west-1\.amazonaws\.com\/id\//);
         const addons = Object.fromEntries(ofType(plan, "aws:eks/addon:Addon").map((a) => [props(a).addonName, a]));
-        assert.deepEqual(Object.keys(addons).sort(), ["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "metrics-server", "vpc-cni"]);
+        // kube-state-metrics and prometheus-node-exporter come from the Observability component.
+        assert.deepEqual(Object.keys(addons).sort(), ["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "kube-state-metrics", "metrics-server", "prometheus-node-exporter", "vpc-cni"]);
         assert.equal(JSON.parse(props(addons["vpc-cni"]).configurationValues).env.ENABLE_PREFIX_DELEGATION, "true");
         assert.equal(JSON.parse(props(addons.coredns).configurationValues).replicaCount, cfg.corednsReplicas);
         // vpc-cni before the nodes; coredns after them.

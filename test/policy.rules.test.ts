@@ -284,6 +284,24 @@ const CASES: Record<string, Case> = {
         pass: [[...pgbouncerStack({ instanceClass: "db.t4g.medium", maxReplicas: 5 })], [...pgbouncerStack({ instanceClass: "db.serverless", maxReplicas: 50 })], [...pgbouncerStack({ instanceClass: "db.t4g.medium", maxReplicas: 10, maxConnections: 1000 })], [r("aws:s3/bucket:Bucket", {})]],
         unknown: [{ resources: pgbouncerStack({ instanceClass: "db.t4g.medium", maxReplicas: 6, ini: U }), expect: "cannot-run" }],
     },
+    "data-store-alarms": (() => {
+        const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
+        const GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
+        const db = r(CLUSTER, { clusterIdentifier: "prod-db" }, { name: "prod-db" });
+        const cache = r(GROUP, { replicationGroupId: "prod-cache" }, { name: "prod-cache" });
+        const dbAlarm = (props: Record<string, unknown>) => r(ALARM, { namespace: "AWS/RDS", metricName: "CPUUtilization", dimensions: { DBClusterIdentifier: "prod-db", Role: "WRITER" }, ...props });
+        const cacheAlarm = (props: Record<string, unknown>) => r(ALARM, {
+            metricQueries: [{ id: "m0", metric: { namespace: "AWS/ElastiCache", metricName: "EngineCPUUtilization", dimensions: { CacheClusterId: "prod-cache-0001-001" }, stat: "Maximum", period: 60 } }, { id: "result", expression: "MAX([m0])", returnData: true }],
+            ...props,
+        });
+        const other = r(ALARM, { namespace: "AWS/RDS", metricName: "CPUUtilization", dimensions: { DBClusterIdentifier: "other-db", Role: "WRITER" }, alarmActions: ["arn:aws:sns:eu-west-1:1:t"] });
+        const byDependency = r(ALARM, { namespace: "AWS/RDS", metricName: "CPUUtilization", dimensions: { DBClusterIdentifier: U }, alarmActions: [U] }, { opts: { dependsOn: [db.urn] } });
+        return {
+            violate: [[db], [db, dbAlarm({})], [db, dbAlarm({ alarmActions: [] })], [db, other], [db, dbAlarm({ alarmActions: ["arn:aws:sns:eu-west-1:1:t"] }), cache, cacheAlarm({})]],
+            pass: [[db, dbAlarm({ alarmActions: ["arn:aws:sns:eu-west-1:1:t"] }), cache, cacheAlarm({ alarmActions: ["arn:aws:sns:eu-west-1:1:t"] })], [db, byDependency], [r("aws:s3/bucket:Bucket", {})]],
+            unknown: [{ resources: [db, dbAlarm({ alarmActions: U })], expect: "cannot-run" as const }],
+        };
+    })(),
     "aurora-backup-plan-selection": (() => {
         const tagged = (name: string, tags: Record<string, string>) => r(CLUSTER, { tags }, { name });
         const byTag = r("aws:backup/selection:Selection", { planId: "p", iamRoleArn: "arn", selectionTags: [{ type: "STRINGEQUALS", key: "backup-plan", value: "standard" }] });

@@ -10,6 +10,7 @@ import { compute } from "./compute";
 import { dataRules } from "./data";
 import { edge } from "./edge";
 import { kubernetes } from "./kubernetes";
+import { observability } from "./observability";
 import { stack } from "./stack";
 
 export type { Rule } from "./common";
@@ -26,4 +27,4 @@ export const PACK_DESCRIPTION = "Guards of the scaling topology: data, compute, 
  */
 export const PACK_VERSION = "0.1.0";
 
-export const RULES: Rule[] = [...dataRules, ...compute, ...kubernetes, ...edge, ...backup, ...stack];
+export const RULES: Rule[] = [...dataRules, ...compute, ...kubernetes, ...edge, ...backup, ...stack, ...observability];
