@@ -95,21 +95,26 @@ export const MAX_AURORA_READERS = 15;
 /** The parameter group family of an engine version: `16.6` -> `aurora-postgresql16`. */
 export const auroraFamily = (engineVersion: string) => `aurora-postgresql${engineVersion.split(".")[0]}`;
 
-/** Cluster-level parameters: TLS only, pg_stat_statements, lock and idle-transaction hygiene. */
-export function auroraClusterParameters(): Array<{ name: string; value: string; applyMethod: string }> {
+/**
+ * Cluster-level parameters: TLS only, pg_stat_statements, lock and idle-transaction hygiene, and the
+ * statement log every instance shares: schema changes (`log_statement = ddl`: DDL text, never row data)
+ * and statements slower than `logMinDurationMs`.
+ */
+export function auroraClusterParameters(a: { logMinDurationMs: number }): Array<{ name: string; value: string; applyMethod: string }> {
     return [
         { name: "rds.force_ssl", value: "1", applyMethod: "immediate" },
         { name: "shared_preload_libraries", value: "pg_stat_statements", applyMethod: "pending-reboot" },
         { name: "pg_stat_statements.track", value: "top", applyMethod: "immediate" },
         { name: "log_lock_waits", value: "1", applyMethod: "immediate" },
         { name: "idle_in_transaction_session_timeout", value: "300000", applyMethod: "immediate" },
+        { name: "log_statement", value: "ddl", applyMethod: "immediate" },
+        { name: "log_min_duration_statement", value: String(a.logMinDurationMs), applyMethod: "immediate" },
     ];
 }
 
-/** Instance-level parameters: slow statement log, I/O timing, and an explicit max_connections when given. */
-export function auroraInstanceParameters(a: { logMinDurationMs: number; maxConnections?: number }): Array<{ name: string; value: string; applyMethod: string }> {
+/** Instance-level parameters: I/O timing, and an explicit max_connections when given. */
+export function auroraInstanceParameters(a: { maxConnections?: number }): Array<{ name: string; value: string; applyMethod: string }> {
     return [
-        { name: "log_min_duration_statement", value: String(a.logMinDurationMs), applyMethod: "immediate" },
         { name: "track_io_timing", value: "1", applyMethod: "immediate" },
         ...(a.maxConnections !== undefined ? [{ name: "max_connections", value: String(a.maxConnections), applyMethod: "pending-reboot" }] : []),
     ];
@@ -189,14 +194,14 @@ export class AuroraPostgres extends pulumi.ComponentResource {
             name: `${identifier}-cluster-${family}`,
             family,
             description: `Aurora ${identifier} cluster parameters`,
-            parameters: auroraClusterParameters(),
+            parameters: auroraClusterParameters({ logMinDurationMs: args.logMinDurationMs ?? d.logMinDurationMs }),
             tags: nameTag("cluster-params"),
         }, { parent: this });
         const instanceParams = new aws.rds.ParameterGroup(`${name}-instance-params`, {
             name: `${identifier}-instance-${family}`,
             family,
             description: `Aurora ${identifier} instance parameters`,
-            parameters: auroraInstanceParameters({ logMinDurationMs: args.logMinDurationMs ?? d.logMinDurationMs, maxConnections: args.maxConnections }),
+            parameters: auroraInstanceParameters({ maxConnections: args.maxConnections }),
             tags: nameTag("instance-params"),
         }, { parent: this });
 
@@ -279,6 +284,8 @@ export class AuroraPostgres extends pulumi.ComponentResource {
             dbParameterGroupName: instanceParams.name,
             dbSubnetGroupName: subnetGroup.name,
             publiclyAccessible: false,
+            // Minor versions move by the README's patch process (a reviewed `aurora.engineVersion` change,
+            // applied in the maintenance window), so the engine never drifts from the stack's config.
             autoMinorVersionUpgrade: false,
             caCertIdentifier: "rds-ca-rsa2048-g1",
             performanceInsightsEnabled: true,

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DnsValidatedCertificate } from "./dnsValidatedCertificate";
 import type { CertificateDns } from "./dnsValidatedCertificate";
 import * as random from "@pulumi/random";
+import { dataStoreKey } from "./dataStore";
 
 /** Arguments of {@link CloudFrontEdge}. */
 export interface CloudFrontEdgeArgs {
@@ -93,6 +94,8 @@ export function apiPathRegex(patterns: string[]): string {
 }
 
 const ORIGIN_ID = "ingress";
+/** Days an overwritten or expired log file stays recoverable as a noncurrent version. */
+const NONCURRENT_LOG_DAYS = 30;
 const ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"];
 const READ_METHODS = ["GET", "HEAD", "OPTIONS"];
 
@@ -106,7 +109,7 @@ const READ_METHODS = ["GET", "HEAD", "OPTIONS"];
  * - a WAFv2 web ACL: behind a proxy, requests without its secret header blocked first; AWS common rule set
  *   (with `SizeRestrictions_BODY` replaced on API paths by a configured body limit) and known-bad-inputs
  *   rule groups, a per-IP rate limit; logs to a KMS-encrypted CloudWatch log group with retention;
- * - access logs to an encrypted, private S3 bucket with the ownership controls CloudFront logging needs.
+ * - access logs to a private, versioned S3 bucket (SSE-KMS, customer key) with the ownership controls CloudFront logging needs.
  */
 export class CloudFrontEdge extends pulumi.ComponentResource {
     public readonly distribution: aws.cloudfront.Distribution;
@@ -412,7 +415,10 @@ export class CloudFrontEdge extends pulumi.ComponentResource {
         return logGroup;
     }
 
-    /** The access log bucket: private, encrypted, ACLs enabled for the CloudFront log delivery (BucketOwnerPreferred), expiring logs. */
+    /**
+     * The access log bucket: private, versioned, SSE-KMS with a customer key, ACLs enabled for the
+     * CloudFront log delivery (BucketOwnerPreferred), expiring logs.
+     */
     private logBucket(name: string, retentionDays: number, keep: boolean, nameTag: (r: string) => Record<string, string>) {
         const bucket = new aws.s3.Bucket(`${name}-logs`, { forceDestroy: !keep, tags: nameTag("logs") }, { parent: this, retainOnDelete: keep });
         const pab = new aws.s3.BucketPublicAccessBlock(`${name}-logs-public-access`, {
@@ -427,15 +433,36 @@ export class CloudFrontEdge extends pulumi.ComponentResource {
             bucket: bucket.id,
             rule: { objectOwnership: "BucketOwnerPreferred" },
         }, { parent: this });
-        // SSE-S3: CloudFront's log delivery cannot write to SSE-KMS buckets without a key policy for its account.
+        // An overwritten or deleted log file stays recoverable (as a noncurrent version) until the lifecycle expires it.
+        const versioning = new aws.s3.BucketVersioning(`${name}-logs-versioning`, {
+            bucket: bucket.id,
+            versioningConfiguration: { status: "Enabled" },
+        }, { parent: this });
+        // SSE-KMS with a customer key: CloudFront's standard logging can write to such a bucket when the key
+        // policy lets its log delivery service generate data keys (the AWS-managed aws/s3 key cannot be used).
+        const key = dataStoreKey(this, `${name}-logs`, {
+            identifier: `cloudfront/${name}/logs`,
+            description: `CloudFront ${name}: access log bucket`,
+            logGroupNames: [],
+            serviceGrants: [{ sid: "CloudFrontLogDelivery", service: "delivery.logs.amazonaws.com", actions: ["kms:GenerateDataKey*"] }],
+            protect: keep,
+            tags: nameTag("logs-key"),
+        });
         const sse = new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-logs-encryption`, {
             bucket: bucket.id,
-            rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+            rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }],
         }, { parent: this });
         new aws.s3.BucketLifecycleConfiguration(`${name}-logs-lifecycle`, {
             bucket: bucket.id,
-            rules: [{ id: "expire-access-logs", status: "Enabled", filter: {}, expiration: { days: retentionDays }, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } }],
-        }, { parent: this });
+            rules: [{
+                id: "expire-access-logs",
+                status: "Enabled",
+                filter: {},
+                expiration: { days: retentionDays },
+                noncurrentVersionExpiration: { noncurrentDays: NONCURRENT_LOG_DAYS },
+                abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+            }],
+        }, { parent: this, dependsOn: [versioning] });
         // In transit: refuse plain HTTP.
         new aws.s3.BucketPolicy(`${name}-logs-tls-only`, {
             bucket: bucket.id,
@@ -444,6 +471,6 @@ export class CloudFrontEdge extends pulumi.ComponentResource {
                 Statement: [{ Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [arn, `${arn}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } }],
             })),
         }, { parent: this, dependsOn: [pab] });
-        return { bucket, bucketDomainName: bucket.bucketDomainName, ready: [pab, ownership, sse] as pulumi.Resource[] };
+        return { bucket, bucketDomainName: bucket.bucketDomainName, ready: [pab, ownership, sse, versioning] as pulumi.Resource[] };
     }
 }

@@ -3,6 +3,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { NodeGroup, NodeTaint } from "./nodeGroup";
 import { SYSTEM_NODE_PLACEMENT } from "./topologyArgs";
+import { dataKeyPolicy } from "./dataKeys";
+import { dataStoreKey } from "./dataStore";
 
 /** One managed node group of a {@link Cluster}. */
 export interface ClusterNodeGroupArgs {
@@ -111,6 +113,8 @@ export class Cluster extends pulumi.ComponentResource {
     /** Provider for every in-cluster resource. */
     public readonly k8sProvider: k8s.Provider;
     public readonly secretsKey: aws.kms.Key;
+    /** Customer key of the control-plane log group. */
+    public readonly logsKey: aws.kms.Key;
     public readonly nodeRole: aws.iam.Role;
     /** Node groups by name. */
     public readonly nodeGroups: Record<string, NodeGroup>;
@@ -134,6 +138,9 @@ export class Cluster extends pulumi.ComponentResource {
             description: `EKS ${args.clusterName}: envelope encryption of Kubernetes secrets`,
             enableKeyRotation: true,
             deletionWindowInDays: 30,
+            // Explicit, not the implicit default: the account administers it; EKS uses it through the
+            // cluster role's IAM policy below.
+            policy: dataKeyPolicy(this, []),
             tags: nameTag("secrets-key"),
         }, { parent: this, protect });
         new aws.kms.Alias(`${name}-secrets-key-alias`, { name: `alias/eks/${args.clusterName}`, targetKeyId: this.secretsKey.keyId }, { parent: this });
@@ -148,10 +155,20 @@ export class Cluster extends pulumi.ComponentResource {
             })),
         }, { parent: this });
 
-        // EKS writes to /aws/eks/<name>/cluster; creating it first sets the retention.
+        // EKS writes to /aws/eks/<name>/cluster; creating it first sets the retention and the key. The audit
+        // log holds every API request (who read which secret): a customer key admitting this group only.
+        const logGroupName = `/aws/eks/${args.clusterName}/cluster`;
+        this.logsKey = dataStoreKey(this, `${name}-logs`, {
+            identifier: `eks/${args.clusterName}/logs`,
+            description: `EKS ${args.clusterName}: control-plane logs`,
+            logGroupNames: [logGroupName],
+            protect,
+            tags: nameTag("logs-key"),
+        });
         const logGroup = new aws.cloudwatch.LogGroup(`${name}-control-plane-logs`, {
-            name: `/aws/eks/${args.clusterName}/cluster`,
+            name: logGroupName,
             retentionInDays: args.logRetentionDays ?? DEFAULTS.logRetentionDays,
+            kmsKeyId: this.logsKey.arn,
             tags: nameTag("control-plane-logs"),
         }, { parent: this });
 

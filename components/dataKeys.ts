@@ -1,13 +1,22 @@
 /**
- * KMS key policy of the data tier's customer keys: the account administers the key (IAM policies and the
- * AWS services acting for the account, as with the default key policy), and CloudWatch Logs may use it for
- * the named log groups only, so the exported PostgreSQL log (slow statements with their text) and the
- * Redis slow/engine logs are encrypted with the same customer key as the data.
+ * Explicit KMS key policy of the topology's customer keys: the account administers the key (IAM policies
+ * and the AWS services acting for the account, as with the default key policy), and CloudWatch Logs may
+ * use it for the named log groups only (none: no such statement). The data tier encrypts its exported
+ * logs (the PostgreSQL log with statement text, the Redis slow/engine logs) with the data's key; the EKS
+ * control-plane and VPC flow logs get keys of their own; the EKS secrets key admits no log group.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-export function dataKeyPolicy(parent: pulumi.Resource, logGroupNames: string[]): pulumi.Output<string> {
+/** A statement letting an AWS service principal use the key (e.g. CloudFront's log delivery writing SSE-KMS objects). */
+export interface KeyServiceGrant {
+    sid: string;
+    /** Service principal, e.g. `delivery.logs.amazonaws.com`. */
+    service: string;
+    actions: string[];
+}
+
+export function dataKeyPolicy(parent: pulumi.Resource, logGroupNames: string[], serviceGrants: KeyServiceGrant[] = []): pulumi.Output<string> {
     const account = aws.getCallerIdentityOutput({}, { parent });
     const region = aws.getRegionOutput({}, { parent });
     const partition = aws.getPartitionOutput({}, { parent });
@@ -21,14 +30,15 @@ export function dataKeyPolicy(parent: pulumi.Resource, logGroupNames: string[]):
                 Action: "kms:*",
                 Resource: "*",
             },
-            {
+            ...(logGroupNames.length === 0 ? [] : [{
                 Sid: "CloudWatchLogsForTheseLogGroups",
                 Effect: "Allow",
                 Principal: { Service: `logs.${reg}.amazonaws.com` },
                 Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
                 Resource: "*",
                 Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": logGroupNames.map((n) => `arn:${part}:logs:${reg}:${acct}:log-group:${n}`) } },
-            },
+            }]),
+            ...serviceGrants.map((g) => ({ Sid: g.sid, Effect: "Allow", Principal: { Service: g.service }, Action: g.actions, Resource: "*" })),
         ],
     }));
 }

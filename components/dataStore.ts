@@ -6,7 +6,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { dataKeyPolicy } from "./dataKeys";
+import { dataKeyPolicy, KeyServiceGrant } from "./dataKeys";
 
 export interface DataStoreKeyArgs {
     /** Physical name of the store: the alias is `alias/<identifier>`. */
@@ -15,6 +15,8 @@ export interface DataStoreKeyArgs {
     description: string;
     /** CloudWatch log groups allowed to use the key. */
     logGroupNames: string[];
+    /** Service principals allowed to use the key besides CloudWatch Logs. @default [] */
+    serviceGrants?: KeyServiceGrant[];
     /** Prod: `protect` and `retainOnDelete`, so snapshots encrypted with it stay readable. */
     protect: boolean;
     tags: Record<string, string>;
@@ -26,7 +28,7 @@ export function dataStoreKey(parent: pulumi.Resource, name: string, args: DataSt
         description: args.description,
         enableKeyRotation: true,
         deletionWindowInDays: 30,
-        policy: dataKeyPolicy(parent, args.logGroupNames),
+        policy: dataKeyPolicy(parent, args.logGroupNames, args.serviceGrants),
         tags: args.tags,
     }, { parent, protect: args.protect, retainOnDelete: args.protect });
     new aws.kms.Alias(`${name}-kms-alias`, { name: `alias/${args.identifier}`, targetKeyId: key.keyId }, { parent });

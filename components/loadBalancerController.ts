@@ -29,11 +29,53 @@ export interface LoadBalancerControllerArgs {
 }
 
 const NAMESPACE = "kube-system";
+
+type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: string | string[]; Condition?: Record<string, Record<string, string | string[]>> };
+const actionsOf = (s: Statement) => ([] as string[]).concat(s.Action);
+const NLB_ARN = "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*";
+const NLB_LISTENER_ARN = "arn:aws:elasticloadbalancing:*:*:listener/net/*/*/*";
+
+/**
+ * The release's documented policy, narrowed to what this program uses it for (network load balancers
+ * in one VPC, no WAF/Shield add-ons, which are for ALBs): the statements the documented policy leaves on
+ * `*` without a condition are scoped instead; every other statement is kept verbatim, so a refresh of
+ * the documented policy carries over.
+ * - WAF and Shield actions: dropped (`enableWaf*`/`enableShield` are off);
+ * - security group ingress changes: only on security groups of this VPC (`ec2:Vpc`);
+ * - security group creation: in this VPC, and only tagged for the controller's cluster on creation;
+ * - listener create/delete/modify and listener certificates: NLB listeners only (ALB rules dropped).
+ */
+export function loadBalancerControllerPolicy(vpcId: string): { Version: string; Statement: Statement[] } {
+    const vpcArn = `arn:aws:ec2:*:*:vpc/${vpcId}`;
+    const unconditionedOnAny = (s: Statement) => s.Resource === "*" && !s.Condition;
+    const out: Statement[] = [];
+    for (const s of AWS_LOAD_BALANCER_CONTROLLER_IAM_POLICY.Statement as Statement[]) {
+        const actions = actionsOf(s);
+        if (!unconditionedOnAny(s)) {
+            out.push(s);
+        } else if (actions.some((a) => /^(waf-regional|wafv2|shield):/.test(a))) {
+            // Certificate and user-pool reads stay; WAF and Shield go.
+            out.push({ ...s, Action: actions.filter((a) => !/^(waf-regional|wafv2|shield):/.test(a)) });
+        } else if (actions.includes("ec2:AuthorizeSecurityGroupIngress")) {
+            out.push({ ...s, Resource: "arn:aws:ec2:*:*:security-group/*", Condition: { ArnLike: { "ec2:Vpc": vpcArn } } });
+        } else if (actions.includes("ec2:CreateSecurityGroup")) {
+            out.push({ Effect: "Allow", Action: ["ec2:CreateSecurityGroup"], Resource: vpcArn });
+            out.push({ Effect: "Allow", Action: ["ec2:CreateSecurityGroup"], Resource: "arn:aws:ec2:*:*:security-group/*", Condition: { Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" } } });
+        } else if (actions.includes("elasticloadbalancing:CreateListener")) {
+            out.push({ Effect: "Allow", Action: ["elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener"], Resource: [NLB_ARN, NLB_LISTENER_ARN] });
+        } else if (actions.includes("elasticloadbalancing:ModifyListener")) {
+            out.push({ Effect: "Allow", Action: ["elasticloadbalancing:ModifyListener", "elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates"], Resource: NLB_LISTENER_ARN });
+        } else {
+            out.push(s);
+        }
+    }
+    return { Version: AWS_LOAD_BALANCER_CONTROLLER_IAM_POLICY.Version, Statement: out };
+}
 const SERVICE_ACCOUNT = "aws-load-balancer-controller";
 
 /**
- * The AWS Load Balancer Controller from its pinned chart, with the IAM policy its release documents
- * (through EKS Pod Identity). It provisions the origin NLB of a `loadBalancerClass: service.k8s.aws/nlb`
+ * The AWS Load Balancer Controller from its pinned chart, with the IAM policy its release documents,
+ * narrowed to this use ({@link loadBalancerControllerPolicy}), through EKS Pod Identity. It provisions the origin NLB of a `loadBalancerClass: service.k8s.aws/nlb`
  * Service: IP targets (pods directly, no node ports), a security group of ours on the NLB, and the rules
  * that let that security group (only) reach the pods. EKS's built-in service controller cannot attach a
  * security group to an NLB and opens node ports on the cluster security group to the source ranges.
@@ -52,7 +94,7 @@ export class LoadBalancerController extends pulumi.ComponentResource {
         this.role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: POD_IDENTITY_TRUST, tags: { Name: `${name}-role` } }, { parent: this });
         const policy = new aws.iam.Policy(`${name}-policy`, {
             description: `AWS Load Balancer Controller ${AWS_LOAD_BALANCER_CONTROLLER_RELEASE.version} of EKS ${args.clusterName}`,
-            policy: JSON.stringify(AWS_LOAD_BALANCER_CONTROLLER_IAM_POLICY),
+            policy: pulumi.output(args.vpcId).apply((vpcId) => JSON.stringify(loadBalancerControllerPolicy(vpcId))),
         }, { parent: this });
         const attachment = new aws.iam.RolePolicyAttachment(`${name}-policy-attachment`, { role: this.role.name, policyArn: policy.arn }, { parent: this });
         const association = new aws.eks.PodIdentityAssociation(`${name}-pod-identity`, {

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { SubnetLayout, SubnetTier, SUBNET_TIERS } from "../sizing/subnets";
+import { dataStoreKey } from "./dataStore";
 
 /** Arguments of {@link Network}. */
 export interface NetworkArgs {
@@ -160,9 +161,19 @@ export class Network extends pulumi.ComponentResource {
     }
 
     private createFlowLogs(name: string, vpcId: pulumi.Output<string>, args: NetworkArgs, nameTag: (role: string) => Record<string, string>) {
+        // Flow logs map who talked to whom: a customer key that admits this log group only.
+        const logGroupName = `/vpc/${name}/flow-logs`;
+        const key = dataStoreKey(this, `${name}-flow-logs`, {
+            identifier: `vpc/${name}/flow-logs`,
+            description: `VPC ${name}: flow logs`,
+            logGroupNames: [logGroupName],
+            protect: args.protect ?? false,
+            tags: nameTag("flow-logs-key"),
+        });
         const logGroup = new aws.cloudwatch.LogGroup(`${name}-flow-logs`, {
-            name: `/vpc/${name}/flow-logs`,
+            name: logGroupName,
             retentionInDays: args.flowLogs?.retentionDays ?? DEFAULTS.retentionDays,
+            kmsKeyId: key.arn,
             tags: nameTag("flow-logs"),
         }, { parent: this });
         const role = new aws.iam.Role(`${name}-flow-logs-role`, {

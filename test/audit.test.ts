@@ -71,9 +71,9 @@ describe("audit: the shipped stacks", () => {
     });
 
     it("SARIF of findings (open, waived, expired waiver, stack-wide) validates and points at the rules", async () => {
-        const key = (name: string) => ({ urn: `urn:pulumi:prod::scaling-topology::aws:kms/key:Key::${name}`, type: "aws:kms/key:Key", name, props: {} }) as AuditResource;
+        const key = (name: string) => ({ urn: `urn:pulumi:prod::scaling-topology::aws:kms/key:Key::${name}`, type: "aws:kms/key:Key", name, props: { policy: "{\"Statement\":[]}" } }) as AuditResource;
         const w = (resource: string, expires: string) => ({ policy: "kms-key-rotation", resource, reason: "rotated by the HSM team schedule", owner: "security", expires });
-        const r = await evaluatePolicies([key("a"), key("b"), key("c"), { urn: "urn:pulumi:prod::scaling-topology::aws:rds/cluster:Cluster::db", type: "aws:rds/cluster:Cluster", name: "db", props: { storageEncrypted: true } }], {
+        const r = await evaluatePolicies([key("a"), key("b"), key("c"), { urn: "urn:pulumi:prod::scaling-topology::aws:rds/cluster:Cluster::db", type: "aws:rds/cluster:Cluster", name: "db", props: { storageEncrypted: true, copyTagsToSnapshot: true } }], {
             config: { enforcement: {}, config: {}, waivers: [w("b", "2026-12-31"), w("c", "2026-01-01")] }, now, stack: "prod",
         });
         const sarif = JSON.parse(formatReportSarif(r));
@@ -170,7 +170,7 @@ describe("audit: CLI and event log", () => {
             const out = { stdout: "", stderr: "" };
             return { out, io: { stdout: (t: string) => { out.stdout += t; }, stderr: (t: string) => { out.stderr += t; } } };
         };
-        const plan = (enableKeyRotation: boolean) => JSON.stringify({ stack: "elsewhere", resources: [{ urn: "urn:pulumi:elsewhere::p::aws:kms/key:Key::k", type: "aws:kms/key:Key", name: "k", props: { enableKeyRotation }, opts: {} }] });
+        const plan = (enableKeyRotation: boolean) => JSON.stringify({ stack: "elsewhere", resources: [{ urn: "urn:pulumi:elsewhere::p::aws:kms/key:Key::k", type: "aws:kms/key:Key", name: "k", props: { enableKeyRotation, policy: "{\"Statement\":[]}" }, opts: {} }] });
         const bad = path.join(dir, "bad.json");
         fs.writeFileSync(bad, plan(false));
         const b = io();

@@ -9,6 +9,8 @@ import { readStackFiles } from "../plan/stackFiles";
 import { INSTANCE_TYPES } from "../catalog/instances";
 import { CLUSTER_AUTOSCALER_RELEASES } from "../catalog/kubernetesReleases";
 import { autoscalerPolicy } from "../components/clusterAutoscaler";
+import { loadBalancerControllerPolicy } from "../components/loadBalancerController";
+import { AWS_LOAD_BALANCER_CONTROLLER_IAM_POLICY } from "../catalog/awsLoadBalancerController";
 import { vpaHpaConflict } from "../components/scalableService";
 import { nodeTemplateTags } from "../components/nodeGroup";
 import type { StackConfig } from "../config";
@@ -136,6 +138,24 @@ describe("compute: sizing/capacity (pure)", () => {
         assert.deepEqual(vpaHpaConflict({ vpaMode: "Auto", targetCpuUtilization: 60 }), ["cpu"]);
         assert.deepEqual(vpaHpaConflict({ vpaMode: "Recreate", vpaControlledResources: ["memory"], targetCpuUtilization: 60 }), []);
         assert.deepEqual(vpaHpaConflict({ vpaMode: "Off", targetCpuUtilization: 60, targetMemoryUtilization: 70 }), []);
+    });
+});
+
+describe("compute: the load balancer controller's IAM policy", () => {
+    it("keeps the documented policy but scopes every write it left on * without a condition, and drops the ALB-only WAF/Shield/rule actions", () => {
+        const narrowed = loadBalancerControllerPolicy("vpc-0123456789abcdef0").Statement;
+        const actions = (st: { Action: string | string[] }) => ([] as string[]).concat(st.Action);
+        for (const st of narrowed.filter((x) => x.Resource === "*" && !x.Condition)) {
+            assert.deepEqual(actions(st).filter((a) => !/^[a-z0-9-]+:(Describe|Get|List)/.test(a)), [], `only reads stay on "*" unconditioned: ${JSON.stringify(st)}`);
+        }
+        const all = (sts: Array<{ Action: string | string[] }>) => new Set(sts.flatMap(actions));
+        const dropped = ["elasticloadbalancing:CreateRule", "elasticloadbalancing:DeleteRule", "elasticloadbalancing:SetWebAcl", "elasticloadbalancing:ModifyRule", "elasticloadbalancing:SetRulePriorities"];
+        const kept = all(narrowed);
+        const missing = [...all(AWS_LOAD_BALANCER_CONTROLLER_IAM_POLICY.Statement)].filter((a) => !kept.has(a) && !dropped.includes(a) && !/^(waf-regional|wafv2|waf|shield):/.test(a));
+        assert.ok(![...kept].some((a) => /^(waf-regional|wafv2|shield):/.test(a)), "no WAF or Shield access: those add-ons are off");
+        assert.deepEqual(missing, [], "everything an NLB needs is still granted");
+        const sgIngress = narrowed.find((x) => actions(x).includes("ec2:AuthorizeSecurityGroupIngress") && x.Condition?.ArnLike)!;
+        assert.equal(sgIngress.Condition!.ArnLike["ec2:Vpc"], "arn:aws:ec2:*:*:vpc/vpc-0123456789abcdef0", "security group rules only in the cluster's VPC");
     });
 });
 

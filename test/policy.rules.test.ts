@@ -8,65 +8,9 @@ import { DEFAULT_POLICY_CONFIG, PolicyConfig } from "../config/policy";
 import { AuditResource, evaluatePolicies, Violation } from "../audit/evaluate";
 import { RULES } from "../policies/rules";
 
-const U = "[unknown]";
-let seq = 0;
-/** A recorded resource of the plan contract. */
-function r(type: string, props: Record<string, unknown>, extra: Partial<AuditResource> = {}): AuditResource {
-    const name = extra.name ?? `res${++seq}`;
-    return { urn: `urn:pulumi:test::scaling-topology::${type}::${name}`, type, name, parent: null, custom: true, props, opts: {}, ...extra };
-}
+import { Case, CF, CLUSTER, deployment, DEP, EKS, goodContainer, goodDistribution, hpa, HPA, INSTANCE, LT, pdb, r, RG, RULESET, U, vpa } from "./policyFixtures";
+import { PARITY_CASES } from "./policy.parity.cases";
 
-interface Case {
-    /** Each entry: resources that together must yield at least one finding of the rule. */
-    violate: AuditResource[][];
-    /** Each entry: resources that must yield no finding of the rule. */
-    pass: AuditResource[][];
-    /** Preview: unknown values in the props. */
-    unknown: { resources: AuditResource[]; expect: "cannot-run" | "pass" }[];
-    /** Policy settings for this rule in every case. */
-    settings?: Record<string, unknown>;
-}
-
-const CLUSTER = "aws:rds/cluster:Cluster";
-const INSTANCE = "aws:rds/clusterInstance:ClusterInstance";
-const RG = "aws:elasticache/replicationGroup:ReplicationGroup";
-const EKS = "aws:eks/cluster:Cluster";
-const LT = "aws:ec2/launchTemplate:LaunchTemplate";
-const DEP = "kubernetes:apps/v1:Deployment";
-const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
-const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
-const VPA = "kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler";
-const CF = "aws:cloudfront/distribution:Distribution";
-const RULESET = "cloudflare:index/ruleset:Ruleset";
-
-const goodContainer = (over: Record<string, unknown> = {}) => ({
-    name: "app",
-    image: "ghcr.io/acme/api:1.4.2",
-    resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { memory: "512Mi" } },
-    readinessProbe: { httpGet: { path: "/readyz", port: 8080 } },
-    livenessProbe: { httpGet: { path: "/healthz", port: 8080 } },
-    securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, runAsUser: 10001 },
-    ...over,
-});
-const deployment = (container: Record<string, unknown>, extra: { name?: string; replicas?: number; labels?: Record<string, string>; pod?: Record<string, unknown> } = {}) =>
-    r(DEP, {
-        metadata: { name: extra.name ?? "api", namespace: "app" },
-        spec: { replicas: extra.replicas ?? 3, template: { metadata: { labels: extra.labels ?? { app: "api" } }, spec: { containers: [container], ...(extra.pod ?? {}) } } },
-    });
-const hpa = (spec: Record<string, unknown>) => r(HPA, { metadata: { name: "api", namespace: "app" }, spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "api" }, minReplicas: 2, maxReplicas: 10, ...spec } });
-const pdb = (spec: Record<string, unknown>) => r(PDB, { metadata: { name: "api", namespace: "app" }, spec: { selector: { matchLabels: { app: "api" } }, ...spec } });
-const vpa = (spec: Record<string, unknown>) => r(VPA, { apiVersion: "autoscaling.k8s.io/v1", kind: "VerticalPodAutoscaler", metadata: { name: "api", namespace: "app" }, spec: { targetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "api" }, ...spec } });
-
-const goodDistribution = (over: Record<string, unknown> = {}) => ({
-    enabled: true,
-    webAclId: "arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/1",
-    origins: [{ originId: "ingress", domainName: "origin.example.com", customOriginConfig: { httpPort: 80, httpsPort: 443, originProtocolPolicy: "https-only", originSslProtocols: ["TLSv1.2"] } }],
-    defaultCacheBehavior: { targetOriginId: "ingress", viewerProtocolPolicy: "redirect-to-https", cachePolicyId: "658327ea-f89d-4fab-a63d-7e88639e58f6", allowedMethods: ["GET", "HEAD"], cachedMethods: ["GET", "HEAD"] },
-    orderedCacheBehaviors: [{ pathPattern: "/api/*", targetOriginId: "ingress", viewerProtocolPolicy: "https-only", cachePolicyId: "4135ea2d-6df8-44a3-9df3-4b5a84be39ad", allowedMethods: ["GET", "HEAD"], cachedMethods: ["GET", "HEAD"] }],
-    viewerCertificate: { acmCertificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/abc", sslSupportMethod: "sni-only", minimumProtocolVersion: "TLSv1.2_2021" },
-    restrictions: { geoRestriction: { restrictionType: "none" } },
-    ...over,
-});
 const ZONE = "0123456789abcdef0123456789abcdef";
 const rateLimitRuleset = (rules: unknown[]) => r(RULESET, { kind: "zone", name: "rate limits", phase: "http_ratelimit", zoneId: ZONE, rules });
 const rlRule = { action: "block", expression: "true", ratelimit: { characteristics: ["ip.src", "cf.colo.id"], period: 60, requestsPerPeriod: 600, mitigationTimeout: 60 } };
@@ -117,9 +61,9 @@ const CASES: Record<string, Case> = {
         unknown: [{ resources: [r(CLUSTER, { iamDatabaseAuthenticationEnabled: U })], expect: "cannot-run" }],
     },
     "rds-performance-insights": {
-        violate: [[r(INSTANCE, { performanceInsightsEnabled: false })]],
-        pass: [[r(INSTANCE, { performanceInsightsEnabled: true })]],
-        unknown: [{ resources: [r(INSTANCE, { performanceInsightsEnabled: U })], expect: "cannot-run" }],
+        violate: [[r(INSTANCE, { performanceInsightsEnabled: false })], [r(INSTANCE, { performanceInsightsEnabled: true })]],
+        pass: [[r(INSTANCE, { performanceInsightsEnabled: true, performanceInsightsKmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/1" })]],
+        unknown: [{ resources: [r(INSTANCE, { performanceInsightsEnabled: U })], expect: "cannot-run" }, { resources: [r(INSTANCE, { performanceInsightsEnabled: true, performanceInsightsKmsKeyId: U })], expect: "pass" }],
     },
     "elasticache-transit-encryption-auth": {
         violate: [[r(RG, { transitEncryptionEnabled: true })], [r(RG, { transitEncryptionEnabled: false, authToken: "[secret]" })], [r(RG, { transitEncryptionEnabled: true, transitEncryptionMode: "preferred", authToken: "[secret]" })]],
@@ -315,6 +259,7 @@ const CASES: Record<string, Case> = {
             unknown: [{ resources: [tagged("db4", {}), r("aws:backup/selection:Selection", { planId: "p", iamRoleArn: "arn", selectionTags: U })], expect: "cannot-run" as const }],
         };
     })(),
+    ...PARITY_CASES,
 };
 
 function configFor(rule: string, settings?: Record<string, unknown>): PolicyConfig {
@@ -375,7 +320,11 @@ describe("policy pack metadata", () => {
             assert.ok(["advisory", "mandatory"].includes(r.enforcementLevel), r.name);
             assert.ok(!r.configSchema?.properties?.enforcementLevel && !r.configSchema?.required?.includes("enforcementLevel"), `${r.name}: the engine refuses enforcementLevel in a config schema`);
             assert.ok(("validateResource" in r && r.validateResource) || ("validateStack" in r && r.validateStack), r.name);
-            if (r.framework) assert.match(r.framework.reference, /^CKV2?_(AWS|K8S)_\d+$/, r.name);
+            if (r.framework) {
+                const ids: Record<string, RegExp> = { Checkov: /^CKV2?_(AWS|K8S)_\d+$/, "cdk-nag": /^AwsSolutions-[A-Z0-9]+$/, "kube-score": /^[a-z]+(-[a-z]+)*$/ };
+                assert.ok(ids[r.framework.name], `${r.name}: framework ${r.framework.name}`);
+                assert.match(r.framework.reference, ids[r.framework.name], r.name);
+            }
         }
     });
 

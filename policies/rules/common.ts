@@ -37,6 +37,16 @@ export const checkov = (id: string, title: string): PolicyComplianceFramework =>
     name: "Checkov", version: "3", reference: id, specification: title,
 });
 
+/** A kube-score check (its check id, e.g. `pod-networkpolicy`). */
+export const kubeScore = (id: string, title: string): PolicyComplianceFramework => ({
+    name: "kube-score", version: "1", reference: id, specification: title,
+});
+
+/** A cdk-nag AwsSolutions rule (e.g. `AwsSolutions-SMG4`). */
+export const cdkNag = (id: string, title: string): PolicyComplianceFramework => ({
+    name: "cdk-nag", version: "2", reference: id, specification: title,
+});
+
 /** A CIS benchmark control. */
 export const cis = (benchmark: string, version: string, id: string, title: string): PolicyComplianceFramework => ({
     name: benchmark, version, reference: id, specification: title,

@@ -86,7 +86,7 @@ export const compute: Rule[] = [
         severity: "high",
         enforcementLevel: "mandatory",
         remediationSteps: "Declare the root device in `blockDeviceMappings` with `ebs: { encrypted: \"true\", kmsKeyId }` (a launch template without one boots the AMI's unencrypted snapshot unless the account enables EBS encryption by default); `encrypted: true` on `aws.ebs.Volume`.",
-        framework: checkov("CKV_AWS_8", "Ensure all data stored in the Launch configuration EBS is securely encrypted"),
+        framework: checkov("CKV_AWS_3", "EBS volumes are encrypted"),
         tags: ["compute", "encryption"],
         validateResource: [
             onType(LAUNCH_TEMPLATE, (props, args, report) => {

@@ -99,7 +99,7 @@ export const dataRules: Rule[] = [
     },
     {
         name: "rds-performance-insights",
-        description: "Database instances (Aurora cluster instances, RDS instances) run Performance Insights.",
+        description: "Database instances (Aurora cluster instances, RDS instances) run Performance Insights, encrypted with a customer-managed KMS key.",
         severity: "low",
         enforcementLevel: "advisory",
         remediationSteps: "Set `performanceInsightsEnabled: true` (with a customer-managed `performanceInsightsKmsKeyId`) on each `aws.rds.ClusterInstance` / `aws.rds.Instance`.",
@@ -107,6 +107,7 @@ export const dataRules: Rule[] = [
         tags: ["data", "observability"],
         validateResource: [RDS_INSTANCE, RDS_CLUSTER_INSTANCE].map((t) => onType(t, (props, args, report) => {
             if (props.performanceInsightsEnabled !== true) report(`${args.name}: performanceInsightsEnabled is not true.`);
+            else if (!isSet(props, "performanceInsightsKmsKeyId")) report(`${args.name}: Performance Insights uses the AWS-managed key (no performanceInsightsKmsKeyId).`);
         })),
     },
     {
@@ -155,7 +156,6 @@ export const dataRules: Rule[] = [
         severity: "medium",
         enforcementLevel: "advisory",
         remediationSteps: "Set `snapshotRetentionLimit` to 1 or more days (and a `snapshotWindow` off peak).",
-        framework: checkov("CKV_AWS_134", "Ensure that Amazon ElastiCache Redis clusters have automatic backup turned on"),
         tags: ["data", "backup"],
         validateResource: onType(REPLICATION_GROUP, (props, args, report) => {
             const days = (props.snapshotRetentionLimit as number | undefined) ?? 0;

@@ -9,9 +9,12 @@ import { Rule } from "./common";
 import { compute } from "./compute";
 import { dataRules } from "./data";
 import { edge } from "./edge";
+import { hardening } from "./hardening";
 import { kubernetes } from "./kubernetes";
+import { logging } from "./logging";
 import { observability } from "./observability";
 import { stack } from "./stack";
+import { workloads } from "./workloads";
 
 export type { Rule } from "./common";
 
@@ -27,4 +30,4 @@ export const PACK_DESCRIPTION = "Guards of the scaling topology: data, compute, 
  */
 export const PACK_VERSION = "0.1.0";
 
-export const RULES: Rule[] = [...dataRules, ...compute, ...kubernetes, ...edge, ...backup, ...stack, ...observability];
+export const RULES: Rule[] = [...dataRules, ...compute, ...kubernetes, ...workloads, ...edge, ...backup, ...stack, ...observability, ...logging, ...hardening];

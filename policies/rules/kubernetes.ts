@@ -7,7 +7,7 @@ import { ReportViolation, ResourceValidationArgs } from "@pulumi/policy";
 import { checkov, isSet, list, onType, PolicyResource, Props, Rule } from "./common";
 
 /** Workload type tokens and where their pod template lives. */
-const POD_SPEC_PATH: Record<string, string[]> = {
+export const POD_SPEC_PATH: Record<string, string[]> = {
     "kubernetes:apps/v1:Deployment": ["spec", "template", "spec"],
     "kubernetes:apps/v1:StatefulSet": ["spec", "template", "spec"],
     "kubernetes:apps/v1:DaemonSet": ["spec", "template", "spec"],
@@ -16,25 +16,25 @@ const POD_SPEC_PATH: Record<string, string[]> = {
     "kubernetes:batch/v1:CronJob": ["spec", "jobTemplate", "spec", "template", "spec"],
     "kubernetes:core/v1:Pod": ["spec"],
 };
-const LONG_RUNNING = ["kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:DaemonSet"];
-const SCALABLE = ["kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:ReplicaSet"];
-const HPA_TYPES = ["kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:autoscaling/v1:HorizontalPodAutoscaler"];
-const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
+export const LONG_RUNNING = ["kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:DaemonSet"];
+export const SCALABLE = ["kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:ReplicaSet"];
+export const HPA_TYPES = ["kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:autoscaling/v1:HorizontalPodAutoscaler"];
+export const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
 const VPA = "kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler";
 
-function podSpec(type: string, props: Props): Props | undefined {
+export function podSpec(type: string, props: Props): Props | undefined {
     let v: Props | undefined = props;
     for (const k of POD_SPEC_PATH[type] ?? []) v = v?.[k];
     return v;
 }
 
 /** Every container of a pod spec, init containers flagged. */
-function containers(spec: Props | undefined): { c: Props; init: boolean }[] {
+export function containers(spec: Props | undefined): { c: Props; init: boolean }[] {
     return [...list(spec?.initContainers).map((c) => ({ c, init: true })), ...list(spec?.containers).map((c) => ({ c, init: false }))];
 }
 
 /** A resource validation over every workload type's containers. */
-function onContainers(types: string[], check: (c: Props, init: boolean, pod: Props, args: ResourceValidationArgs, report: (m: string) => void) => void) {
+export function onContainers(types: string[], check: (c: Props, init: boolean, pod: Props, args: ResourceValidationArgs, report: (m: string) => void) => void) {
     return types.map((t) => onType(t, (props, args, report: ReportViolation) => {
         const spec = podSpec(t, props);
         for (const { c, init } of containers(spec)) check(c, init, spec!, args, (m) => report(`${args.name}: container "${c.name}" ${m}`));
@@ -48,7 +48,7 @@ export function imageTag(image: string): { tag: string; digest: boolean } {
     return { tag: last.includes(":") ? last.split(":").pop()! : "", digest: false };
 }
 
-const WORKLOADS = Object.keys(POD_SPEC_PATH);
+export const WORKLOADS = Object.keys(POD_SPEC_PATH);
 
 export const kubernetes: Rule[] = [
     {
@@ -226,7 +226,7 @@ function hpaResources(hpa: PolicyResource): string[] {
 const namespaceOf = (r: PolicyResource): string => (r.props.metadata?.namespace as string | undefined) ?? "default";
 
 /** Does the PDB's selector pick the workload's pods (same namespace, matchLabels subset)? */
-function selects(pdb: PolicyResource, w: PolicyResource): boolean {
+export function selects(pdb: PolicyResource, w: PolicyResource): boolean {
     if (namespaceOf(pdb) !== namespaceOf(w)) return false;
     const match: Record<string, string> = pdb.props.spec?.selector?.matchLabels ?? {};
     const labels: Record<string, string> = w.props.spec?.template?.metadata?.labels ?? {};
@@ -235,7 +235,7 @@ function selects(pdb: PolicyResource, w: PolicyResource): boolean {
 }
 
 /** Minimum replicas of a workload: its HPA's minReplicas, else spec.replicas (default 1). */
-function minReplicasOf(w: PolicyResource, hpas: PolicyResource[]): number {
+export function minReplicasOf(w: PolicyResource, hpas: PolicyResource[]): number {
     const hpa = hpas.find((h) => targets(h.props.spec?.scaleTargetRef, h, w));
     if (hpa) return (hpa.props.spec?.minReplicas as number | undefined) ?? 1;
     return (w.props.spec?.replicas as number | undefined) ?? 1;
