@@ -391,7 +391,7 @@ export class CloudFrontEdge extends pulumi.ComponentResource {
                         Principal: { Service: "logs.us-east-1.amazonaws.com" },
                         Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
                         Resource: "*",
-                        Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": `arn:${part}:logs:us-east-1:${acct}:log-group:${logGroupName}` } },
+                        Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": [`arn:${part}:logs:us-east-1:${acct}:log-group:${logGroupName}`] } },
                     },
                 ],
             })),

@@ -190,13 +190,13 @@ describe("CloudFrontEdge component", () => {
         assert.deepEqual(logging.props.logDestinationConfigs, [group.props.arn ?? (logging.props.logDestinationConfigs as string[])[0]]);
         assert.match((logging.props.logDestinationConfigs as string[])[0], /^arn:aws:logs:us-east-1:\d{12}:log-group:aws-waf-logs-edge$/);
         assert.equal(group.props.retentionInDays, 400);
-        const key = recordsOf(records, "aws:kms/key:Key")[0];
+        const key = recordsOf(records, "aws:kms/key:Key").find((k) => k.name === "edge-waf-logs-key")!;
         assert.match(group.props.kmsKeyId as string, /^arn:aws:kms:us-east-1:\d{12}:key\//, "the customer key, in the log group's region");
         assert.equal(key.props.enableKeyRotation, true);
         assert.equal(key.opts.protect, true);
         const policy = JSON.parse(key.props.policy as string);
         const logs = policy.Statement.find((st: any) => st.Principal.Service === "logs.us-east-1.amazonaws.com");
-        assert.match(logs.Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"], /log-group:aws-waf-logs-edge$/);
+        assert.deepEqual(logs.Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"].map((a: string) => a.replace(/^.*:log-group:/, "")), ["aws-waf-logs-edge"]);
         for (const r of [logging, group, key]) assert.equal(providerOf({ resources: records }, r)?.props.region, "us-east-1", `${r.type} beside the CLOUDFRONT web ACL`);
         assert.ok((logging.props.redactedFields as any[]).some((f) => f.singleHeader?.name === "x-edge-verify"));
     });
