@@ -63,17 +63,58 @@ export interface Violation {
     waiver?: AppliedWaiver;
     /** true when an active waiver accepts the finding. */
     waived: boolean;
+    /** true for the engine's "can't run policy ... during preview" note: the check read an unknown value. */
+    notEvaluated?: boolean;
 }
 
+/** What became of one policy of the pack in this run; every policy has exactly one. */
+export const POLICY_OUTCOMES = ["violated", "not-evaluated-in-preview", "waived", "passed", "not-applicable", "disabled"] as const;
+export type PolicyOutcome = (typeof POLICY_OUTCOMES)[number];
+
+/** One policy of the pack and its outcome. */
+export interface PolicyResult {
+    name: string;
+    /** The level the stack's policy config gives it (`remediate` reported as `mandatory`). */
+    enforcementLevel: ReportedLevel | "disabled";
+    severity?: Severity;
+    /**
+     * - `violated`: an open finding (not waived, or under an expired waiver);
+     * - `not-evaluated-in-preview`: no open finding, but some resource could not be checked (unknown values);
+     * - `waived`: every finding is under an active waiver;
+     * - `passed`: checked on at least one resource (or the stack), no finding;
+     * - `not-applicable`: nothing of its type in the stack, so never checked;
+     * - `disabled`: the stack's policy config turns it off.
+     */
+    outcome: PolicyOutcome;
+    /** Resources (or 1 for the stack) it was checked on, notApplicable excluded. */
+    checked: number;
+    /** Its findings, waived included. */
+    findings: number;
+}
+
+/**
+ * Counts of a report. Findings: `violations` = `mandatory` + `advisory` + `notEvaluated` + `waived`, each
+ * finding in exactly one of those four. Policies: `policies` = the pack's policies that are not
+ * disabled; `outcomes` counts every policy of the pack once, by its outcome.
+ */
 export interface PolicySummary {
-    /** Policies that ran (not disabled). */
+    /** Policies of the pack that the stack does not disable. */
     policies: number;
+    /** Policies of the pack by outcome; they add up to the pack's size. */
+    outcomes: Record<PolicyOutcome, number>;
+    /** Resources the pack was run over. */
     resources: number;
+    /** Every finding, waived ones included. */
     violations: number;
-    /** Mandatory findings not waived: any makes the run fail. */
+    /** Open mandatory findings (not waived, or under an expired waiver): any makes the run fail. */
     mandatory: number;
+    /** Open advisory findings (preview notes excluded). */
     advisory: number;
+    /** Open "can't run during preview" notes: checks that read a value unknown until deployment. */
+    notEvaluated: number;
+    /** Findings under an active waiver. */
     waived: number;
+    /** Of the open findings, those whose waiver has expired. */
     expiredWaivers: number;
     /** Waivers in config that matched no finding (candidates for removal). */
     unusedWaivers: number;
@@ -86,6 +127,10 @@ export interface PolicyReport {
     source: "plan" | "event-log";
     stack?: string;
     mode?: string;
+    /** Every policy of the pack with its outcome, in the pack's order. */
+    policies: PolicyResult[];
+    /** What an event log lacks to prove the pack ran over the whole stack (only when it fails anyway on a mandatory finding). */
+    missingEvidence?: string[];
     violations: Violation[];
     summary: PolicySummary;
 }
@@ -161,6 +206,8 @@ export async function evaluatePolicies(resources: AuditResource[], options: Eval
         return p ? { type: p.type, props: preparedProps(p), urn: p.urn, name: p.name } : undefined;
     };
     const found: Violation[] = [];
+    const checked = new Map<string, number>();
+    const ran = (p: Rule) => checked.set(p.name, (checked.get(p.name) ?? 0) + 1);
     const packFrom = (p: Rule) => `policy '${p.name}' from policy pack '${PACK_NAME}@v${PACK_VERSION}'`;
     const reporter = (p: Rule, level: ReportedLevel, defaultUrn?: string): ReportViolation => (message: string, urn?: string) => {
         found.push({
@@ -172,7 +219,7 @@ export async function evaluatePolicies(resources: AuditResource[], options: Eval
         if (e instanceof UnknownValueError) {
             found.push({
                 policyName: p.name, policyPack: PACK_NAME, policyPackVersion: PACK_VERSION, enforcementLevel: "advisory", severity: p.severity,
-                urn, message: `can't run ${packFrom(p)} during preview: ${(e as Error).message}`, waived: false,
+                urn, message: `can't run ${packFrom(p)} during preview: ${(e as Error).message}`, waived: false, notEvaluated: true,
             });
         } else if (!(e instanceof NotApplicableError)) {
             const err = new Error(`Error validating ${urn ? `resource ${urn}` : "the stack"} with ${packFrom(p)}: ${(e as Error)?.message ?? e}`);
@@ -194,6 +241,7 @@ export async function evaluatePolicies(resources: AuditResource[], options: Eval
             // an array would only throw notApplicable for another type, so skipping it is equivalent.
             const validations = (Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource])
                 .filter((v) => ((t?: string) => !t || t === r.type)((v as { __pulumiType?: string }).__pulumiType));
+            let applicable = validations.length > 0;
             for (const validation of validations) {
                 try {
                     const props = preparedProps(r);
@@ -208,9 +256,11 @@ export async function evaluatePolicies(resources: AuditResource[], options: Eval
                     };
                     await Promise.resolve(validation(args as never, reporter(p, level, r.urn)));
                 } catch (e) {
+                    if (e instanceof NotApplicableError) applicable = false;
                     onError(p, e, r.urn);
                 }
             }
+            if (applicable) ran(p);
         }
     }
 
@@ -238,13 +288,15 @@ export async function evaluatePolicies(resources: AuditResource[], options: Eval
                 all[i].dependencies = (r.opts?.dependsOn ?? []).map((d) => index.get(d)).filter(Boolean);
             });
             await Promise.resolve(p.validateStack({ resources: all as never, getConfig: () => structuredClone(settings) as never, stackTags: STACK_TAGS, notApplicable: throwNotApplicable }, reporter(p, level)));
+            ran(p);
         } catch (e) {
+            if (e instanceof UnknownValueError) ran(p);
             onError(p, e);
         }
     }
 
     return buildReport(found, config.waivers, {
-        source: "plan", stack: options.stack, mode: options.mode, now: options.now ?? new Date(), policies: enabled.length, resources: resources.length,
+        source: "plan", stack: options.stack, mode: options.mode, now: options.now ?? new Date(), resources: resources.length, rules, config, checked,
     });
 }
 
@@ -263,12 +315,19 @@ export function waiverMatches(w: Waiver, v: { policyName: string; urn?: string }
     return re.test(name) || re.test(v.urn);
 }
 
-/** Applies waivers and sums up; shared by plan evaluation and event-log reports. */
+/** Applies waivers, gives every policy of the pack its outcome, and sums up; shared by plan evaluation and event-log reports. */
 export function buildReport(
     found: Violation[],
     waivers: Waiver[],
-    ctx: { source: "plan" | "event-log"; stack?: string; mode?: string; now: Date; policies: number; resources: number; policyPack?: string; policyPackVersion?: string },
+    ctx: {
+        source: "plan" | "event-log"; stack?: string; mode?: string; now: Date; resources: number; policyPack?: string; policyPackVersion?: string;
+        rules?: Rule[]; config?: PolicyConfig;
+        /** Per policy: resources (or the stack) it was checked on. */
+        checked: ReadonlyMap<string, number>;
+    },
 ): PolicyReport {
+    const rules = ctx.rules ?? RULES;
+    const config = ctx.config ?? DEFAULT_POLICY_CONFIG;
     const today = ctx.now.toISOString().slice(0, 10);
     const used = new Set<number>();
     const violations = found.map((v) => {
@@ -280,19 +339,37 @@ export function buildReport(
     });
     const open = violations.filter((v) => !v.waived);
     const mandatory = open.filter((v) => v.enforcementLevel === "mandatory").length;
+    const notEvaluated = open.filter((v) => v.notEvaluated).length;
+    const policies: PolicyResult[] = rules.map((r) => {
+        const level = enforcementLevelOf(r, config);
+        const mine = violations.filter((v) => v.policyName === r.name);
+        const outcome: PolicyOutcome = level === "disabled" ? "disabled"
+            : mine.some((v) => !v.waived && !v.notEvaluated) ? "violated"
+                : mine.some((v) => !v.waived) ? "not-evaluated-in-preview"
+                    : mine.length > 0 ? "waived"
+                        : (ctx.checked.get(r.name) ?? 0) > 0 ? "passed" : "not-applicable";
+        return {
+            name: r.name, enforcementLevel: level === "remediate" ? "mandatory" : level, ...(r.severity ? { severity: r.severity } : {}),
+            outcome, checked: ctx.checked.get(r.name) ?? 0, findings: mine.length,
+        };
+    });
+    const outcomes = Object.fromEntries(POLICY_OUTCOMES.map((o) => [o, policies.filter((p) => p.outcome === o).length])) as Record<PolicyOutcome, number>;
     return {
         policyPack: ctx.policyPack ?? PACK_NAME,
         policyPackVersion: ctx.policyPackVersion ?? PACK_VERSION,
         source: ctx.source,
         ...(ctx.stack ? { stack: ctx.stack } : {}),
         ...(ctx.mode ? { mode: ctx.mode } : {}),
+        policies,
         violations,
         summary: {
-            policies: ctx.policies,
+            policies: policies.filter((p) => p.outcome !== "disabled").length,
+            outcomes,
             resources: ctx.resources,
             violations: violations.length,
             mandatory,
-            advisory: open.length - mandatory,
+            advisory: open.length - mandatory - notEvaluated,
+            notEvaluated,
             waived: violations.length - open.length,
             expiredWaivers: violations.filter((v) => v.waiver?.expired).length,
             unusedWaivers: waivers.length - used.size,

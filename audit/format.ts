@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { RULES, Rule } from "../policies/rules";
-import { PolicyReport, Violation } from "./evaluate";
+import { POLICY_OUTCOMES, PolicyOutcome, PolicyReport, Violation } from "./evaluate";
 
 export const REPORT_FORMATS = ["text", "json", "markdown", "sarif"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -15,10 +15,25 @@ export const urnName = (urn?: string): string => (urn ? urn.split("::").pop()! :
 /** Resource type from a URN (last type of the qualified chain). */
 export const urnType = (urn?: string): string => (urn ? urn.split("::")[2]?.split("$").pop() ?? "" : "pulumi:pulumi:Stack");
 
-/** The finding's own message, without the policy description the engine prepends. */
-function detail(v: Violation): string {
+/**
+ * The finding's own message, without the policy description the engine prepends and without a leading
+ * "<resource name>: " (the reports name the resource already).
+ */
+export function detail(v: Violation): string {
     const lines = v.message.split("\n");
-    return lines.length > 1 ? lines.slice(1).join(" ") : lines[0];
+    const text = lines.length > 1 ? lines.slice(1).join(" ") : lines[0];
+    const name = v.urn ? urnName(v.urn) : undefined;
+    return name && text.startsWith(`${name}: `) ? text.slice(name.length + 2) : text;
+}
+
+const OUTCOME_TEXT: Record<PolicyOutcome, string> = {
+    violated: "violated", "not-evaluated-in-preview": "not evaluated in preview", waived: "waived", passed: "passed", "not-applicable": "not applicable", disabled: "disabled",
+};
+
+/** "1 violated, 35 passed, 4 not applicable, 2 disabled": the policies of the pack by outcome (zero counts left out). */
+export function outcomesLine(report: PolicyReport): string {
+    const o = report.summary.outcomes;
+    return POLICY_OUTCOMES.filter((k) => o[k] > 0).map((k) => `${o[k]} ${OUTCOME_TEXT[k]}`).join(", ") || "none";
 }
 
 function status(v: Violation): string {
@@ -40,18 +55,31 @@ export function sortedViolations(report: PolicyReport): Violation[] {
         || (a.urn ?? "").localeCompare(b.urn ?? ""));
 }
 
+/** Findings: each in exactly one of mandatory, advisory, not evaluated in preview, waived (all open but the waived). */
+function findingCounts(report: PolicyReport): string {
+    const s = report.summary;
+    return `${s.mandatory} mandatory, ${s.advisory} advisory, ${s.notEvaluated} not evaluated in preview, ${s.waived} waived`;
+}
+
 export function summaryLine(report: PolicyReport): string {
     const s = report.summary;
     const verdict = s.blocking ? "FAIL" : "pass";
     const extra = [s.expiredWaivers ? `${s.expiredWaivers} under an expired waiver` : "", s.unusedWaivers ? `${s.unusedWaivers} unused waiver(s)` : ""].filter(Boolean).join(", ");
-    return `${verdict}: ${s.mandatory} mandatory, ${s.advisory} advisory, ${s.waived} waived (policy pack ${report.policyPack}@${report.policyPackVersion}, ${s.policies} policies, ${s.resources} resources)${extra ? `; ${extra}` : ""}`;
+    return `${verdict}: ${findingCounts(report)} (policy pack ${report.policyPack}@${report.policyPackVersion} over ${s.resources} resources; its ${report.policies.length} policies: ${outcomesLine(report)})${extra ? `; ${extra}` : ""}`;
 }
+
+const tagOf = (v: Violation) => (v.waived ? "waived" : v.notEvaluated ? "not evaluated" : v.enforcementLevel);
 
 export function formatReportText(report: PolicyReport): string {
     const lines = [summaryLine(report)];
+    for (const m of report.missingEvidence ?? []) lines.push(`  [incomplete log] ${m}`);
     for (const v of sortedViolations(report)) {
-        const tag = v.waived ? "waived" : v.enforcementLevel;
-        lines.push(`  [${tag}] ${v.policyName} (${v.severity ?? "-"}) ${urnName(v.urn)}: ${detail(v)}${status(v) ? `  -- ${status(v)}` : ""}`);
+        lines.push(`  [${tagOf(v)}] ${v.policyName} (${v.severity ?? "-"}) ${urnName(v.urn)}: ${detail(v)}${status(v) ? `  -- ${status(v)}` : ""}`);
+    }
+    if (report.policies.length > 0) {
+        lines.push("  policies:");
+        const width = Math.max(...report.policies.map((p) => OUTCOME_TEXT[p.outcome].length));
+        for (const p of report.policies) lines.push(`    ${OUTCOME_TEXT[p.outcome].padEnd(width)}  ${p.name} (${p.enforcementLevel}; ${p.findings} finding(s), checked on ${p.checked})`);
     }
     return lines.join("\n") + "\n";
 }
@@ -63,14 +91,22 @@ export function formatReportMarkdown(report: PolicyReport, heading = "## Policy 
     const icon = s.blocking ? ":x:" : ":white_check_mark:";
     const lines = [
         ...(heading ? [heading, ""] : []),
-        `${icon} **${s.mandatory} mandatory**, ${s.advisory} advisory, ${s.waived} waived — \`${report.policyPack}@${report.policyPackVersion}\`, ${s.policies} policies over ${s.resources} resources${report.stack ? ` (stack \`${report.stack}\`)` : ""}.`,
+        `${icon} **${s.mandatory} mandatory**, ${s.advisory} advisory, ${s.notEvaluated} not evaluated in preview, ${s.waived} waived — \`${report.policyPack}@${report.policyPackVersion}\` over ${s.resources} resources${report.stack ? ` (stack \`${report.stack}\`)` : ""}; its ${report.policies.length} policies: ${outcomesLine(report)}.`,
     ];
+    if (report.missingEvidence?.length) {
+        lines.push("", "**Incomplete event log**: it proves only the findings below.", "", ...report.missingEvidence.map((m) => `- ${cell(m)}`));
+    }
     const vs = sortedViolations(report);
     if (vs.length > 0) {
         lines.push("", "| level | policy | severity | resource | finding | waiver |", "|---|---|---|---|---|---|");
         for (const v of vs) {
-            lines.push(`| ${v.waived ? "waived" : v.enforcementLevel} | \`${v.policyName}\` | ${v.severity ?? ""} | \`${cell(urnName(v.urn))}\` | ${cell(detail(v))} | ${cell(status(v))} |`);
+            lines.push(`| ${tagOf(v)} | \`${v.policyName}\` | ${v.severity ?? ""} | \`${cell(urnName(v.urn))}\` | ${cell(detail(v))} | ${cell(status(v))} |`);
         }
+    }
+    if (report.policies.length > 0) {
+        lines.push("", `<details><summary>Every policy of the pack and its outcome</summary>`, "", "| outcome | policy | level | findings | checked on |", "|---|---|---|---|---|");
+        for (const p of report.policies) lines.push(`| ${OUTCOME_TEXT[p.outcome]} | \`${p.name}\` | ${p.enforcementLevel} | ${p.findings} | ${p.checked} |`);
+        lines.push("", "</details>");
     }
     return lines.join("\n") + "\n";
 }
@@ -116,7 +152,7 @@ const SECURITY_SEVERITY: Record<string, string> = { critical: "9.5", high: "8.0"
 
 function sarifLevel(v: Violation): "error" | "warning" | "note" {
     if (v.enforcementLevel === "mandatory") return "error";
-    return v.message.includes("during preview:") ? "note" : "warning";
+    return v.notEvaluated ? "note" : "warning";
 }
 
 /**
@@ -127,6 +163,7 @@ function sarifLevel(v: Violation): "error" | "warning" | "note" {
  */
 export function formatReportSarif(report: PolicyReport, rules: Rule[] = RULES, locate: (urn?: string) => SourceLocation = componentLocator(path.resolve(__dirname, ".."))): string {
     const known = new Map(rules.map((r) => [r.name, r]));
+    const outcome = new Map(report.policies.map((p) => [p.name, p]));
     const ids = [...new Set([...rules.map((r) => r.name), ...report.violations.map((v) => v.policyName)])];
     const sarifRules = ids.map((id) => {
         const r = known.get(id);
@@ -140,6 +177,7 @@ export function formatReportSarif(report: PolicyReport, rules: Rule[] = RULES, l
             defaultConfiguration: { level: r?.enforcementLevel === "mandatory" ? "error" : "warning", enabled: r?.enforcementLevel !== "disabled" },
             properties: {
                 tags,
+                ...(outcome.get(id) ? { outcome: outcome.get(id)!.outcome, configuredLevel: outcome.get(id)!.enforcementLevel } : {}),
                 ...(r?.severity ? { "security-severity": SECURITY_SEVERITY[r.severity], severity: r.severity } : {}),
                 ...(r?.framework ? { framework: `${r.framework.name} ${r.framework.reference}`, frameworkSpecification: r.framework.specification } : {}),
             },
@@ -179,7 +217,10 @@ export function formatReportSarif(report: PolicyReport, rules: Rule[] = RULES, l
             },
             automationDetails: { id: `${report.policyPack}/${report.stack ?? "stack"}/` },
             results,
-            properties: { summary: report.summary, source: report.source, stack: report.stack, mode: report.mode },
+            properties: {
+                summary: report.summary, source: report.source, stack: report.stack, mode: report.mode, policies: report.policies,
+                ...(report.missingEvidence ? { missingEvidence: report.missingEvidence } : {}),
+            },
         }],
     };
     return JSON.stringify(log, null, 2) + "\n";

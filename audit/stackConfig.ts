@@ -13,7 +13,14 @@ export function stackPolicyConfig(projectDir: string, stack: string): PolicyConf
 /** Validates a raw `scaling-topology:policy` value (JSON text or object); throws ConfigError listing every problem. */
 export function parsePolicyConfig(stack: string, raw: unknown): PolicyConfig {
     if (raw === undefined) return DEFAULT_POLICY_CONFIG;
-    const value = typeof raw === "string" ? JSON.parse(raw) : raw;
+    let value = raw;
+    if (typeof raw === "string") {
+        try {
+            value = JSON.parse(raw);
+        } catch {
+            throw new ConfigError(stack, [{ key: POLICY_KEY, value: raw, message: "is not an object: give enforcement, config and waivers as YAML keys (see the README's policy config)" }]);
+        }
+    }
     const result = PolicyConfig.safeParse(value);
     if (!result.success) {
         throw new ConfigError(stack, result.error.issues.map((i) => ({ key: [POLICY_KEY, ...i.path.map(String)].join("."), value: undefined, message: i.message })));

@@ -13,7 +13,7 @@ const USAGE = `usage: scaling-topology <command> [options]
 
 commands:
   plan    the offline plan of a stack: scaling-topology plan --stack <name> [--format text|json|markdown] [--out FILE] [--preview] [--diff BASE.json]
-  audit   the policy pack over a plan or a real preview's event log: scaling-topology audit --plan FILE | --event-log FILE [--stack <name>] [--format text|json|markdown|sarif] [--out FILE]
+  audit   the policy pack over a plan or a real preview's event log: scaling-topology audit (--plan FILE | --event-log FILE | --pack-config) [--stack <name> | --pack-defaults] [--format text|json|markdown|sarif] [--out FILE] [--date YYYY-MM-DD]
 
 'scaling-topology <command> --help' shows a command's options.`;
 
@@ -48,7 +48,9 @@ export function main(argv = process.argv.slice(2)): void {
     runCli(argv, io).then(
         (code) => process.stdout.write("", () => process.exit(code)),
         (e) => {
-            process.stderr.write(`scaling-topology failed: ${(e as Error)?.stack ?? e}\n`);
+            // An unexpected failure (a bug, not bad input): one line; SCALING_TOPOLOGY_DEBUG=1 shows where.
+            const detail = process.env.SCALING_TOPOLOGY_DEBUG ? `\n${(e as Error)?.stack ?? e}` : " (SCALING_TOPOLOGY_DEBUG=1 shows the stack trace)";
+            process.stderr.write(`scaling-topology: unexpected failure: ${(e as Error)?.message ?? e}${detail}\n`);
             process.exit(3);
         },
     );

@@ -86,6 +86,13 @@ export interface Io {
     stderr(text: string): void;
 }
 
+/** Refuses an `--out` path whose folder is missing or which names a folder. */
+function checkWritable(file: string): void {
+    const dir = path.dirname(file);
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--out ${file}: no folder ${dir}`);
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new UsageError(`--out ${file}: is a folder`);
+}
+
 /** The folder holding `Pulumi.yaml`: the working directory, as the Pulumi CLI takes it. */
 export function projectDirOf(cwd: string): string {
     if (!fs.existsSync(path.join(cwd, "Pulumi.yaml"))) throw new UsageError(`no Pulumi.yaml in ${cwd}: run the plan in the folder of a Pulumi project`);
@@ -105,6 +112,8 @@ export async function runPlanCommand(argv: string[], io: Io, cwd = process.cwd()
         }
         const started = process.hrtime.bigint();
         const projectDir = projectDirOf(cwd);
+        // A report that cannot be written is known before the plan runs.
+        if (args.out) checkWritable(path.resolve(cwd, args.out));
         // --diff BASE.json: compare with a base plan (plan/diff.ts); the plan is built in the base's mode unless --preview.
         const base = args.diff ? readBasePlan(args.diff, args.stack) : undefined;
         const preview = args.preview || base?.mode === "preview";
@@ -115,7 +124,11 @@ export async function runPlanCommand(argv: string[], io: Io, cwd = process.cwd()
         const policy = await attachPolicyReport(plan, projectDir);
         const output = base ? renderDiff(base, plan, args.format) : render(plan, args.format);
         if (args.out) {
-            fs.writeFileSync(args.out, output);
+            try {
+                fs.writeFileSync(path.resolve(cwd, args.out), output);
+            } catch (e) {
+                throw new UsageError(`--out ${args.out}: cannot write the report (${(e as Error).message})`);
+            }
             io.stderr(`plan: wrote ${args.format} to ${args.out}\n`);
         } else {
             io.stdout(output);

@@ -68,6 +68,12 @@ export interface AuroraPostgresArgs {
      * cluster for its snapshots). @default false
      */
     protect?: boolean;
+    /**
+     * Secrets Manager rotates the master password (see `DatabaseCredentialRotation`): the generated password
+     * is then only the initial one, and Pulumi ignores it on the cluster and the secret after creation, so
+     * `pulumi up` never resets a rotated password. @default false
+     */
+    masterPasswordRotated?: boolean;
     /** Tags for every resource, besides the provider's default tags. */
     tags?: Record<string, string>;
 }
@@ -266,7 +272,8 @@ export class AuroraPostgres extends pulumi.ComponentResource {
         }, {
             ...stateful,
             // Aurora places storage in three zones and reports them all; a changed list would replace the cluster.
-            ignoreChanges: ["availabilityZones"],
+            // A rotated master password is Secrets Manager's, not the generated one's.
+            ignoreChanges: ["availabilityZones", ...(args.masterPasswordRotated ? ["masterPassword"] : [])],
             dependsOn: [instanceParams],
         });
 
@@ -337,7 +344,7 @@ export class AuroraPostgres extends pulumi.ComponentResource {
             secretString: pulumi.secret(pulumi.all([this.masterPassword, this.cluster.endpoint, this.cluster.readerEndpoint, this.cluster.port]).apply(([pw, host, ro, port]) => JSON.stringify({
                 engine: "postgres", username: this.masterUsername, password: pw, host, readerHost: ro, port, dbname: this.databaseName,
             }))),
-        }, { parent: this });
+        }, { parent: this, ignoreChanges: args.masterPasswordRotated ? ["secretString"] : [] });
 
         this.writerEndpoint = this.cluster.endpoint;
         this.readerEndpoint = this.cluster.readerEndpoint;

@@ -3,7 +3,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
-import { EXPORTER_RESOURCES, PgBouncerPoolSettings, renderPgBouncerIni, renderUserlist } from "./pgbouncerConfig";
+import { EXPORTER_RESOURCES, PGBOUNCER_ENTRYPOINT, PgBouncerPoolSettings, renderPgBouncerIni, renderUserlist, userlistDataKeys, userlistTemplate } from "./pgbouncerConfig";
+import { externalSecret, namespaceSecretStore } from "./externalSecrets";
 
 /** One pool (a Deployment with its Service, HPA and PDB). */
 export interface PgBouncerPoolArgs {
@@ -35,10 +36,31 @@ export interface PgBouncerArgs {
     port?: pulumi.Input<number>;
     /** Database name on Aurora (also the name clients use). */
     databaseName: string;
-    /** User PgBouncer logs in as (and clients authenticate as). */
-    username: string;
-    /** That user's password (a Pulumi secret; it goes into a Kubernetes Secret, never a ConfigMap). */
-    password: pulumi.Input<string>;
+    /**
+     * The application roles clients authenticate as and PgBouncer logs in to Aurora as (never the master user):
+     * each role's Secrets Manager secret, whose AWSCURRENT and AWSPREVIOUS versions (`role` and `role_clone`
+     * under alternating-users rotation) External Secrets syncs into PgBouncer's user list.
+     */
+    roles: Array<{ role: string; secretArn: pulumi.Input<string> }>;
+    /** KMS keys of those secrets. */
+    roleSecretKmsKeyArns: pulumi.Input<string>[];
+    /** AWS region of the secrets, and the cluster's OIDC provider (IRSA for the namespace's SecretStore). */
+    region: string;
+    oidcProviderArn: pulumi.Input<string>;
+    oidcIssuerUrl: pulumi.Input<string>;
+    /** The External Secrets Operator release (CRDs, webhook); the pools also wait for these (the roles Job). */
+    externalSecretsDependsOn: pulumi.Input<pulumi.Resource>[];
+    /** Namespaces whose pods may connect on the PgBouncer port (NetworkPolicy); nothing else may. */
+    clientNamespaces: string[];
+    /** Namespaces whose pods may scrape the exporter port. @default ["monitoring"] */
+    metricsNamespaces?: string[];
+    /**
+     * CIDRs allowed on the exporter port: where a scraper outside the cluster connects from (the AMP managed
+     * collector reaches pods through ENIs in the cluster's subnets). Only the metrics port. @default []
+     */
+    metricsSourceCidrs?: string[];
+    /** What the pools wait for besides their config (the database-roles Job: the roles must exist). @default [] */
+    poolsDependOn?: pulumi.Input<pulumi.Resource>[];
     /** Pool on the writer endpoint. */
     readWrite: PgBouncerPoolArgs;
     /** Pool on the reader endpoint. */
@@ -83,6 +105,11 @@ export const PGBOUNCER_DEFAULTS = {
     memoryMiB: 256,
     targetCpuPercent: 70,
     statsUser: "pgbouncer_stats",
+    /** High non-root UID/GID of both containers (the images work under any UID: nothing on the root filesystem is written). */
+    runAsUser: 10001,
+    metricsNamespaces: ["monitoring"],
+    /** Seconds between checks of the mounted user lists (a rotation's new credentials arrive within ESO's refresh + this). */
+    reloadCheckSeconds: 10,
 };
 
 /** The RDS CA certificates (all regions), PEM. */
@@ -94,6 +121,9 @@ export function rdsCaBundle(): string {
 
 const CONFIG_DIR = "/etc/pgbouncer";
 const SECRET_DIR = "/etc/pgbouncer-secret";
+const USERS_DIR = "/etc/pgbouncer-users";
+const RUN_DIR = "/var/run/pgbouncer";
+const EXPORTER_DIR = "/etc/pgbouncer-exporter";
 const CA_DIR = "/etc/pgbouncer-ca";
 const TLS_DIR = "/etc/pgbouncer-tls";
 
@@ -117,7 +147,8 @@ export function podRuntime(version: string) {
         version,
         listenAddr: "0.0.0.0",
         listenPort: PGBOUNCER_DEFAULTS.listenPort,
-        authFile: `${SECRET_DIR}/userlist.txt`,
+        // Built by the entrypoint from the mounted user lists, on the writable emptyDir.
+        authFile: `${RUN_DIR}/userlist.txt`,
         statsUser: PGBOUNCER_DEFAULTS.statsUser,
         unixSocketDir: "",
         clientTls: { keyFile: `${TLS_DIR}/tls.key`, certFile: `${TLS_DIR}/tls.crt` },
@@ -196,16 +227,65 @@ export class PgBouncer extends pulumi.ComponentResource {
         }, inNs);
         this.clientCaCert = caCert.certPem;
 
+        // The exporter's stats user (PgBouncer's admin console only, no server login): generated here.
         const statsPassword = new random.RandomPassword(`${name}-stats-password`, { length: 32, special: false }, { parent: this, additionalSecretOutputs: ["result"] });
-        const userlist = pulumi.secret(pulumi.all([args.password, statsPassword.result]).apply(([pw, stats]) => renderUserlist([
-            { name: args.username, password: pw },
-            { name: d.statsUser, password: stats },
-        ])));
+        const statsUserlist = pulumi.secret(statsPassword.result.apply((stats) => renderUserlist([{ name: d.statsUser, password: stats }])));
         const exporterDsn = pulumi.secret(pulumi.interpolate`postgres://${d.statsUser}:${statsPassword.result}@127.0.0.1:${d.listenPort}/pgbouncer?sslmode=require`);
-        const secret = new k8s.core.v1.Secret(`${name}-credentials`, {
-            metadata: { name: `${name}-credentials`, namespace: ns, labels: labels("shared") },
+        // A new Secret (not `${name}-credentials`, which held the master user's password before PgBouncer had
+        // roles of its own): the upgrade deletes that one, so the master password leaves the namespace.
+        const secret = new k8s.core.v1.Secret(`${name}-stats`, {
+            metadata: { name: `${name}-stats`, namespace: ns, labels: labels("shared") },
             type: "Opaque",
-            stringData: { "userlist.txt": userlist, "exporter-dsn": exporterDsn },
+            stringData: { "stats-userlist.txt": statsUserlist, "exporter-dsn": exporterDsn },
+        }, inNs);
+
+        // The application roles' user list, synced from Secrets Manager (current and previous version of each
+        // role's secret); the entrypoint reloads PgBouncer when a rotation changes it.
+        const { store } = namespaceSecretStore(this, name, {
+            namespace: ns,
+            storeName: "pgbouncer-users",
+            region: args.region,
+            oidcProviderArn: args.oidcProviderArn,
+            oidcIssuerUrl: args.oidcIssuerUrl,
+            secretArns: args.roles.map((r) => r.secretArn),
+            kmsKeyArns: args.roleSecretKmsKeyArns,
+            dependsOn: [...args.externalSecretsDependsOn, ...(namespace ? [namespace] : [])],
+            labels: labels("shared"),
+        });
+        const usersSecretName = `${name}-users`;
+        const users = externalSecret(this, `${name}-users`, {
+            namespace: ns,
+            targetName: usersSecretName,
+            store,
+            labels: labels("shared"),
+            template: { "userlist.txt": userlistTemplate(args.roles.map((r) => r.role)) },
+            keys: args.roles.flatMap((r) => {
+                const k = userlistDataKeys(r.role);
+                return [
+                    { secretKey: k.currentUsername, secretArn: r.secretArn, property: "username" },
+                    { secretKey: k.currentPassword, secretArn: r.secretArn, property: "password" },
+                    { secretKey: k.previousUsername, secretArn: r.secretArn, property: "username", version: "AWSPREVIOUS" as const },
+                    { secretKey: k.previousPassword, secretArn: r.secretArn, property: "password", version: "AWSPREVIOUS" as const },
+                ];
+            }),
+        });
+
+        // Only the application namespaces reach PgBouncer, only the scraper's reach the exporter (enforced by
+        // the VPC CNI's network policy agent: Cluster turns it on).
+        const fromNamespaces = (names: string[]) => names.map((n) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": n } } }));
+        new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, {
+            metadata: { name: `${name}-ingress`, namespace: ns, labels: labels("shared") },
+            spec: {
+                podSelector: { matchLabels: { "app.kubernetes.io/name": "pgbouncer" } },
+                policyTypes: ["Ingress"],
+                ingress: [
+                    { from: fromNamespaces(args.clientNamespaces), ports: [{ port: d.listenPort, protocol: "TCP" }] },
+                    {
+                        from: [...fromNamespaces(args.metricsNamespaces ?? d.metricsNamespaces), ...(args.metricsSourceCidrs ?? []).map((cidr) => ({ ipBlock: { cidr } }))],
+                        ports: [{ port: d.metricsPort, protocol: "TCP" }],
+                    },
+                ],
+            },
         }, inNs);
 
         const ca = new k8s.core.v1.ConfigMap(`${name}-rds-ca`, {
@@ -249,7 +329,7 @@ export class PgBouncer extends pulumi.ComponentResource {
                             automountServiceAccountToken: false,
                             nodeSelector: { "kubernetes.io/os": "linux", ...(args.nodeSelector ?? {}) },
                             terminationGracePeriodSeconds: 60,
-                            securityContext: { runAsNonRoot: true, runAsUser: 70, runAsGroup: 70, fsGroup: 70, seccompProfile: { type: "RuntimeDefault" } },
+                            securityContext: { runAsNonRoot: true, runAsUser: d.runAsUser, runAsGroup: d.runAsUser, fsGroup: d.runAsUser, seccompProfile: { type: "RuntimeDefault" } },
                             topologySpreadConstraints: [
                                 { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: sel } },
                                 { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: sel } },
@@ -266,8 +346,10 @@ export class PgBouncer extends pulumi.ComponentResource {
                                 {
                                     name: "pgbouncer",
                                     image: args.image ?? PGBOUNCER_IMAGE,
-                                    // Run PgBouncer itself on the mounted ini (no image entrypoint that writes config on a read-only root).
-                                    command: ["pgbouncer", `${CONFIG_DIR}/pgbouncer.ini`],
+                                    // Our entrypoint (no image entrypoint that writes config on a read-only root): builds the
+                                    // auth_file on the emptyDir, runs PgBouncer on the mounted ini, reloads it when users change.
+                                    command: ["/bin/sh", "-c", PGBOUNCER_ENTRYPOINT, "pgbouncer-entrypoint", `${CONFIG_DIR}/pgbouncer.ini`, `${RUN_DIR}/userlist.txt`, `${USERS_DIR}/userlist.txt`, `${SECRET_DIR}/stats-userlist.txt`],
+                                    env: [{ name: "PGBOUNCER_RELOAD_CHECK_SECONDS", value: String(d.reloadCheckSeconds) }],
                                     ports: [{ name: "pgbouncer", containerPort: d.listenPort }],
                                     resources: { requests: { cpu: `${cpu}m`, memory: `${mem}Mi` }, limits: { memory: `${mem}Mi` } },
                                     readinessProbe: { tcpSocket: { port: "pgbouncer" }, periodSeconds: 5, failureThreshold: 2 },
@@ -278,15 +360,17 @@ export class PgBouncer extends pulumi.ComponentResource {
                                     volumeMounts: [
                                         { name: "config", mountPath: `${CONFIG_DIR}/pgbouncer.ini`, subPath: "pgbouncer.ini", readOnly: true },
                                         { name: "credentials", mountPath: SECRET_DIR, readOnly: true },
+                                        { name: "users", mountPath: USERS_DIR, readOnly: true },
                                         { name: "rds-ca", mountPath: CA_DIR, readOnly: true },
                                         { name: "tls", mountPath: TLS_DIR, readOnly: true },
+                                        { name: "run", mountPath: RUN_DIR },
                                     ],
                                 },
                                 {
                                     name: "exporter",
                                     image: args.exporterImage ?? EXPORTER_IMAGE,
-                                    args: ["--pgBouncer.connectionString=$(PGBOUNCER_DSN)", `--web.listen-address=:${d.metricsPort}`],
-                                    env: [{ name: "PGBOUNCER_DSN", valueFrom: { secretKeyRef: { name: secret.metadata.name, key: "exporter-dsn" } } }],
+                                    // The DSN (with the stats password) is read from the mounted Secret, never an environment variable.
+                                    command: ["/bin/sh", "-c", `exec pgbouncer_exporter --pgBouncer.connectionString="$(cat ${EXPORTER_DIR}/exporter-dsn)" --web.listen-address=:${d.metricsPort}`],
                                     ports: [{ name: "metrics", containerPort: d.metricsPort }],
                                     resources: {
                                         requests: { cpu: `${EXPORTER_RESOURCES.cpuMillis}m`, memory: `${EXPORTER_RESOURCES.memoryMiB}Mi` },
@@ -295,18 +379,21 @@ export class PgBouncer extends pulumi.ComponentResource {
                                     readinessProbe: { httpGet: { path: "/metrics", port: "metrics" }, periodSeconds: 15 },
                                     livenessProbe: { httpGet: { path: "/metrics", port: "metrics" }, initialDelaySeconds: 15, periodSeconds: 30, failureThreshold: 4 },
                                     securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                                    volumeMounts: [{ name: "credentials", mountPath: EXPORTER_DIR, readOnly: true }],
                                 },
                             ],
                             volumes: [
                                 { name: "config", configMap: { name: cm.metadata.name } },
                                 { name: "credentials", secret: { secretName: secret.metadata.name, defaultMode: 0o440 } },
+                                { name: "users", secret: { secretName: usersSecretName, defaultMode: 0o440 } },
+                                { name: "run", emptyDir: { medium: "Memory", sizeLimit: "8Mi" } },
                                 { name: "rds-ca", configMap: { name: ca.metadata.name } },
                                 { name: "tls", secret: { secretName: tlsSecret.metadata.name, defaultMode: 0o440 } },
                             ],
                         },
                     },
                 },
-            }, { ...inNs, ignoreChanges: ["spec.replicas"] });
+            }, { ...inNs, dependsOn: [...inNs.dependsOn, users, ...args.poolsDependOn ?? []], ignoreChanges: ["spec.replicas"] });
             new k8s.core.v1.Service(`${name}-${short}-svc`, {
                 metadata: { name: `${name}-${short}`, namespace: ns, labels: sel },
                 spec: {

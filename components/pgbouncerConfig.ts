@@ -161,3 +161,56 @@ export function renderUserlist(users: Array<{ name: string; password: string }>)
     const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
     return users.map((u) => `${q(u.name)} ${q(u.password)}`).join("\n") + "\n";
 }
+
+/**
+ * The keys of PgBouncer's users Secret (synced by External Secrets Operator from Secrets Manager) for one
+ * application role: username and password of the AWSCURRENT and AWSPREVIOUS versions of its secret. Under
+ * alternating-users rotation those are `role` and `role_clone`, and both stay valid in PostgreSQL until the
+ * next rotation, so PgBouncer lists both.
+ */
+export function userlistDataKeys(role: string) {
+    return {
+        currentUsername: `${role}_current_username`,
+        currentPassword: `${role}_current_password`,
+        previousUsername: `${role}_previous_username`,
+        previousPassword: `${role}_previous_password`,
+    };
+}
+
+/**
+ * `userlist.txt` of the application roles as a Go template (External Secrets Operator's `target.template`,
+ * engine v2): two lines per role, filled from {@link userlistDataKeys}. Rotated passwords exclude `"` and `\`
+ * (the rotation's excludeCharacters), so the plain quoting holds.
+ */
+export function userlistTemplate(roles: string[]): string {
+    return roles.map((role) => {
+        const k = userlistDataKeys(role);
+        return `"{{ .${k.currentUsername} }}" "{{ .${k.currentPassword} }}"\n"{{ .${k.previousUsername} }}" "{{ .${k.previousPassword} }}"\n`;
+    }).join("");
+}
+
+/**
+ * The PgBouncer container's entrypoint (POSIX sh, busybox-compatible): concatenates the mounted user lists
+ * (the application roles from Secrets Manager, the exporter's stats user) into the `auth_file` on a writable
+ * emptyDir, starts PgBouncer, and when a mounted list changes (kubelet updates Secret volumes in place after a
+ * rotation) rewrites the file and sends SIGHUP: PgBouncer reloads its users without dropping a connection.
+ * Arguments: `<pgbouncer.ini> <auth_file> <user list>...`; `PGBOUNCER_RELOAD_CHECK_SECONDS` sets the poll.
+ */
+export const PGBOUNCER_ENTRYPOINT = [
+    "set -eu",
+    'ini="$1"; out="$2"; shift 2',
+    'interval="${PGBOUNCER_RELOAD_CHECK_SECONDS:-10}"',
+    "umask 077",
+    'build() { cat "$@" > "$out.tmp"; mv "$out.tmp" "$out"; }',
+    'digest() { cat "$@" | md5sum; }',
+    'build "$@"; last="$(digest "$@")"',
+    'pgbouncer "$ini" & pid=$!',
+    "trap 'kill -TERM \"$pid\" 2>/dev/null || true' TERM",
+    "trap 'kill -INT \"$pid\" 2>/dev/null || true' INT",
+    'while kill -0 "$pid" 2>/dev/null; do',
+    '  sleep "$interval" & wait $! || true',
+    '  now="$(digest "$@")"',
+    '  if [ "$now" != "$last" ]; then build "$@"; kill -HUP "$pid" 2>/dev/null || true; last="$now"; echo "users changed: reloaded" >&2; fi',
+    "done",
+    'wait "$pid"',
+].join("\n");

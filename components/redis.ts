@@ -89,6 +89,11 @@ export class RedisCache extends pulumi.ComponentResource {
     public readonly port: number;
     /** The auth token: a Pulumi secret. */
     public readonly authToken: pulumi.Output<string>;
+    /**
+     * Secrets Manager secret (encrypted with the cache's KMS key) holding `{"authToken", "configurationEndpoint",
+     * "port"}`: what applications' connection Secrets are synced from.
+     */
+    public readonly authTokenSecretArn: pulumi.Output<string>;
 
     constructor(name: string, args: RedisCacheArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scaling:data:RedisCache", name, {}, opts);
@@ -186,7 +191,23 @@ export class RedisCache extends pulumi.ComponentResource {
         }, { parent: this, protect });
 
         this.configurationEndpoint = this.replicationGroup.configurationEndpointAddress;
+
+        // The token where pods can get it: Secrets Manager, encrypted with the cache's own key, read through
+        // External Secrets by each service's SecretStore. Kept with the key in prod.
+        const tokenSecret = new aws.secretsmanager.Secret(`${name}-auth-token-secret`, {
+            name: `${identifier}/auth-token`,
+            description: `ElastiCache ${identifier}: AUTH token and configuration endpoint`,
+            kmsKeyId: this.kmsKey.arn,
+            recoveryWindowInDays: protect ? 30 : 0,
+            tags: nameTag("auth-token-secret"),
+        }, { parent: this, protect, retainOnDelete: protect });
+        new aws.secretsmanager.SecretVersion(`${name}-auth-token-secret-value`, {
+            secretId: tokenSecret.id,
+            secretString: pulumi.secret(pulumi.all([this.authToken, this.configurationEndpoint]).apply(([token, endpoint]) => JSON.stringify({ authToken: token, configurationEndpoint: endpoint, port: d.port }))),
+        }, { parent: this });
+        this.authTokenSecretArn = tokenSecret.arn;
         this.registerOutputs({
+            authTokenSecretArn: this.authTokenSecretArn,
             configurationEndpoint: this.configurationEndpoint,
             port: this.port,
             securityGroupId: this.securityGroup.id,

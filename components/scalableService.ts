@@ -1,5 +1,43 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { externalSecret, namespaceSecretStore } from "./externalSecrets";
+
+/** Where a service's connection settings are mounted (one file per key of its connection Secret). */
+export const CONNECTION_DIR = "/etc/app/connection";
+
+/**
+ * A service's connection settings, synced by External Secrets from Secrets Manager into Secret
+ * `<service>-connection` in its namespace and mounted as files under {@link CONNECTION_DIR}: `PGHOST` (PgBouncer
+ * read-write), `PGHOST_READONLY`, `PGPORT`, `PGDATABASE`, `PGUSER`, `PGPASSWORD` (the service's own role,
+ * rotated), `PGSSLMODE`, `PGSSLROOTCERT` (path of `pgbouncer-ca.crt` beside them), `REDIS_CONFIGURATION_ENDPOINT`,
+ * `REDIS_PORT`, `REDIS_TLS`, `REDIS_AUTH_TOKEN`. Files, not environment variables: a rotation reaches running
+ * pods (kubelet updates the files), and no secret is in the pod spec.
+ */
+export interface ServiceConnectionArgs {
+    region: string;
+    /** The cluster's IAM OIDC provider (IRSA of the namespace's SecretStore). */
+    oidcProviderArn: pulumi.Input<string>;
+    oidcIssuerUrl: pulumi.Input<string>;
+    /** The External Secrets Operator release (CRDs, webhook). */
+    externalSecretsDependsOn: pulumi.Input<pulumi.Resource>[];
+    database: {
+        /** The service's role; its secret's AWSCURRENT version holds the login (`role` or `role_clone`). */
+        role: string;
+        secretArn: pulumi.Input<string>;
+        kmsKeyArn: pulumi.Input<string>;
+        databaseName: string;
+        readWriteHost: string;
+        readOnlyHost: string;
+        port: number;
+        /** PEM of the CA of PgBouncer's certificate. */
+        caCert: pulumi.Input<string>;
+    };
+    redis: {
+        /** Secret with `authToken`, `configurationEndpoint`, `port`. */
+        secretArn: pulumi.Input<string>;
+        kmsKeyArn: pulumi.Input<string>;
+    };
+}
 
 export type VpaMode = "Off" | "Initial" | "Recreate" | "InPlaceOrRecreate" | "Auto";
 export type ScaledResource = "cpu" | "memory";
@@ -67,6 +105,8 @@ export interface ScalableServiceArgs {
     vpaDependsOn?: pulumi.Input<pulumi.Resource>[];
     /** `app.kubernetes.io/part-of`. @default the Pulumi project */
     partOf?: string;
+    /** Database and cache settings, mounted from a Secret of the service's namespace; none when absent. */
+    connection?: ServiceConnectionArgs;
 }
 
 /** What a service needs of the Gateway it is routed from (see `Gateway` in gateway.ts). */
@@ -90,7 +130,8 @@ export function vpaHpaConflict(a: Pick<ScalableServiceArgs, "vpaMode" | "vpaCont
  * requests/limits, readiness and liveness probes, a restricted security context, zone and node spread;
  * a Service; an `autoscaling/v2` HPA with scale-up/scale-down behavior; a VPA object (recommend-only by
  * default, and never acting on a resource the HPA scales on); a PodDisruptionBudget; a NetworkPolicy
- * admitting only its own namespace and the gateway's proxies; optionally an `HTTPRoute` from the Gateway.
+ * admitting only its own namespace and the gateway's proxies; optionally an `HTTPRoute` from the Gateway;
+ * with `connection`, a SecretStore and ExternalSecret syncing its connection Secret (see {@link ServiceConnectionArgs}), mounted as files.
  */
 export class ScalableService extends pulumi.ComponentResource {
     public readonly namespace: k8s.core.v1.Namespace;
@@ -103,6 +144,8 @@ export class ScalableService extends pulumi.ComponentResource {
     public readonly route?: k8s.apiextensions.CustomResource;
     /** In-cluster DNS name of the Service. */
     public readonly serviceHost: pulumi.Output<string>;
+    /** Name of the connection Secret the pods mount (with `connection`). */
+    public readonly connectionSecretName?: string;
 
     constructor(name: string, args: ScalableServiceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scaling:compute:ScalableService", name, {}, opts);
@@ -138,6 +181,54 @@ export class ScalableService extends pulumi.ComponentResource {
 
         const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: meta, automountServiceAccountToken: false }, { parent: this });
 
+        // Connection settings: a SecretStore that may read this service's database secret and the cache's
+        // token secret only, and the ExternalSecret rendering them into `<service>-connection`.
+        const c = args.connection;
+        let connection: k8s.apiextensions.CustomResource | undefined;
+        if (c) {
+            const { store } = namespaceSecretStore(this, name, {
+                namespace,
+                storeName: `${svc}-secrets`,
+                region: c.region,
+                oidcProviderArn: c.oidcProviderArn,
+                oidcIssuerUrl: c.oidcIssuerUrl,
+                secretArns: [c.database.secretArn, c.redis.secretArn],
+                kmsKeyArns: [c.database.kmsKeyArn, c.redis.kmsKeyArn],
+                dependsOn: [...c.externalSecretsDependsOn, this.namespace],
+                labels,
+            });
+            this.connectionSecretName = `${svc}-connection`;
+            connection = externalSecret(this, `${name}-connection`, {
+                namespace,
+                targetName: this.connectionSecretName,
+                store,
+                labels,
+                refreshInterval: "5m",
+                keys: [
+                    { secretKey: "username", secretArn: c.database.secretArn, property: "username" },
+                    { secretKey: "password", secretArn: c.database.secretArn, property: "password" },
+                    { secretKey: "redisAuthToken", secretArn: c.redis.secretArn, property: "authToken" },
+                    { secretKey: "redisEndpoint", secretArn: c.redis.secretArn, property: "configurationEndpoint" },
+                    { secretKey: "redisPort", secretArn: c.redis.secretArn, property: "port" },
+                ],
+                template: {
+                    PGHOST: c.database.readWriteHost,
+                    PGHOST_READONLY: c.database.readOnlyHost,
+                    PGPORT: String(c.database.port),
+                    PGDATABASE: c.database.databaseName,
+                    PGUSER: "{{ .username }}",
+                    PGPASSWORD: "{{ .password }}",
+                    PGSSLMODE: "verify-full",
+                    PGSSLROOTCERT: `${CONNECTION_DIR}/pgbouncer-ca.crt`,
+                    "pgbouncer-ca.crt": c.database.caCert,
+                    REDIS_CONFIGURATION_ENDPOINT: "{{ .redisEndpoint }}",
+                    REDIS_PORT: "{{ .redisPort }}",
+                    REDIS_TLS: "true",
+                    REDIS_AUTH_TOKEN: "{{ .redisAuthToken }}",
+                },
+            });
+        }
+
         const spread = (topologyKey: string, whenUnsatisfiable: string) => ({ maxSkew: 1, topologyKey, whenUnsatisfiable, labelSelector: { matchLabels: selector } });
         this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, {
             metadata: meta,
@@ -172,13 +263,17 @@ export class ScalableService extends pulumi.ComponentResource {
                             // Endpoints and the NLB stop sending before the process gets SIGTERM.
                             lifecycle: { preStop: { sleep: { seconds: 5 } } },
                             securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
-                            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                            ...(c ? { env: [{ name: "APP_CONNECTION_DIR", value: CONNECTION_DIR }] } : {}),
+                            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, ...(c ? [{ name: "connection", mountPath: CONNECTION_DIR, readOnly: true }] : [])],
                         }],
-                        volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+                        volumes: [
+                            { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+                            ...(c ? [{ name: "connection", secret: { secretName: `${svc}-connection`, defaultMode: 0o440 } }] : []),
+                        ],
                     },
                 },
             },
-        }, { parent: this, ignoreChanges: ["spec.replicas"] });
+        }, { parent: this, ignoreChanges: ["spec.replicas"], dependsOn: connection ? [connection] : [] });
 
         this.service = new k8s.core.v1.Service(`${name}-svc`, {
             metadata: meta,

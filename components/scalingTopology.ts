@@ -25,8 +25,11 @@ import { Observability } from "./observability";
 import { PgBouncer } from "./pgbouncer";
 import { RedisCache } from "./redis";
 import { ScalableService } from "./scalableService";
-import { auroraArgs, autoscalerArgs, clusterArgs, gatewayArgs, loadBalancerControllerArgs, pgbouncerArgs, pgbouncerNodeGroup, redisArgs, serviceArgs, vpaArgs } from "./topologyArgs";
+import { auroraArgs, autoscalerArgs, clusterArgs, databaseRolesArgs, gatewayArgs, loadBalancerControllerArgs, pgbouncerArgs, pgbouncerNodeGroup, redisArgs, serviceArgs, SYSTEM_NODE_PLACEMENT, vpaArgs } from "./topologyArgs";
 import { CLOUDFLARE_RANGES } from "../catalog/cloudflareIpRanges";
+import { DatabaseCredentialRotation } from "./credentialRotation";
+import { DatabaseRoles } from "./databaseRoles";
+import { ExternalSecretsOperator } from "./externalSecrets";
 import { VerticalPodAutoscaler } from "./verticalPodAutoscaler";
 
 /**
@@ -76,6 +79,10 @@ export class ScalingTopology extends pulumi.ComponentResource {
     public readonly aurora: AuroraPostgres;
     public readonly redis: RedisCache;
     public readonly pgbouncer: PgBouncer;
+    public readonly externalSecrets: ExternalSecretsOperator;
+    public readonly databaseRoles: DatabaseRoles;
+    /** Secrets Manager rotation of the database credentials (when `aurora.credentialRotation.enabled`). */
+    public readonly credentialRotation?: DatabaseCredentialRotation;
     public readonly cloudfrontEdge?: CloudFrontEdge;
     public readonly cloudflareEdge?: CloudflareEdge;
     public readonly backup: BackupPlan;
@@ -172,19 +179,6 @@ export class ScalingTopology extends pulumi.ComponentResource {
             loadBalancerDependsOn: [this.loadBalancerController.release],
         }, { parent, providers: k8sProviders, dependsOn: [this.loadBalancerController.release] });
         this.gateway = gateway;
-        this.services = config.services.map((s) => new ScalableService(
-            `${name}-svc-${s.name}`,
-            serviceArgs(s, {
-                vpaDependsOn: [this.verticalPodAutoscaler.release],
-                gateway,
-                // The retired ingress-nginx keeps reaching the services while a running stack moves to the
-                // gateway: `pulumi up` deletes it only after the edge points at the new origin, and the
-                // NetworkPolicies change earlier (README "Moving a running stack to the Gateway").
-                allowFromNamespaces: [gateway.proxyNamespace, LEGACY_INGRESS_NAMESPACE],
-            }),
-            child({ providers: k8sProviders, dependsOn: [gateway.release, gateway.gateway, this.clusterAutoscaler] }),
-        ));
-
         // ---- data: Aurora, PgBouncer, Redis ----
         // Aurora and Redis in the isolated subnets; their security groups admit the EKS cluster security group
         // only (EKS attaches it to the managed nodes, and VPC CNI pods use their node's security groups).
@@ -192,6 +186,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
         const aurora = new AuroraPostgres(`${name}-aurora`, {
             ...auroraArgs(config.aurora),
             identifier: `${prefix}-aurora`,
+            masterPasswordRotated: config.aurora.credentialRotation.enabled,
             vpcId: network.vpcId,
             subnetIds: network.isolatedSubnetIds,
             availabilityZones: network.availabilityZones,
@@ -207,17 +202,88 @@ export class ScalingTopology extends pulumi.ComponentResource {
             allowedSecurityGroupIds: dataIngress,
             protect,
         }, child({ providers }));
-        // PgBouncer in the cluster: a read-write pool on the writer endpoint, a read-only pool on the reader endpoint.
+
+        // ---- credentials: External Secrets, database roles, rotation ----
+        // Secrets Manager is the source of every credential pods use; External Secrets syncs each namespace's
+        // own into Kubernetes Secrets (README "Credentials and rotation").
+        this.externalSecrets = new ExternalSecretsOperator(`${name}-external-secrets`, { ...SYSTEM_NODE_PLACEMENT }, child({ providers: k8sProviders }));
+        const eso = [this.externalSecrets.release];
+        const irsa = { region: config.region, oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl };
+        this.databaseRoles = new DatabaseRoles(`${name}-db-roles`, {
+            ...databaseRolesArgs(config),
+            secretNamePrefix: `${prefix}-aurora`,
+            writerEndpoint: aurora.writerEndpoint,
+            port: aurora.port,
+            masterSecretArn: aurora.secretArn,
+            kmsKeyArn: aurora.kmsKey.arn,
+            ...irsa,
+            externalSecretsDependsOn: eso,
+            ...SYSTEM_NODE_PLACEMENT,
+            protect,
+        }, child({ providers: k8sProviders, dependsOn: [aurora] }));
+        const rotation = config.aurora.credentialRotation;
+        this.credentialRotation = rotation.enabled ? new DatabaseCredentialRotation(`${name}-rotation`, {
+            identifier: prefix,
+            region: config.region,
+            vpcId: network.vpcId,
+            subnetIds: network.privateSubnetIds,
+            databaseSecurityGroupId: aurora.securityGroup.id,
+            masterSecretArn: aurora.secretArn,
+            kmsKeyArn: aurora.kmsKey.arn,
+            roleSecretArns: this.databaseRoles.roleSecretArns,
+            afterDays: rotation.afterDays,
+            dependsOn: [this.databaseRoles.job],
+        }, child({ providers })) : undefined;
+
+        // PgBouncer in the cluster: a read-write pool on the writer endpoint, a read-only pool on the reader
+        // endpoint; it authenticates the services' roles (from Secrets Manager) and never the master user.
         this.pgbouncer = new PgBouncer(`${name}-pgbouncer`, {
             ...pgbouncerArgs(config.pgbouncer),
             writerEndpoint: aurora.writerEndpoint,
             readerEndpoint: aurora.readerEndpoint,
             port: aurora.port,
             databaseName: aurora.databaseName,
-            username: aurora.masterUsername,
-            password: aurora.masterPassword,
+            roles: config.services.map((s) => ({ role: s.database.role, secretArn: this.databaseRoles.roleSecretArns[s.database.role] })),
+            roleSecretKmsKeyArns: [aurora.kmsKey.arn],
+            ...irsa,
+            externalSecretsDependsOn: eso,
+            poolsDependOn: [this.databaseRoles.job],
+            clientNamespaces: config.services.map((s) => s.name),
+            // The AMP managed scraper (Observability) scrapes the exporters from its ENIs in the private subnets.
+            metricsSourceCidrs: planSubnets(config.network)!.private.map((s) => s.cidr),
             nodeSelector: { "node-role": "application", "eks.amazonaws.com/nodegroup": pgbouncerNodeGroup(config)! },
         }, child({ providers: k8sProviders, dependsOn: [aurora] }));
+
+        // ---- services: each reads its connection Secret (its own role, PgBouncer hosts, Redis endpoint and token) ----
+        this.services = config.services.map((s) => new ScalableService(
+            `${name}-svc-${s.name}`,
+            {
+                ...serviceArgs(s, {
+                    vpaDependsOn: [this.verticalPodAutoscaler.release],
+                    gateway,
+                    // The retired ingress-nginx keeps reaching the services while a running stack moves to the
+                    // gateway: `pulumi up` deletes it only after the edge points at the new origin, and the
+                    // NetworkPolicies change earlier (README "Moving a running stack to the Gateway").
+                    allowFromNamespaces: [gateway.proxyNamespace, LEGACY_INGRESS_NAMESPACE],
+                }),
+                connection: {
+                    ...irsa,
+                    externalSecretsDependsOn: eso,
+                    database: {
+                        role: s.database.role,
+                        secretArn: this.databaseRoles.roleSecretArns[s.database.role],
+                        kmsKeyArn: aurora.kmsKey.arn,
+                        databaseName: aurora.databaseName,
+                        readWriteHost: this.pgbouncer.readWriteHost,
+                        readOnlyHost: this.pgbouncer.readOnlyHost,
+                        port: 5432,
+                        caCert: this.pgbouncer.clientCaCert,
+                    },
+                    redis: { secretArn: this.redis.authTokenSecretArn, kmsKeyArn: this.redis.kmsKey.arn },
+                },
+            },
+            child({ providers: k8sProviders, dependsOn: [gateway.release, gateway.gateway, this.clusterAutoscaler] }),
+        ));
 
         // ---- edge: CloudFront, Cloudflare ----
         // Cloudflare (proxy, cache, rate limits, firewall), CloudFront (cache + WAF), or Cloudflare -> CloudFront

@@ -10,6 +10,7 @@ import { INSTANCE_TYPES, InstanceTypeName } from "../catalog/instances";
 import { AUTOSCALER_RESOURCES, GATEWAY_CONTROLLER_RESOURCES, LOAD_BALANCER_CONTROLLER_RESOURCES, VPA_RESOURCES } from "../sizing/capacity";
 import type { AuroraPostgresArgs } from "./aurora";
 import type { PgBouncerArgs } from "./pgbouncer";
+import type { DatabaseRolesArgs } from "./databaseRoles";
 import type { RedisCacheArgs } from "./redis";
 import type { ClusterArgs } from "./cluster";
 import type { ClusterAutoscalerArgs } from "./clusterAutoscaler";
@@ -172,6 +173,14 @@ export function auroraArgs(a: AuroraConfig): Omit<AuroraPostgresArgs, Placement>
     };
 }
 
+/** The database roles: one per service, owning its schema (`services[].database`). */
+export function databaseRolesArgs(c: StackConfig): Pick<DatabaseRolesArgs, "roles" | "databaseName"> {
+    return {
+        roles: c.services.map((s) => ({ role: s.database.role, schema: s.database.schema ?? s.database.role })),
+        databaseName: c.aurora.databaseName,
+    };
+}
+
 /** The Redis component's sizing and settings from `scaling-topology:redis`. */
 export function redisArgs(r: RedisConfig): Omit<RedisCacheArgs, Exclude<Placement, "availabilityZones">> {
     return {
@@ -189,10 +198,11 @@ export function redisArgs(r: RedisConfig): Omit<RedisCacheArgs, Exclude<Placemen
 }
 
 /** The PgBouncer component's pools and settings from `scaling-topology:pgbouncer`. */
-export function pgbouncerArgs(p: PgBouncerConfig): Pick<PgBouncerArgs, "namespace" | "readWrite" | "readOnly" | "maxPreparedStatements" | "serverLifetimeSeconds" | "dnsMaxTtlSeconds" | "queryWaitTimeoutSeconds" | "cpuMillis" | "memoryMiB"> {
+export function pgbouncerArgs(p: PgBouncerConfig): Pick<PgBouncerArgs, "metricsNamespaces" | "namespace" | "readWrite" | "readOnly" | "maxPreparedStatements" | "serverLifetimeSeconds" | "dnsMaxTtlSeconds" | "queryWaitTimeoutSeconds" | "cpuMillis" | "memoryMiB"> {
     const pool = (x: PgBouncerPoolConfig) => ({ minReplicas: x.minReplicas, maxReplicas: x.maxReplicas, defaultPoolSize: x.defaultPoolSize, reservePoolSize: x.reservePoolSize, maxClientConn: x.maxClientConn, targetCpuPercent: x.targetCpuPercent });
     return {
         namespace: p.namespace,
+        metricsNamespaces: p.metricsNamespaces,
         readWrite: pool(p.readWrite),
         readOnly: pool(p.readOnly),
         maxPreparedStatements: p.maxPreparedStatements,

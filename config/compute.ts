@@ -142,9 +142,30 @@ const image = z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+(:[\w][\w.-]
 
 const VpaResource = z.enum(["cpu", "memory"]);
 
+/**
+ * A PostgreSQL role or schema name of a service: lowercase, at most 57 characters, because the credential
+ * rotation's alternate login is `<role>_clone` (63 is PostgreSQL's limit). Names PostgreSQL, Aurora or this
+ * program reserve are refused.
+ */
+export const DATABASE_RESERVED_ROLES = ["app_clients", "pgbouncer", "pgbouncer_stats", "public", "postgres", "rdsadmin", "admin"];
+const databaseName = z.string()
+    .regex(/^[a-z][a-z0-9_]{0,56}$/, { message: "must be a lowercase letter, then lowercase letters, digits or _ (at most 57 characters: the rotation adds _clone)" })
+    .refine((s) => !/^(pg_|rds)/.test(s) && !s.endsWith("_clone") && !DATABASE_RESERVED_ROLES.includes(s), { message: `must not start with pg_ or rds, end with _clone, or be one of ${DATABASE_RESERVED_ROLES.join(", ")}` });
+
+/** A service's own database access: its role (never the master user) and the schema it owns. */
+export const ServiceDatabaseConfig = z.strictObject({
+    /** Login role of the service: PgBouncer authenticates it; the database-roles Job creates it and `<role>_clone`. */
+    role: databaseName,
+    /** Schema the role owns (its tables; search_path). No other service's role may use it. @default role */
+    schema: databaseName.optional(),
+}, { error: (iss) => (iss.input === undefined ? "is required: every service connects to the database as a role of its own, e.g. { role: api }" : undefined) });
+export type ServiceDatabaseConfig = z.output<typeof ServiceDatabaseConfig>;
+
 export const ServiceConfig = z.strictObject({
     /** Service name: the Deployment, Service, HPA, PDB and namespace are named after it. */
     name: dnsLabel,
+    /** The service's database role and schema (required: no service shares a role or uses the master user). */
+    database: ServiceDatabaseConfig,
     /** Owning team (label `team`). */
     team: dnsLabel,
     /** Container image with a pinned tag or digest. */

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import type { ConfigCheck } from "./index";
+import type { ConfigProblem } from "./errors";
 import { LogRetentionDays } from "./network";
 import { AURORA_INSTANCE_CLASSES } from "../catalog/auroraClasses";
 
@@ -68,6 +69,17 @@ export const AuroraConfig = z.strictObject({
     maxConnections: int(10, 262_143).optional(),
     /** Connections kept free of PgBouncer's budget for migrations, psql and monitoring. @default 20 */
     connectionHeadroom: int(0, 1000).default(20),
+    /**
+     * Secrets Manager rotation of the database credentials: the master secret (single-user rotation) and
+     * every service's role (alternating users: `<role>` and `<role>_clone`), by AWS's rotation functions
+     * from the Serverless Application Repository. Required in prod. @default { enabled: false, afterDays: 30 }
+     */
+    credentialRotation: z.strictObject({
+        /** Rotate at all. */
+        enabled: z.boolean().default(false),
+        /** Days between rotations (Secrets Manager `automaticallyAfterDays`, 1-365). @default 30 */
+        afterDays: int(1, 365).default(30),
+    }).prefault({}),
 });
 export type AuroraConfig = z.output<typeof AuroraConfig>;
 
@@ -109,6 +121,11 @@ export const PgBouncerConfig = z.strictObject({
     cpuMillis: int(50, 8000).default(250),
     /** Memory request (= limit) per pod, MiB. @default 256 */
     memoryMiB: int(64, 16_384).default(256),
+    /**
+     * Namespaces whose pods may scrape the exporter (port 9127); the NetworkPolicy admits nothing else on it.
+     * @default ["monitoring"]
+     */
+    metricsNamespaces: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: "must be a DNS label" })).default(["monitoring"]),
 });
 export type PgBouncerConfig = z.output<typeof PgBouncerConfig>;
 export type PgBouncerPoolConfig = z.output<typeof PgBouncerPool>;
@@ -188,6 +205,32 @@ export const dataChecks: ConfigCheck[] = [
             if (c.redis.engine === "redis" && !["7.0", "7.1"].includes(c.redis.engineVersion)) problems.push({ key: "scaling-topology:redis.engineVersion", value: c.redis.engineVersion, message: "must be 7.0 or 7.1 for engine redis" });
             if (c.redis.engine === "valkey" && !["7.2", "8.0", "8.1"].includes(c.redis.engineVersion)) problems.push({ key: "scaling-topology:redis.engineVersion", value: c.redis.engineVersion, message: "must be 7.2, 8.0 or 8.1 for engine valkey" });
             if (windowsOverlap(c.redis.snapshotWindow, c.redis.maintenanceWindow)) problems.push({ key: "scaling-topology:redis.maintenanceWindow", value: c.redis.maintenanceWindow, message: `must not overlap redis.snapshotWindow ${c.redis.snapshotWindow}` });
+            return problems;
+        },
+    },
+    {
+        needs: ["environment", "aurora"],
+        check: (c) => c.environment === "prod" && !c.aurora.credentialRotation.enabled
+            ? [{ key: "scaling-topology:aurora.credentialRotation.enabled", value: false, message: "must be true in prod: the master and every service's database credentials rotate (README \"Credentials and rotation\")" }]
+            : [],
+    },
+    {
+        // Every service logs in as a role of its own: never the master user, never another service's role or schema.
+        needs: ["aurora", "services", "pgbouncer"],
+        check: (c) => {
+            const problems: ConfigProblem[] = [];
+            const seenRoles = new Map<string, number>();
+            const seenSchemas = new Map<string, number>();
+            c.services.forEach((s, i) => {
+                const role = s.database.role;
+                const schema = s.database.schema ?? role;
+                if (role === c.aurora.masterUsername) problems.push({ key: `scaling-topology:services[${i}].database.role`, value: role, message: `is the Aurora master user (scaling-topology:aurora.masterUsername): a service needs a role of its own` });
+                if (seenRoles.has(role)) problems.push({ key: `scaling-topology:services[${i}].database.role`, value: role, message: `is already the role of services[${seenRoles.get(role)}]: every service has its own role` });
+                if (seenSchemas.has(schema)) problems.push({ key: `scaling-topology:services[${i}].database.schema`, value: schema, message: `is already the schema of services[${seenSchemas.get(schema)}]: a schema belongs to one service` });
+                if (s.name === c.pgbouncer.namespace) problems.push({ key: `scaling-topology:services[${i}].name`, value: s.name, message: `is PgBouncer's namespace (scaling-topology:pgbouncer.namespace): a service's namespace is its name` });
+                seenRoles.set(role, seenRoles.get(role) ?? i);
+                seenSchemas.set(schema, seenSchemas.get(schema) ?? i);
+            });
             return problems;
         },
     },

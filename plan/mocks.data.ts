@@ -33,6 +33,10 @@ export const dataMocks: Record<string, Computed> = {
     },
     // aws:kms/key:Key: in mocks.edge.ts (shared by every domain).
     "aws:secretsmanager/secret:Secret": (name, inputs, ctx) => ({ arn: `arn:aws:secretsmanager:${ctx.region}:${ctx.accountId}:secret:${inputs.name ?? name}-${digest("sm", name).slice(0, 6)}` }),
+    // The rotation application's stack: its output is the function's ARN.
+    "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": (name, inputs, ctx) => ({
+        outputs: { RotationLambdaARN: `arn:aws:lambda:${ctx.region}:${ctx.accountId}:function:${inputs.parameters?.functionName ?? name}` },
+    }),
     "aws:elasticache/replicationGroup:ReplicationGroup": (name, inputs, ctx) => {
         const id = inputs.replicationGroupId ?? name;
         return {

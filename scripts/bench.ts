@@ -39,7 +39,7 @@ function hundredServiceProject(): string {
     const json = (k: string) => JSON.parse(config[`scaling-topology:${k}`]);
     const [api] = json("services");
     const load = json("load");
-    const services = Array.from({ length: 100 }, (_, i) => ({ ...api, name: `svc${i}`, ingressPath: `/svc${i}` }));
+    const services = Array.from({ length: 100 }, (_, i) => ({ ...api, name: `svc${i}`, ingressPath: `/svc${i}`, database: { role: `svc${i}` } }));
     const raw = withoutSizing({
         ...config,
         "scaling-topology:services": JSON.stringify(services),

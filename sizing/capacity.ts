@@ -129,8 +129,20 @@ export function systemWorkloads(c: StackConfig): WorkloadDemand[] {
         ...(c.cluster.vpa.admissionController ? [w("vpa-admission-controller", 2, VPA_RESOURCES.admissionController.cpuMillis, VPA_RESOURCES.admissionController.memoryMiB, "scaling-topology:cluster.vpa.admissionController")] : []),
         w("envoy-gateway (controller)", GATEWAY_CONTROLLER_RESOURCES.replicas, GATEWAY_CONTROLLER_RESOURCES.cpuMillis, GATEWAY_CONTROLLER_RESOURCES.memoryMiB, "scaling-topology:ingress"),
         w("aws-load-balancer-controller", LOAD_BALANCER_CONTROLLER_RESOURCES.replicas, LOAD_BALANCER_CONTROLLER_RESOURCES.cpuMillis, LOAD_BALANCER_CONTROLLER_RESOURCES.memoryMiB, "scaling-topology:ingress"),
+        ...Object.entries(EXTERNAL_SECRETS_RESOURCES).map(([part, r]) => w(`external-secrets ${part}`, r.replicas, r.cpuMillis, r.memoryMiB)),
+        w("database-roles Job", 1, DATABASE_ROLES_JOB_RESOURCES.cpuMillis, DATABASE_ROLES_JOB_RESOURCES.memoryMiB),
     ];
 }
+
+/** External Secrets Operator's pods on the system nodes, as components/externalSecrets.ts sets them. */
+export const EXTERNAL_SECRETS_RESOURCES = {
+    controller: { replicas: 2, cpuMillis: 50, memoryMiB: 128 },
+    webhook: { replicas: 2, cpuMillis: 50, memoryMiB: 128 },
+    certController: { replicas: 1, cpuMillis: 50, memoryMiB: 128 },
+} as const;
+
+/** The database-roles Job's pod (runs on a system node while a deploy applies the roles SQL). */
+export const DATABASE_ROLES_JOB_RESOURCES = { cpuMillis: 50, memoryMiB: 64 } as const;
 
 /** Requests the ClusterAutoscaler component sets (one place, shared with the check). */
 export const AUTOSCALER_RESOURCES = { cpuMillis: 100, memoryMiB: 600, memoryLimitMiB: 600 } as const;

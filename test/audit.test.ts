@@ -93,7 +93,7 @@ describe("audit: the shipped stacks", () => {
         assert.match(formatReportText(r), /\[waived\] kms-key-rotation \(medium\) b: .*waived until 2026-12-31 \(security: rotated/);
         assert.match(formatReportText(r), /\[mandatory\] kms-key-rotation .* c: .*waiver EXPIRED 2026-01-01/);
         assert.match(formatReportMarkdown(r), /^\| waived \| `kms-key-rotation` \| medium \| `b` \|/m);
-        assert.match(formatReportMarkdown(r), new RegExp(`:x: \\*\\*5 mandatory\\*\\*, ${r.summary.advisory} advisory, 1 waived`));
+        assert.match(formatReportMarkdown(r), new RegExp(`:x: \\*\\*5 mandatory\\*\\*, ${r.summary.advisory} advisory, ${r.summary.notEvaluated} not evaluated in preview, 1 waived`));
     });
 
     it("README's rule table is generated from the pack and the stack files (npm run policy:readme)", () => {
@@ -147,7 +147,7 @@ describe("audit: CLI and event log", () => {
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     it("parses arguments and refuses bad ones", () => {
-        assert.deepStrictEqual(parseAuditArgs(["--plan", "p.json", "--format", "sarif"]), { plan: "p.json", eventLog: undefined, packConfig: false, stack: undefined, format: "sarif", out: undefined, date: undefined });
+        assert.deepStrictEqual(parseAuditArgs(["--plan", "p.json", "--format", "sarif"]), { plan: "p.json", eventLog: undefined, packConfig: false, stack: undefined, packDefaults: false, format: "sarif", out: undefined, date: undefined });
         assert.throws(() => parseAuditArgs([]), UsageError);
         assert.throws(() => parseAuditArgs(["--plan", "a", "--event-log", "b"]), /exactly one/);
         assert.throws(() => parseAuditArgs(["--plan", "a", "--format", "html"]), /--format "html"/);
@@ -159,10 +159,19 @@ describe("audit: CLI and event log", () => {
         fs.writeFileSync(file, JSON.stringify(await stackPlan("prod")));
         const { output, report } = await audit(parseAuditArgs(["--plan", file, "--format", "json"])!, PROJECT_DIR);
         const json = JSON.parse(output);
-        assert.deepStrictEqual(Object.keys(json.summary).sort(), ["advisory", "blocking", "expiredWaivers", "mandatory", "policies", "resources", "unusedWaivers", "violations", "waived"]);
+        assert.deepStrictEqual(Object.keys(json.summary).sort(), ["advisory", "blocking", "expiredWaivers", "mandatory", "notEvaluated", "outcomes", "policies", "resources", "unusedWaivers", "violations", "waived"]);
         assert.strictEqual(json.stack, "prod");
         assert.strictEqual(report!.summary.blocking, false);
         assert.strictEqual(json.summary.policies, RULES.length, "prod runs every rule");
+        // Every policy of the pack, once, with its outcome; the outcome counts add up to the pack.
+        assert.deepStrictEqual(json.policies.map((p: any) => p.name), RULES.map((r) => r.name));
+        assert.strictEqual(Object.values<number>(json.summary.outcomes).reduce((a, b) => a + b, 0), RULES.length);
+        for (const p of json.policies) {
+            assert.ok(["passed", "not-applicable", "violated", "waived"].includes(p.outcome), `${p.name}: ${p.outcome} (an update-mode plan has no unknowns; prod disables nothing)`);
+            if (p.outcome === "violated") assert.strictEqual(p.enforcementLevel, "advisory", `${p.name} is violated at ${p.enforcementLevel} in prod`);
+            assert.strictEqual(p.findings, json.violations.filter((v: any) => v.policyName === p.name).length, p.name);
+        }
+        assert.strictEqual(json.summary.violations, json.summary.mandatory + json.summary.advisory + json.summary.notEvaluated + json.summary.waived);
     });
 
     it("exits 2 on a mandatory violation, 0 without, 1 on a file that is not a plan", async () => {
@@ -173,13 +182,17 @@ describe("audit: CLI and event log", () => {
         const plan = (enableKeyRotation: boolean) => JSON.stringify({ stack: "elsewhere", resources: [{ urn: "urn:pulumi:elsewhere::p::aws:kms/key:Key::k", type: "aws:kms/key:Key", name: "k", props: { enableKeyRotation, policy: "{\"Statement\":[]}" }, opts: {} }] });
         const bad = path.join(dir, "bad.json");
         fs.writeFileSync(bad, plan(false));
+        // No stack file for the plan's stack: refused, unless the pack's defaults are asked for.
+        const refused = io();
+        assert.strictEqual(await runAudit(["--plan", bad], refused.io, PROJECT_DIR), 1);
+        assert.match(refused.out.stderr, /^audit: stack "elsewhere": no Pulumi\.elsewhere\.yaml in .*\(stacks there: dev, prod\).*--pack-defaults/);
         const b = io();
-        assert.strictEqual(await runAudit(["--plan", bad, "--format", "markdown"], b.io, PROJECT_DIR), 2);
-        assert.match(b.out.stdout, /\| mandatory \| `kms-key-rotation` \| medium \| `k` \|/);
-        assert.match(b.out.stderr, /no Pulumi\.elsewhere\.yaml .*pack defaults/);
+        assert.strictEqual(await runAudit(["--plan", bad, "--pack-defaults", "--format", "markdown"], b.io, PROJECT_DIR), 2);
+        assert.match(b.out.stdout, /\| mandatory \| `kms-key-rotation` \| medium \| `k` \| enableKeyRotation is not true\. \|/);
+        assert.match(b.out.stderr, /--pack-defaults: the pack's own enforcement levels, no waivers/);
         const good = path.join(dir, "good.json");
         fs.writeFileSync(good, plan(true));
-        assert.strictEqual(await runAudit(["--plan", good], io().io, PROJECT_DIR), 0);
+        assert.strictEqual(await runAudit(["--plan", good, "--pack-defaults"], io().io, PROJECT_DIR), 0);
         const notPlan = path.join(dir, "not-plan.json");
         fs.writeFileSync(notPlan, "{\"resources\": 3}");
         const n = io();
@@ -193,7 +206,9 @@ describe("audit: CLI and event log", () => {
         { sequence: 1, timestamp: 2, resourcePreEvent: { metadata: { op: "create", urn: "urn:pulumi:prod::scaling-topology::aws:kms/key:Key::prod-data-key", type: "aws:kms/key:Key" } } },
         { sequence: 2, timestamp: 3, policyEvent: { resourceUrn: "urn:pulumi:prod::scaling-topology::aws:kms/key:Key::prod-data-key", message: "<{%reset%}>Symmetric customer-managed KMS keys rotate automatically.\nprod-data-key: enableKeyRotation is not true.<{%reset%}>", color: "raw", policyName: "kms-key-rotation", policyPackName: "scaling-topology", policyPackVersion: "0.1.0", policyPackVersionTag: "0.1.0", enforcementLevel: "mandatory" } },
         { sequence: 3, timestamp: 4, policyEvent: { message: "zone 0123 has no http_ratelimit ruleset", color: "raw", policyName: "cloudflare-rate-limiting", policyPackName: "scaling-topology", policyPackVersion: "0.1.0", policyPackVersionTag: "0.1.0", enforcementLevel: "advisory", severity: "high" } },
-        { sequence: 4, timestamp: 5, summaryEvent: { maybeCorrupt: false, durationSeconds: 3, resourceChanges: { create: 1 }, policyPacks: { "scaling-topology": "0.1.0" } } },
+        { sequence: 4, timestamp: 5, policyAnalyzeSummaryEvent: { resourceUrn: "urn:pulumi:prod::scaling-topology::aws:kms/key:Key::prod-data-key", policyPackName: "scaling-topology", policyPackVersion: "0.1.0", policyPackVersionTag: "0.1.0", failed: ["kms-key-rotation"] } },
+        { sequence: 5, timestamp: 6, policyAnalyzeStackSummaryEvent: { policyPackName: "scaling-topology", policyPackVersion: "0.1.0", policyPackVersionTag: "0.1.0", passed: ["stateful-resources-protected"], failed: ["cloudflare-rate-limiting"] } },
+        { sequence: 6, timestamp: 7, summaryEvent: { maybeCorrupt: false, durationSeconds: 3, resourceChanges: { create: 1 }, PolicyPacks: { "scaling-topology|local|policies": "0.1.0" }, isPreview: true, result: "failed" } },
     ].map((e) => JSON.stringify(e)).join("\n") + "\n";
 
     it("reads a real preview's event log into the same report, waivers applied", () => {
@@ -218,7 +233,10 @@ describe("audit: CLI and event log", () => {
         fs.writeFileSync(file, eventLog);
         const { output, report } = await audit(parseAuditArgs(["--event-log", file, "--format", "text", "--date", "2026-06-15"])!, PROJECT_DIR);
         assert.strictEqual(report!.stack, "prod");
-        assert.match(output, /^FAIL: 1 mandatory, 1 advisory, 0 waived/);
+        assert.match(output, /^FAIL: 1 mandatory, 1 advisory, 0 not evaluated in preview, 0 waived/);
+        // The resource is named once per finding, not twice ("prod-data-key: prod-data-key: ...").
+        assert.match(output, /\n {2}\[mandatory\] kms-key-rotation \(medium\) prod-data-key: enableKeyRotation is not true\.\n/);
+        assert.doesNotMatch(output, /prod-data-key: prod-data-key/);
     });
 
     it("--pack-config writes the stack's levels and settings in the engine's format", async () => {

@@ -8,6 +8,11 @@ import { resolveStackConfig } from "../sizing/stackConfig";
 import { readStackFiles } from "../plan/stackFiles";
 import { INSTANCE_TYPES } from "../catalog/instances";
 import { CLUSTER_AUTOSCALER_RELEASES } from "../catalog/kubernetesReleases";
+import Ajv from "ajv";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const ESO_SCHEMAS = require("./fixtures/crds/external-secrets-v2.9.0.json") as Record<"ExternalSecret" | "SecretStore", object>;
+const esoAjv = new Ajv({ strict: false, allErrors: true });
+const esoValidators = { ExternalSecret: esoAjv.compile(ESO_SCHEMAS.ExternalSecret), SecretStore: esoAjv.compile(ESO_SCHEMAS.SecretStore) };
 import { autoscalerPolicy } from "../components/clusterAutoscaler";
 import { loadBalancerControllerPolicy } from "../components/loadBalancerController";
 import { AWS_LOAD_BALANCER_CONTROLLER_IAM_POLICY } from "../catalog/awsLoadBalancerController";
@@ -30,7 +35,7 @@ const one = (plan: Plan, type: string) => {
     return rs[0];
 };
 
-// ---- Upstream Kubernetes schemas (kubernetes-models 5.1.0: ESM only, loaded with Node's require(esm)) ----
+// ---- Upstream Kubernetes schemas (kubernetes-models, CommonJS builds of its per-kind modules) ----
 const MODELS = path.join(__dirname, "..", "node_modules", "kubernetes-models");
 /** `kubernetes:apps/v1:Deployment` -> the kubernetes-models class, or undefined for kinds it has no model of (CRDs). */
 function modelOf(type: string): (new (data: unknown) => { validate(): void }) | undefined {
@@ -94,6 +99,13 @@ function kubernetesSchemaProblems(plan: Plan): { checked: number; crds: number; 
             // Gateway API and Envoy Gateway objects: against the CRDs of the pinned chart, unknown fields refused.
             crds++;
             problems.push(...gatewayCrdProblems(r.type, withoutMarkers(r.props)).map((p) => `${r.name}: ${p}`));
+        } else if (r.type === "kubernetes:external-secrets.io/v1:ExternalSecret" || r.type === "kubernetes:external-secrets.io/v1:SecretStore") {
+            // External Secrets' CRDs at the pinned chart version (test/fixtures/crds).
+            crds++;
+            const kind = r.type.endsWith("ExternalSecret") ? "ExternalSecret" : "SecretStore";
+            const validate = esoValidators[kind];
+            if (!validate(withoutMarkers(r.props))) problems.push(...(validate.errors ?? []).map((e) => `${r.name}: ${e.instancePath} ${e.message}`));
+            problems.push(...vpaProblems(withoutMarkers(r.props)).filter((p) => /metadata/.test(p)).map((p) => `${r.name}: ${p}`));
         } else {
             problems.push(`${r.name}: no schema for ${r.type}`);
         }
@@ -193,7 +205,7 @@ describe("compute: config refusals (before any resource)", () => {
     });
     it("refuses a service placed on the system node group or on an unknown one", async () => {
         const [api] = stackConfigValue("dev", "scaling-topology:services");
-        const e = await configErrorOf("dev", { "scaling-topology:services": [{ ...api, nodeGroup: "system" }, { ...api, name: "web", nodeGroup: "gpu" }] });
+        const e = await configErrorOf("dev", { "scaling-topology:services": [{ ...api, nodeGroup: "system" }, { ...api, name: "web", nodeGroup: "gpu", database: { role: "web" } }] });
         const mine = e.problems.filter((p) => /^scaling-topology:(services|ingress|cluster)\b/.test(p.key));
         assert.deepEqual(mine.map((p) => p.key), ["scaling-topology:services[0].nodeGroup", "scaling-topology:services[1].nodeGroup"]);
         assert.match(mine[0].message, /is not an application node group .*\(application\)/);
@@ -406,8 +418,8 @@ describe("compute in the stack plans", () => {
             const { checked, crds, problems } = kubernetesSchemaProblems(plan);
             assert.deepEqual(problems, []);
             assert.ok(checked >= 8, `validated ${checked} objects`);
-            assert.equal(crds, ofType(plan, "kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler").length + GATEWAY_CRD_TYPES.reduce((n, t) => n + ofType(plan, t).length, 0));
-            assert.ok(crds >= 7, "the Gateway API and Envoy Gateway objects are checked");
+            assert.equal(crds, ["kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler", "kubernetes:external-secrets.io/v1:ExternalSecret", "kubernetes:external-secrets.io/v1:SecretStore", ...GATEWAY_CRD_TYPES].reduce((n, t) => n + ofType(plan, t).length, 0));
+            assert.ok(GATEWAY_CRD_TYPES.reduce((n, t) => n + ofType(plan, t).length, 0) >= 6, "the Gateway API and Envoy Gateway objects are checked");
         });
     }
 
@@ -418,16 +430,19 @@ describe("compute in the stack plans", () => {
         (d.props as any).spec.replicas = "two";
         const v = broken.resources.find((r) => r.type === "kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler")!;
         (v.props as any).spec.updatePolicy.updateMode = "Sometimes";
-        // A misspelt field the API server would prune, and a value the CRD's enum refuses.
+        // A misspelt field the API server would prune, and values the CRDs' enums refuse.
         const route = broken.resources.find((r) => r.type === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")!;
         (route.props as any).spec.rules[0].backendRef = (route.props as any).spec.rules[0].backendRefs;
         const policy = broken.resources.find((r) => r.type === "kubernetes:gateway.envoyproxy.io/v1alpha1:ClientTrafficPolicy")!;
         (policy.props as any).spec.headers.withUnderscoresAction = "Ignore";
+        const es = broken.resources.find((r) => r.type === "kubernetes:external-secrets.io/v1:ExternalSecret")!;
+        (es.props as any).spec.target.creationPolicy = "Sometimes";
         const problems = kubernetesSchemaProblems(broken).problems.join("\n");
         assert.match(problems, /spec\/replicas must be integer/);
         assert.match(problems, /updateMode/);
-        assert.match(problems, /dev-svc-api-route: .*backendRef\b.*must NOT have additional properties|dev-svc-api-route: .*must NOT have additional properties/);
+        assert.match(problems, /dev-svc-api-route: .*must NOT have additional properties/);
         assert.match(problems, /withUnderscoresAction.*must be equal to one of the allowed values/);
+        assert.match(problems, /\/spec\/target\/creationPolicy must be equal to one of the allowed values/);
     });
 
     it("dev: Envoy Gateway from its pinned chart, the proxies autoscaled behind an internet-facing NLB, in update and preview mode", async () => {

@@ -112,3 +112,13 @@ describe("offline plan", () => {
         assert.match(r.stderr, /--format "yaml" is not one of text, json, markdown/);
     });
 });
+
+describe("plan command errors", () => {
+    it("--out into a missing folder exits 1 before planning, on one line", async () => {
+        let stderr = "";
+        const code = await runPlanCommand(["--stack", "dev", "--out", "/nonexistent-folder/plan.json"], { stdout: () => undefined, stderr: (t) => (stderr += t) });
+        assert.equal(code, 1);
+        assert.match(stderr, /--out \/nonexistent-folder\/plan\.json: no folder \/nonexistent-folder/);
+        assert.doesNotMatch(stderr, /planning|\n\s+at /);
+    });
+});

@@ -344,6 +344,7 @@ describe("policy pack metadata", () => {
         walk(root);
         assert.deepStrictEqual(hits, [path.join("policies", "index.ts")]);
         const pkg = JSON.parse(fs.readFileSync(path.join(root, "policies", "package.json"), "utf8"));
-        assert.deepStrictEqual(pkg.dependencies, { "@pulumi/policy": "1.21.0", "@pulumi/pulumi": "3.270.0" });
+        const program = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).dependencies;
+        assert.deepStrictEqual(pkg.dependencies, { "@pulumi/policy": program["@pulumi/policy"], "@pulumi/pulumi": program["@pulumi/pulumi"] }, "the pack pins what the program pins");
     });
 });

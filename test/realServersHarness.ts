@@ -102,9 +102,9 @@ export function writeOwned(file: string, text: string): void {
 }
 
 /** Starts a long-running server in the foreground as the service user. */
-export function startProcess(cmd: string, args: string[], logFile: string): ChildProcess {
+export function startProcess(cmd: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
     const out = fs.openSync(logFile, "a");
-    const child = spawn(cmd, args, { ...serviceIds(), cwd: os.tmpdir(), stdio: ["ignore", out, out], detached: false });
+    const child = spawn(cmd, args, { ...serviceIds(), cwd: os.tmpdir(), env: { ...process.env, ...env }, stdio: ["ignore", out, out], detached: false });
     fs.closeSync(out);
     return child;
 }

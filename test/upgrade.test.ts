@@ -26,6 +26,12 @@ export const ALLOWED_UPGRADE_CHANGES: Array<{ type: string; name: RegExp; ops: A
     { type: "kubernetes:core/v1:Service", name: /-ingress-nlb$/, ops: ["delete"], why: "its NLB (the in-tree controller's, open to 0.0.0.0/0), deleted after the edge points at the gateway's NLB" },
     { type: "kubernetes:core/v1:Namespace", name: /-ingress-ns$/, ops: ["delete"], why: "the ingress-nginx namespace: only the controller and its ConfigMap (which held the origin secret in clear) live there" },
     { type: "kubernetes:networking.k8s.io/v1:Ingress", name: /-svc-[a-z0-9-]+-ingress$/, ops: ["delete"], why: "each service's Ingress route, replaced by its HTTPRoute" },
+    {
+        type: "kubernetes:core/v1:Secret",
+        name: /^(dev|prod)-pgbouncer-credentials$/,
+        ops: ["delete"],
+        why: "it held PgBouncer's user list with the Aurora master user's password; PgBouncer now authenticates the services' own roles (user list synced from Secrets Manager) and its stats user lives in <name>-stats, so the old Secret is deleted to take the master password out of the namespace. Nothing but PgBouncer's pods mounted it, and the new pods mount the new Secrets.",
+    },
 ];
 
 const baseline = (stack: string): PlanLike => JSON.parse(fs.readFileSync(path.join(BASELINE, `${stack}.json`), "utf8"));

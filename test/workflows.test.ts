@@ -16,7 +16,17 @@ type Step = { uses?: string; run?: string; with?: Record<string, unknown>; if?: 
 type Job = { steps: Step[]; permissions?: Record<string, string>; environment?: string; needs?: string | string[]; if?: string; concurrency?: unknown };
 const jobs = (f: string): Record<string, Job> => workflow(f).jobs;
 const allSteps = (f: string) => Object.values(jobs(f)).flatMap((j) => j.steps);
-const scripts = (f: string) => allSteps(f).map((s) => s.run ?? "").join("\n");
+const CI_DIR = path.join(PROJECT_DIR, "scripts", "ci");
+const ciScripts = fs.readdirSync(CI_DIR).filter((f) => f.endsWith(".sh")).sort();
+/** A step's run text with the scripts/ci/*.sh it calls (and those they call) inlined: what the step executes. */
+function expanded(run: string, seen = new Set<string>()): string {
+    return run.replace(/bash (?:"?\$GITHUB_WORKSPACE\/head\/|head\/|"\$\(dirname "\$0"\)\/|)(?:scripts\/ci\/)?([\w-]+\.sh)"?/g, (m, file: string) => {
+        if (seen.has(file) || !ciScripts.includes(file)) return m;
+        return `${m}\n${expanded(fs.readFileSync(path.join(CI_DIR, file), "utf8"), new Set([...seen, file]))}`;
+    });
+}
+const stepText = (s: Step) => expanded(s.run ?? "");
+const scripts = (f: string) => allSteps(f).map(stepText).join("\n");
 
 describe("GitHub Actions workflows", () => {
     it("exist: pull request and deploy", () => {
@@ -51,7 +61,7 @@ describe("GitHub Actions workflows", () => {
             const needsWrite: Record<string, (j: Job) => boolean> = {
                 "id-token": (j) => j.steps.some((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@")),
                 "security-events": (j) => j.steps.some((s) => s.uses?.startsWith("github/codeql-action/upload-sarif@")),
-                "pull-requests": (j) => j.steps.some((s) => /gh api .*issues\/.*comments/.test(s.run ?? "")),
+                "pull-requests": (j) => j.steps.some((s) => /gh api .*issues\/.*comments/.test(stepText(s))),
             };
             for (const [name, job] of Object.entries(jobs(f))) {
                 for (const [perm, level] of Object.entries(job.permissions ?? {})) {
@@ -88,6 +98,12 @@ describe("GitHub Actions workflows", () => {
             }
         });
 
+        it(`${f}: every scripts/ci script a step calls exists`, () => {
+            for (const s of allSteps(f).filter((x) => x.run)) {
+                for (const m of s.run!.matchAll(/scripts\/ci\/([\w-]+\.sh)/g)) assert.ok(ciScripts.includes(m[1]), `${f}: scripts/ci/${m[1]} exists`);
+            }
+        });
+
         it(`${f} has a concurrency group and uses only npm scripts that exist`, () => {
             assert.ok(workflow(f).concurrency?.group);
             const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8"));
@@ -98,6 +114,21 @@ describe("GitHub Actions workflows", () => {
         });
     }
 
+    it("scripts/ci: every script is valid bash (and shellcheck-clean where shellcheck is installed), and some workflow step calls it", () => {
+        const shellcheck = spawnSync("shellcheck", ["--version"]).status === 0;
+        const called = files.map((f) => scripts(f)).join("\n");
+        for (const file of ciScripts) {
+            const full = path.join(CI_DIR, file);
+            const syntax = spawnSync("bash", ["-n", full], { encoding: "utf8" });
+            assert.equal(syntax.status, 0, `${file}: ${syntax.stderr}`);
+            if (shellcheck) {
+                const lint = spawnSync("shellcheck", ["-s", "bash", full], { encoding: "utf8" });
+                assert.equal(lint.status, 0, `${file}: ${lint.stdout}`);
+            }
+            assert.match(called, new RegExp(`\\b${file.replace(".", "\\.")}\\b`), `${file} is called by a workflow step`);
+        }
+    });
+
     it("pull requests: tests, base and head plans per stack, the diff and audit posted, SARIF uploaded, a real preview when configured", () => {
         const wf = workflow("pull-request.yml");
         assert.ok(wf.on.pull_request);
@@ -107,18 +138,18 @@ describe("GitHub Actions workflows", () => {
         assert.deepEqual((plan as any).strategy.matrix.stack, ["dev", "prod"]);
         const refs = plan.steps.filter((s) => s.uses?.startsWith("actions/checkout@")).map((s) => s.with?.ref ?? "head");
         assert.deepEqual(refs, ["head", "${{ github.event.pull_request.base.sha }}"]);
-        const run = plan.steps.map((s) => s.run ?? "").join("\n");
+        const run = plan.steps.map(stepText).join("\n");
         assert.match(run, /npm run plan -- --stack "\$STACK" --format json --out "\$OUT\/base.json"/);
-        assert.match(run, /npm run plan -- --stack "\$STACK" --diff "\$OUT\/base.json" --format markdown/);
+        assert.match(run, /for format in json markdown; do[\s\S]*npm run plan -- --stack "\$STACK" --diff "\$OUT\/base.json" --format "\$format"/);
         assert.match(run, /npm run audit -- --plan "\$OUT\/plan.json" --stack "\$STACK" --format sarif/);
         assert.match(run, /GITHUB_STEP_SUMMARY/);
         assert.ok(plan.steps.some((s) => s.uses?.startsWith("github/codeql-action/upload-sarif@") && s.with?.sarif_file === "out/audit.sarif"));
-        assert.match(j.comment.steps.map((s) => s.run ?? "").join("\n"), /diff\.md[\s\S]*audit\.md/);
+        assert.match(j.comment.steps.map(stepText).join("\n"), /diff\.md[\s\S]*audit\.md/);
 
         const preview = j.preview;
         assert.match(preview.if!, /vars\.AWS_PREVIEW_ROLE_ARN != ''/);
         assert.ok(preview.steps.some((s) => s.uses?.startsWith("pulumi/actions@")));
-        const pr = preview.steps.map((s) => s.run ?? "").join("\n");
+        const pr = preview.steps.map(stepText).join("\n");
         assert.match(pr, /pulumi preview --diff [\s\S]*--policy-pack policies [\s\S]*--event-log "\$OUT\/events.json"/);
         assert.match(pr, /npm run audit -- --event-log "\$OUT\/events.json"/);
     });
@@ -133,7 +164,7 @@ describe("GitHub Actions workflows", () => {
         assert.equal(j.prod.needs, "dev");
         assert.equal(j.dev.needs, "test");
         for (const stack of ["dev", "prod"]) {
-            const run = j[stack].steps.map((s) => s.run ?? "").join("\n");
+            const run = j[stack].steps.map(stepText).join("\n");
             assert.match(run, /pulumi up --yes [\s\S]*--policy-pack policies/);
         }
     });
