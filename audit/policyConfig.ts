@@ -81,3 +81,25 @@ export function enginePackConfig(config: PolicyConfig, rules: Rule[] = RULES): R
     }
     return out;
 }
+
+const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * `policyConfigProblems` over a raw `scaling-topology:policy` value whose shape may be wrong elsewhere: the
+ * parts that are well formed are checked against the pack, so a shape problem and an unknown policy name
+ * come out in the same report (not one round after the other).
+ */
+export function rawPolicyConfigProblems(raw: unknown, key: string, rules: Rule[] = RULES): { key: string; value: unknown; message: string }[] {
+    if (!isMap(raw)) return [];
+    const enforcement = isMap(raw.enforcement) ? Object.fromEntries(Object.entries(raw.enforcement).filter(([, v]) => typeof v === "string")) : {};
+    const config = isMap(raw.config) ? Object.fromEntries(Object.entries(raw.config).filter(([, v]) => isMap(v))) : {};
+    const problems = policyConfigProblems({ enforcement, config, waivers: [] } as unknown as PolicyConfig, key, rules);
+    const names = new Set(rules.map((r) => r.name));
+    (Array.isArray(raw.waivers) ? raw.waivers : []).forEach((w, i) => {
+        const policy = isMap(w) ? w.policy : undefined;
+        if (typeof policy === "string" && /^[a-z0-9]+(-[a-z0-9]+)*$/.test(policy) && !names.has(policy)) {
+            problems.push({ key: `${key}.waivers[${i}].policy`, value: policy, message: `is not a policy of the pack; known policies: see the README's policy table (e.g. ${rules.slice(0, 3).map((r) => r.name).join(", ")})` });
+        }
+    });
+    return problems;
+}

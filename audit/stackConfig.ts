@@ -2,7 +2,7 @@
 import { ConfigError } from "../config/errors";
 import { DEFAULT_POLICY_CONFIG, POLICY_KEY, PolicyConfig } from "../config/policy";
 import { readStackFiles } from "../plan/stackFiles";
-import { policyConfigProblems } from "./policyConfig";
+import { policyConfigProblems, rawPolicyConfigProblems } from "./policyConfig";
 
 /** Parses `scaling-topology:policy` of `Pulumi.<stack>.yaml` in `projectDir` (defaults when absent). */
 export function stackPolicyConfig(projectDir: string, stack: string): PolicyConfig {
@@ -13,7 +13,7 @@ export function stackPolicyConfig(projectDir: string, stack: string): PolicyConf
 /** Validates a raw `scaling-topology:policy` value (JSON text or object); throws ConfigError listing every problem. */
 export function parsePolicyConfig(stack: string, raw: unknown): PolicyConfig {
     if (raw === undefined) return DEFAULT_POLICY_CONFIG;
-    let value = raw;
+    let value: unknown = raw;
     if (typeof raw === "string") {
         try {
             value = JSON.parse(raw);
@@ -23,7 +23,11 @@ export function parsePolicyConfig(stack: string, raw: unknown): PolicyConfig {
     }
     const result = PolicyConfig.safeParse(value);
     if (!result.success) {
-        throw new ConfigError(stack, result.error.issues.map((i) => ({ key: [POLICY_KEY, ...i.path.map(String)].join("."), value: undefined, message: i.message })));
+        // Shape problems and the pack's (unknown policy names in the well-formed parts) in one report.
+        throw new ConfigError(stack, [
+            ...result.error.issues.map((i) => ({ key: [POLICY_KEY, ...i.path.map(String)].join("."), value: undefined, message: i.message })),
+            ...rawPolicyConfigProblems(value, POLICY_KEY),
+        ]);
     }
     const problems = policyConfigProblems(result.data, POLICY_KEY);
     if (problems.length > 0) throw new ConfigError(stack, problems);

@@ -1,7 +1,13 @@
 /**
  * Aurora PostgreSQL provisioned instance classes and their nominal memory: pure data (no imports), read
  * by the config schema (which classes exist) and by the connection budget (memory per class).
+ *
+ * Source: "Supported DB engines for DB instance classes" and "Hardware specifications for DB instance
+ * classes" of the Aurora User Guide (docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.DBInstanceClass.html),
+ * recorded 2026-11-30 (`AURORA_CLASSES_RECORDED`). Not every class is offered in every region and engine
+ * version: `aws rds describe-orderable-db-instance-options --engine aurora-postgresql --engine-version <v>`.
  */
+export const AURORA_CLASSES_RECORDED = "2026-11-30";
 
 /** Nominal memory (GiB) by size, for the memory-optimised families Aurora PostgreSQL supports. */
 const R_SIZES: Record<string, number> = { large: 16, xlarge: 32, "2xlarge": 64, "4xlarge": 128, "8xlarge": 256, "12xlarge": 384, "16xlarge": 512, "24xlarge": 768 };

@@ -7,7 +7,14 @@
  * - `maxEnis`, `ipv4PerEni`: `NetworkInfo.MaximumNetworkInterfaces` / `Ipv4AddressesPerInterface`; they
  *   give the VPC CNI max pods, `maxEnis x (ipv4PerEni - 1) + 2` (the EKS `eni-max-pods.txt` values).
  * - `onDemandUsdPerHour`: Linux, shared tenancy, on-demand list price by region (USD per hour).
+ *
+ * Recorded 2026-11-30 (`INSTANCE_TYPES_RECORDED`; prices: `PRICE_SOURCE`). Node groups may use only these
+ * types: the capacity check needs their figures. A type missing here is added with its figures from
+ * `aws ec2 describe-instance-types --instance-types <type>`.
  */
+
+/** When the table's shapes were checked against `aws ec2 describe-instance-types`. */
+export const INSTANCE_TYPES_RECORDED = "2026-11-30";
 
 export type CpuArchitecture = "x86_64" | "arm64";
 

@@ -9,7 +9,9 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { ConfigError } from "../config/errors";
 import { attachPolicyReport, policySection } from "../audit/plan";
-import { stackPolicyConfig } from "../audit/stackConfig";
+import { rawPolicyConfigProblems } from "../audit/policyConfig";
+import type { RawConfig } from "../config";
+import { POLICY_KEY } from "../config/policy";
 import { assertPlanJson, diffPlans, formatDiffMarkdown, formatDiffText, PlanLike } from "../plan/diff";
 import { formatMarkdown, formatText, PlanSection } from "../plan/format";
 import { Plan, PROJECT_DIR, runPlan } from "../plan/run";
@@ -23,6 +25,9 @@ export type Format = (typeof FORMATS)[number];
 const USAGE = "usage: npm run plan -- --stack <name> [--format text|json|markdown] [--out FILE] [--preview] [--diff BASE.json]";
 
 export class UsageError extends Error {}
+
+/** The stack's policy config against the pack (policy names, each policy's settings schema), reported with its shape problems. */
+export const POLICY_PACK_CHECK = (raw: RawConfig) => rawPolicyConfigProblems(raw[POLICY_KEY], POLICY_KEY);
 
 /** The report sections of a plan, in the order they read (each shows its key of the plan JSON). */
 export const REPORT_SECTIONS: readonly PlanSection[] = [sizingSection, alertsSection, policySection];
@@ -117,9 +122,8 @@ export async function runPlanCommand(argv: string[], io: Io, cwd = process.cwd()
         // --diff BASE.json: compare with a base plan (plan/diff.ts); the plan is built in the base's mode unless --preview.
         const base = args.diff ? readBasePlan(args.diff, args.stack) : undefined;
         const preview = args.preview || base?.mode === "preview";
-        // The stack's policy config is checked against the pack before anything is planned.
-        stackPolicyConfig(projectDir, args.stack);
-        const plan = await runPlan({ stack: args.stack, preview, projectDir, onProgress: (m) => io.stderr(`plan: ${m}\n`) });
+        // The stack's policy config is checked against the pack with the rest of its config, before anything is planned.
+        const plan = await runPlan({ stack: args.stack, preview, projectDir, rawChecks: [POLICY_PACK_CHECK], onProgress: (m) => io.stderr(`plan: ${m}\n`) });
         // Policy pack over the plan (audit/): `policy` key in the JSON, exit 2 on a mandatory violation.
         const policy = await attachPolicyReport(plan, projectDir);
         const output = base ? renderDiff(base, plan, args.format) : render(plan, args.format);

@@ -8,6 +8,20 @@ import type { ConfigProblem } from "./errors";
 import { Region } from "./core";
 import { awsCronProblem, scheduleIntervalHours } from "./awsCron";
 
+/**
+ * Whether a name is in the IANA time zone database, as Node's ICU data has it (AWS Backup takes IANA
+ * names). The name must be written as the database writes it (ICU itself ignores case).
+ */
+export function isKnownTimeZone(name: string): boolean {
+    try {
+        const resolved = new Intl.DateTimeFormat("en-US", { timeZone: name }).resolvedOptions().timeZone;
+        // A canonical name as written, or an alias (US/Eastern -> America/New_York) with its words capitalised.
+        return resolved === name || Intl.supportedValuesOf("timeZone").includes(name) || name.split("/").every((part) => /^[A-Z]/.test(part));
+    } catch {
+        return false;
+    }
+}
+
 /** An AWS six-field cron expression, checked field by field. */
 export const AwsCron = z.string().superRefine((s, ctx) => {
     const problem = awsCronProblem(s);
@@ -43,7 +57,9 @@ const ScheduledRule = (schedule: string, retentionDays: number) =>
 
 export const BackupConfig = z.strictObject({
     /** IANA time zone the schedules are written in. */
-    timezone: z.string().regex(/^(UTC|[A-Z][A-Za-z_]+(\/[A-Za-z0-9_+-]+)+)$/, { message: "must be an IANA time zone such as UTC or Europe/Dublin" }).default("UTC"),
+    timezone: z.string().regex(/^(UTC|[A-Z][A-Za-z_]+(\/[A-Za-z0-9_+-]+)+)$/, { message: "must be an IANA time zone such as UTC or Europe/Dublin" })
+        .refine(isKnownTimeZone, { message: "is not a time zone of the IANA database (e.g. UTC, Europe/Dublin, America/New_York); check the spelling and case" })
+        .default("UTC"),
     /** Minutes a scheduled job may wait to start before it counts as failed. */
     startWindowMinutes: z.number().int().min(60).max(720).default(60),
     /** Minutes a started job may run before it is cancelled. */

@@ -1,14 +1,15 @@
 /** Cross-key checks of the network config. */
 import type { ConfigCheck } from "./index";
+import { REGIONS_RECORDED, zonesOf } from "../catalog/regions";
 
 export const networkChecks: ConfigCheck[] = [
     {
         needs: ["region", "network"],
         check: (c) =>
             c.network.availabilityZones.flatMap((az, i) =>
-                az.startsWith(c.region) && /^[a-z]$/.test(az.slice(c.region.length))
+                zonesOf(c.region).includes(az)
                     ? []
-                    : [{ key: `scaling-topology:network.availabilityZones[${i}]`, value: az, message: `must be a zone of aws:region "${c.region}" (e.g. ${c.region}a)` }],
+                    : [{ key: `scaling-topology:network.availabilityZones[${i}]`, value: az, message: `must be a zone of aws:region "${c.region}": ${zonesOf(c.region).join(", ")} (zones of ${REGIONS_RECORDED}, catalog/regions.ts)` }],
             ),
     },
 ];

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { ConfigCheck } from "./index";
 import { cidrSchema, LogRetentionDays } from "./network";
-import { INSTANCE_TYPE_NAMES, INSTANCE_TYPES, isInstanceTypeName } from "../catalog/instances";
+import { INSTANCE_TYPE_NAMES, INSTANCE_TYPES, INSTANCE_TYPES_RECORDED, isInstanceTypeName } from "../catalog/instances";
 import { AutoscalerKubernetesVersion, CLUSTER_AUTOSCALER_RELEASES } from "../catalog/kubernetesReleases";
 
 /** Kubernetes minors the program supports: those with a matching cluster-autoscaler release. */
@@ -17,10 +17,21 @@ export const EKS_ADDONS = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent", "c
 
 const count = (min: number, max: number) => z.number().int().min(min).max(max);
 const dnsLabel = z.string().regex(/^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/, { message: "must be a DNS label: lowercase letters, digits and '-', 1-32 characters, starting with a letter" });
-const labelValue = z.string().regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/).max(63);
+const labelValue = z.string().regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/, { message: "must be a Kubernetes label value: letters, digits and - _ ., starting and ending with a letter or digit" }).max(63);
 const labelKey = z.string().regex(/^([a-z0-9.-]{1,253}\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, { message: "must be a Kubernetes label key" });
 
-const InstanceType = z.string().refine(isInstanceTypeName, { message: `must be an instance type of sizing/instances.ts: ${INSTANCE_TYPE_NAMES.join(", ")}` });
+const InstanceType = z.string().refine(isInstanceTypeName, { message: `must be an instance type of catalog/instances.ts (${INSTANCE_TYPES_RECORDED}): ${INSTANCE_TYPE_NAMES.join(", ")}` });
+
+/**
+ * Node labels also become cluster-autoscaler ASG tags `k8s.io/cluster-autoscaler/node-template/label/<key>`
+ * (scale from zero): AWS tag keys are at most 128 characters, and an ASG holds at most 50 tags (EKS adds 5,
+ * the component 2 labels and a taint).
+ */
+const ASG_LABEL_TAG_PREFIX = "k8s.io/cluster-autoscaler/node-template/label/";
+const NodeLabels = z.record(
+    labelKey.refine((k) => ASG_LABEL_TAG_PREFIX.length + k.length <= 128, { message: `must be at most ${128 - ASG_LABEL_TAG_PREFIX.length} characters: it becomes the ASG tag key ${ASG_LABEL_TAG_PREFIX}<key> (AWS tag keys: 128)` }),
+    labelValue,
+).refine((l) => Object.keys(l).length <= 40, { message: "at most 40 labels: each becomes a tag of the node group's auto scaling group (AWS: 50 tags, 8 taken by EKS and this component)" });
 
 export const NodeGroupConfig = z.strictObject({
     /** Managed node group name (unique in the cluster). */
@@ -40,9 +51,10 @@ export const NodeGroupConfig = z.strictObject({
     /** Root volume (gp3, encrypted) size in GiB. @default 50 */
     diskSizeGiB: count(20, 2000).default(50),
     /** Extra node labels. */
-    labels: z.record(labelKey, labelValue).default({}),
+    labels: NodeLabels.default({}),
 }).refine((g) => g.minSize <= g.maxSize, { message: "minSize must not exceed maxSize", path: ["minSize"] })
-    .refine((g) => new Set(g.instanceTypes.map((i) => INSTANCE_TYPES[i as keyof typeof INSTANCE_TYPES].architecture)).size === 1, { message: "instance types of one node group must share a CPU architecture", path: ["instanceTypes"] });
+    // Types outside the table are reported by InstanceType (a failed refinement does not stop this one).
+    .refine((g) => new Set(g.instanceTypes.filter(isInstanceTypeName).map((i) => INSTANCE_TYPES[i].architecture)).size <= 1, { message: "instance types of one node group must share a CPU architecture", path: ["instanceTypes"] });
 export type NodeGroupConfig = z.output<typeof NodeGroupConfig>;
 
 /** `scaling-topology:cluster`: the EKS cluster, its node groups and cluster add-ons. */

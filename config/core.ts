@@ -1,7 +1,9 @@
 import { z } from "zod";
+import { isRegionName, REGION_NAMES, REGIONS_RECORDED } from "../catalog/regions";
+import { TagKey, TagValue } from "./tags";
 
-/** `aws:region`: the region every regional resource lives in. */
-export const Region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { message: "must be an AWS region name such as eu-west-1" });
+/** `aws:region`: the region every regional resource lives in (one of `catalog/regions.ts`). */
+export const Region = z.string().refine(isRegionName, { message: `must be an AWS region of the commercial partition (list of ${REGIONS_RECORDED}, catalog/regions.ts): ${REGION_NAMES.join(", ")}` });
 
 /**
  * `scaling-topology:environment`: `prod` turns on every protection for stateful resources
@@ -10,8 +12,11 @@ export const Region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { message:
 export const Environment = z.enum(["dev", "prod"]);
 export type Environment = z.output<typeof Environment>;
 
-/** `scaling-topology:tags`: extra tags on every AWS resource (added to the provider's default tags). */
-export const Tags = z.record(z.string().regex(/^[\w.:/=+@ -]{1,128}$/, { message: "tag keys are 1-128 characters of letters, digits, spaces and _.:/=+-@" }), z.string().max(256)).default({});
+/**
+ * `scaling-topology:tags`: extra tags on every AWS resource (added to the provider's default tags). The count
+ * with the tags the components add themselves is checked against AWS's 50 per resource (`config/tags.ts`).
+ */
+export const Tags = z.record(TagKey, TagValue).default({});
 
 /** A share between 0 and 1 (inclusive bounds as given). */
 const share = (max = 1) => z.number().min(0).max(max);

@@ -9,6 +9,8 @@ import type { ConfigCheck } from "./index";
 import type { ConfigProblem } from "./errors";
 import { LogRetentionDays } from "./network";
 import { AURORA_INSTANCE_CLASSES } from "../catalog/auroraClasses";
+import { AURORA_POSTGRESQL_VERSIONS, ELASTICACHE_VERSIONS, ENGINE_VERSIONS_RECORDED } from "../catalog/engineVersions";
+import { DNS_LABEL_PATTERN } from "./names";
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -23,7 +25,7 @@ const identifier = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, { message: "must b
 /** `scaling-topology:aurora`: the Aurora PostgreSQL cluster. */
 export const AuroraConfig = z.strictObject({
     /** Aurora PostgreSQL engine version `major.minor` (e.g. `16.6`); upgrades are explicit (no automatic minor upgrades). */
-    engineVersion: z.string().regex(/^1[3-7]\.\d{1,2}$/, { message: "must be an Aurora PostgreSQL version major.minor between 13 and 17, e.g. 16.6" }),
+    engineVersion: z.string().refine((v) => AURORA_POSTGRESQL_VERSIONS.includes(v), { message: `must be an Aurora PostgreSQL version (catalog/engineVersions.ts, ${ENGINE_VERSIONS_RECORDED}): ${AURORA_POSTGRESQL_VERSIONS.join(", ")}` }),
     /** Class of the writer (and of readers Aurora Auto Scaling adds, which copy the writer's class). */
     instanceClass: z.enum(AURORA_INSTANCE_CLASSES as [string, ...string[]], { message: `must be an Aurora PostgreSQL instance class: ${AURORA_INSTANCE_CLASSES.join(", ")}` }),
     /** Class of the readers this program creates. @default instanceClass */
@@ -104,7 +106,7 @@ export const PgBouncerConfig = z.strictObject({
     /** Application node group the pools run on. @default the first node group with role application */
     nodeGroup: z.string().optional(),
     /** Kubernetes namespace of the pools. @default "pgbouncer" */
-    namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: "must be a DNS label" }).default("pgbouncer"),
+    namespace: z.string().max(63, { message: "must be a Kubernetes namespace name (a DNS label): at most 63 characters" }).regex(DNS_LABEL_PATTERN, { message: "must be a Kubernetes namespace name (a DNS label): lowercase letters, digits and hyphens, starting and ending with a letter or digit" }).default("pgbouncer"),
     /** Pool on the writer (cluster) endpoint. */
     readWrite: PgBouncerPool,
     /** Pool on the reader endpoint. */
@@ -138,7 +140,7 @@ export const RedisConfig = z.strictObject({
     /** `valkey` or `redis` (Redis OSS). @default "valkey" */
     engine: z.enum(["valkey", "redis"]).default("valkey"),
     /** Engine version `major.minor` (valkey 7.2/8.0/8.1, redis 7.0/7.1). */
-    engineVersion: z.string().regex(/^\d\.\d$/, { message: "must be major.minor, e.g. 8.0" }),
+    engineVersion: z.string().regex(/^\d+\.\d+$/, { message: `must be major.minor: ${Object.entries(ELASTICACHE_VERSIONS).map(([e, vs]) => `${vs.join(", ")} (${e})`).join("; ")}` }),
     /** Node type, e.g. `cache.r7g.large`. */
     nodeType: z.string().regex(REDIS_NODE_TYPE, { message: "must be an ElastiCache node type: cache.t4g.{micro,small,medium} or cache.{m6g,m7g,r6g,r7g}.{large..16xlarge}" }),
     /** Shards (node groups), 1-500. */
@@ -202,8 +204,8 @@ export const dataChecks: ConfigCheck[] = [
         check: (c) => {
             const problems = [];
             if (c.environment === "prod" && c.redis.snapshotRetentionDays < 1) problems.push({ key: "scaling-topology:redis.snapshotRetentionDays", value: c.redis.snapshotRetentionDays, message: "must be >= 1 in prod: snapshots are the only backup of ElastiCache (AWS Backup does not cover it)" });
-            if (c.redis.engine === "redis" && !["7.0", "7.1"].includes(c.redis.engineVersion)) problems.push({ key: "scaling-topology:redis.engineVersion", value: c.redis.engineVersion, message: "must be 7.0 or 7.1 for engine redis" });
-            if (c.redis.engine === "valkey" && !["7.2", "8.0", "8.1"].includes(c.redis.engineVersion)) problems.push({ key: "scaling-topology:redis.engineVersion", value: c.redis.engineVersion, message: "must be 7.2, 8.0 or 8.1 for engine valkey" });
+            const versions = ELASTICACHE_VERSIONS[c.redis.engine];
+            if (!versions.includes(c.redis.engineVersion)) problems.push({ key: "scaling-topology:redis.engineVersion", value: c.redis.engineVersion, message: `must be a version of engine ${c.redis.engine} (catalog/engineVersions.ts, ${ENGINE_VERSIONS_RECORDED}): ${versions.join(", ")}` });
             if (windowsOverlap(c.redis.snapshotWindow, c.redis.maintenanceWindow)) problems.push({ key: "scaling-topology:redis.maintenanceWindow", value: c.redis.maintenanceWindow, message: `must not overlap redis.snapshotWindow ${c.redis.snapshotWindow}` });
             return problems;
         },

@@ -13,7 +13,11 @@ export interface ConfigProblem {
 /** Renders a value for an error line: short, JSON-like, never a secret. */
 export function describeValue(value: unknown): string {
     if (value === undefined) return "(missing)";
-    const text = JSON.stringify(value);
+    // JSON has no NaN or infinities (it would print null): show them as YAML writes them.
+    const yamlNumber = (n: number) => (Number.isNaN(n) ? ".nan" : n > 0 ? ".inf" : "-.inf");
+    if (typeof value === "number" && !Number.isFinite(value)) return yamlNumber(value);
+    const text = (JSON.stringify(value, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? `\u0000${yamlNumber(v)}` : v)) ?? String(value))
+        .replace(/"\\u0000([^"]*)"/g, "$1");
     return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

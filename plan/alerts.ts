@@ -35,9 +35,9 @@ export function alertsReport(c: StackConfig): AlertsReport {
  * The alerts report for a stack's raw config (as the plan passes it to the program), whatever the program's
  * project name; undefined for a stack without `scaling-topology:` config.
  */
-export function alertsForConfig(stack: string, rawConfig: Record<string, unknown>): AlertsReport | undefined {
+export function alertsForConfig(stack: string, rawConfig: Record<string, unknown>, project: string = PROJECT): AlertsReport | undefined {
     if (!Object.keys(rawConfig).some((k) => k.startsWith(`${PROJECT}:`))) return undefined;
-    return alertsReport(resolveStackConfig(stack, rawConfig));
+    return alertsReport(resolveStackConfig(stack, rawConfig, project));
 }
 
 /** CloudWatch alarms of the plan (recorded resources), with their metric and threshold. */

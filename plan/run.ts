@@ -9,6 +9,9 @@ import { createMocks, MOCK_ACCOUNT_ID } from "./mocks";
 import { RecordedResource, RecordingMonitor } from "./recorder";
 import { readStackFiles } from "./stackFiles";
 import { sizingForConfig } from "./sizing";
+import { ConfigCheck, ParseOptions, PROJECT } from "../config";
+import { ConfigError } from "../config/errors";
+import { resolveStackConfig } from "../sizing/stackConfig";
 import { alertsForConfig } from "./alerts";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -36,6 +39,18 @@ export interface PlanOptions {
     configOverrides?: Record<string, unknown>;
     /** Progress messages (the CLI prints them to stderr). */
     onProgress?: (message: string) => void;
+    /**
+     * More config checks (e.g. the stack's policy config against the pack), run with the stack file's
+     * validation before the program: every problem is reported in one `ConfigError`.
+     */
+    checks?: ConfigCheck[];
+    /** Checks of the raw config values, run with the rest whatever the schemas say (see `ParseOptions.rawChecks`). */
+    rawChecks?: ParseOptions["rawChecks"];
+    /**
+     * Validate the stack's config as `ScalingTopology`'s (`resolveStackConfig`) before running the program.
+     * @default true when the stack sets keys of the `scaling-topology:` namespace
+     */
+    validateConfig?: boolean;
 }
 
 /** The plan: the JSON contract documented in the README (later features add keys, never remove these). */
@@ -86,6 +101,13 @@ async function runPlanExclusive(options: PlanOptions): Promise<Plan> {
         if (v === undefined) delete config[k];
         else config[k] = typeof v === "string" ? v : JSON.stringify(v);
     }
+    // The stack file is checked before the program runs: its own problems (malformed `secure:` values,
+    // `.nan`) and, for a topology's stack, its whole config with the caller's checks, all in one ConfigError.
+    if (options.validateConfig ?? Object.keys(config).some((k) => k.startsWith(`${PROJECT}:`))) {
+        resolveStackConfig(options.stack, config, files.project, { secretKeys: files.secretKeys, problems: files.problems, checks: options.checks, rawChecks: options.rawChecks });
+    } else if (files.problems.length > 0) {
+        throw new ConfigError(options.stack, files.problems);
+    }
 
     const monitor = await installRecordingMocks({ project: files.project, stack: options.stack, region: config["aws:region"] ?? "us-east-1", preview });
     pulumi.runtime.setAllConfig(config, files.secretKeys);
@@ -126,8 +148,8 @@ async function runPlanExclusive(options: PlanOptions): Promise<Plan> {
         resources: [...monitor.records].sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0)),
         outputs,
         // Capacity and cost of the topology: a pure function of the validated config.
-        sizing: sizingForConfig(options.stack, config),
+        sizing: sizingForConfig(options.stack, config, files.project),
         // Alert rules and their thresholds: a pure function of the validated config, like sizing.
-        alerts: alertsForConfig(options.stack, config),
+        alerts: alertsForConfig(options.stack, config, files.project),
     };
 }

@@ -13,9 +13,10 @@ import type { Plan } from "./run";
  * The sizing report for a stack's raw config (as the plan passes it to the program), whatever the program's
  * project name; undefined for a stack without `scaling-topology:` config (a program that does not use it).
  */
-export function sizingForConfig(stack: string, rawConfig: Record<string, unknown>): SizingReport | undefined {
+export function sizingForConfig(stack: string, rawConfig: Record<string, unknown>, project: string = PROJECT): SizingReport | undefined {
     if (!Object.keys(rawConfig).some((k) => k.startsWith(`${PROJECT}:`))) return undefined;
-    return sizingOf(resolveStackConfig(stack, rawConfig)).report;
+    // The project's own namespace and the physical-name prefix depend on the project name.
+    return sizingOf(resolveStackConfig(stack, rawConfig, project)).report;
 }
 
 const n = (x: number) => Math.round(x).toLocaleString("en-US");

@@ -15,7 +15,7 @@ export interface Allocatable {
 
 /**
  * Per-node allocatable of a node group planned with the smallest of its instance types (per dimension),
- * from the compute domain's tables (`sizing/instances.ts`, `sizing/capacity.ts`); undefined when a type
+ * from the compute domain's tables (`catalog/instances.ts`, `sizing/capacity.ts`); undefined when a type
  * is not in the instance table.
  */
 export function nodeAllocatable(instanceTypes: readonly string[], prefixDelegation: boolean): Allocatable | undefined {

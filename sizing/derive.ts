@@ -218,6 +218,8 @@ export const MIN_REPLICAS = 2;
 export const PGBOUNCER_MAX_CLIENT_CONN = 2000;
 
 const ceil = Math.ceil;
+/** binPack stops counting here (EKS node groups hold at most 450 nodes): more is "does not fit". */
+const BIN_PACK_MAX_NODES = 100_000;
 
 /**
  * First-fit decreasing of the workloads' pods into nodes of one allocatable shape.
@@ -236,7 +238,11 @@ export function binPack(pods: { cpuMillicores: number; memoryMiB: number; count:
             n.cpu -= fit * p.cpuMillicores; n.mem -= fit * p.memoryMiB; n.pods -= fit; left -= fit;
         }
         const perNode = Math.min(Math.floor(alloc.cpuMillicores / p.cpuMillicores), Math.floor(alloc.memoryMiB / p.memoryMiB), alloc.pods);
+        // Requests that are not positive (raw config the schemas have not judged yet) fit no node.
+        if (!(perNode >= 1)) return Infinity;
         while (left > 0) {
+            // Far beyond any node group EKS allows: the count only has to say "does not fit".
+            if (nodes.length >= BIN_PACK_MAX_NODES) return Infinity;
             const fit = Math.min(perNode, left);
             nodes.push({ cpu: alloc.cpuMillicores - fit * p.cpuMillicores, mem: alloc.memoryMiB - fit * p.memoryMiB, pods: alloc.pods - fit });
             left -= fit;
@@ -422,7 +428,7 @@ export function deriveTopology(input: SizingInput): Topology {
         const alloc = catalog.nodeAllocatable(g.instanceTypes, input.prefixDelegation ?? true);
         const groupKey = `scaling-topology:cluster.nodeGroups[${i}]`;
         if (!alloc) {
-            problems.push({ key: `${groupKey}.instanceTypes`, value: g.instanceTypes, message: "are not all in the instance table (sizing/instances.ts)" });
+            problems.push({ key: `${groupKey}.instanceTypes`, value: g.instanceTypes, message: "are not all in the instance table (catalog/instances.ts)" });
             return { name: g.name, role: g.role, instanceTypes: g.instanceTypes, size: { min: g.size?.min ?? 1, max: g.size?.max ?? 1 }, explicit: true, nodesForMax: 0, nodesForMin: 0, allocatable: { cpuMillicores: 0, memoryMiB: 0, pods: 0 } };
         }
         const mine = workloadsOn(workloads, groups, g);

@@ -198,16 +198,20 @@ export function fillDerivedSizing(raw: RawConfig): RawConfig {
         for (const s of services.filter(isObj)) {
             const sized = t.services.find((x) => x.name === String(s.name));
             if (!sized) continue;
-            if (!isObj(s.replicas)) s.replicas = {};
+            // Only a missing value is derived: a value of the wrong type stays for validation to report.
+            if (s.replicas === undefined) s.replicas = {};
+            if (!isObj(s.replicas)) continue;
             fill(s.replicas, "min", sized.replicas.min, LIMITS.podReplicas);
             fill(s.replicas, "max", sized.replicas.max, LIMITS.podReplicas);
         }
         put("services", services);
     }
     if (isObj(ingress)) {
-        if (!isObj(ingress.replicas)) ingress.replicas = {};
-        fill(ingress.replicas, "min", t.ingress.min, LIMITS.podReplicas);
-        fill(ingress.replicas, "max", t.ingress.max, LIMITS.podReplicas);
+        if (ingress.replicas === undefined) ingress.replicas = {};
+        if (isObj(ingress.replicas)) {
+            fill(ingress.replicas, "min", t.ingress.min, LIMITS.podReplicas);
+            fill(ingress.replicas, "max", t.ingress.max, LIMITS.podReplicas);
+        }
         put("ingress", ingress);
     }
     if (isObj(aurora)) {
@@ -222,7 +226,8 @@ export function fillDerivedSizing(raw: RawConfig): RawConfig {
     }
     if (isObj(pgbouncer)) {
         for (const [k, sized] of [["readWrite", t.pgbouncer.readWrite], ["readOnly", t.pgbouncer.readOnly]] as const) {
-            if (!isObj(pgbouncer[k])) pgbouncer[k] = {};
+            if (pgbouncer[k] === undefined) pgbouncer[k] = {};
+            if (!isObj(pgbouncer[k])) continue;
             const p = pgbouncer[k];
             fill(p, "minReplicas", sized.replicas.min, LIMITS.pgbouncerReplicas);
             fill(p, "maxReplicas", sized.replicas.max, LIMITS.pgbouncerReplicas);

@@ -36,7 +36,7 @@ function family(prefix: string, sizes: string[], largeUsdPerHour: number, source
 }
 
 /**
- * EC2 instances (EKS worker nodes): the compute domain's instance table (`sizing/instances.ts`) holds
+ * EC2 instances (EKS worker nodes): the compute domain's instance table (`catalog/instances.ts`) holds
  * them, with its source and date; read through here so the report has one price lookup.
  */
 export function ec2Price(instanceType: string): Price | undefined {

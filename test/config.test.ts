@@ -52,7 +52,7 @@ describe("stack config validation", () => {
         ["two zones instead of three", (r) => r["scaling-topology:network"].availabilityZones.pop(), "scaling-topology:network.availabilityZones", /exactly three/],
         ["a duplicated zone", (r) => (r["scaling-topology:network"].availabilityZones[2] = r["scaling-topology:network"].availabilityZones[0]), "scaling-topology:network.availabilityZones", /distinct/],
         ["a zone of another region", (r) => (r["scaling-topology:network"].availabilityZones[1] = "us-east-1b"), "scaling-topology:network.availabilityZones[1]", /zone of aws:region/],
-        ["an invalid region", (r) => (r["aws:region"] = "Europe"), "aws:region", /region name/],
+        ["an invalid region", (r) => (r["aws:region"] = "Europe"), "aws:region", /AWS region of the commercial partition/],
         ["a log retention CloudWatch does not offer", (r) => (r["scaling-topology:network"].flowLogs = { retentionDays: 8 }), "scaling-topology:network.flowLogs.retentionDays", /retention periods/],
         ["subnets that do not fit the VPC", (r) => (r["scaling-topology:network"].subnetPrefixLengths = { public: 20, private: 16, isolated: 20 }), "scaling-topology:network.subnetPrefixLengths", /do not fit/],
         ["more peak users than daily actives", (r) => (r["scaling-topology:load"].peakConcurrentUsers = r["scaling-topology:load"].dailyActiveUsers + 1), "scaling-topology:load.peakConcurrentUsers", /dailyActiveUsers/],
@@ -78,5 +78,33 @@ describe("stack config validation", () => {
             assert.match(e.message, /scaling-topology:environment = "qa"/);
             assert.doesNotMatch(e.message, /\n\s+at /, "no stack trace in the message");
         }
+    });
+
+    it("refuses a plain-text credential when the engine says which keys are secret, never showing it", () => {
+        const raw = { ...shipped("dev"), "cloudflare:apiToken": "plain-token-0123456789" };
+        assert.doesNotThrow(() => resolveStackConfig("dev", shipped("dev"), undefined, { secretKeys: ["cloudflare:apiToken"] }));
+        try {
+            resolveStackConfig("dev", raw, undefined, { secretKeys: [] });
+            assert.fail("expected a ConfigError");
+        } catch (e) {
+            assert.ok(ConfigError.isInstance(e));
+            assert.deepEqual(e.problems.map((p) => p.key), ["cloudflare:apiToken"]);
+            assert.match(e.message, /pulumi config set --secret cloudflare:apiToken/);
+            assert.doesNotMatch(e.message, /plain-token-0123456789/);
+        }
+    });
+
+    it("shows .nan and .inf as YAML writes them, not as null", () => {
+        const problems = problemsOf("dev", (r) => { r["scaling-topology:load"].dailyActiveUsers = NaN; r["scaling-topology:load"].headroom = -Infinity; });
+        const line = (k: string) => new ConfigError("dev", problems.filter((p) => p.key === k)).message;
+        assert.match(line("scaling-topology:load.dailyActiveUsers"), /dailyActiveUsers = \.nan: must be a finite number/);
+        assert.match(line("scaling-topology:load.headroom"), /headroom = -\.inf/);
+    });
+
+    it("names the allowed keys of a record with fixed keys", () => {
+        const problems = problemsOf("dev", (r) => (r["scaling-topology:cluster"].addonVersions = { coredns: "v1.11.4-eksbuild.2", "kube-prxy": "v1.31.3-eksbuild.2" }));
+        const p = problems.find((x) => x.key === "scaling-topology:cluster.addonVersions.kube-prxy");
+        assert.ok(p, problems.map((x) => x.key).join(", "));
+        assert.match(p!.message, /vpc-cni, kube-proxy, eks-pod-identity-agent, coredns/);
     });
 });
