@@ -13,5 +13,7 @@ export type { ConfigProblem, RawConfig, StackConfig } from "./config";
 export { resolveStackConfig } from "./sizing/stackConfig";
 export { sizingOf } from "./sizing/fromConfig";
 export type { SizingReport } from "./sizing/report";
+export { recoveryReport, recoveryScenarios, disasterRecoveryCost, RECOVERY_TIMES } from "./sizing/recovery";
+export type { RecoveryReport, RecoveryScenario, DisasterRecoveryCost } from "./sizing/recovery";
 export { alertThresholds, stackAlertRules } from "./sizing/alerts";
 export type { AlertThresholds, AlertRule, RuleGroup } from "./sizing/alerts";

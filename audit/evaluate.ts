@@ -233,8 +233,11 @@ export async function evaluatePolicies(resources: AuditResource[], options: Eval
         .filter(({ level }) => level !== "disabled")
         .map(({ p, level }) => ({ p, level: (level === "remediate" ? "mandatory" : level) as ReportedLevel, settings: settingsOf(p, config) }));
 
-    // Resource policies: one Analyze call per resource.
+    // Resource policies: one Analyze call per resource. As in the policy server, the call deserializes the
+    // resource once and every policy of the pack reads the same props.
     for (const r of resources) {
+        let prepared: { props: Record<string, unknown>; provider: ReturnType<typeof providerOf>; opts: ReturnType<typeof policyOptions> } | undefined;
+        const analyzeArgs = () => (prepared ??= { props: preparedProps(r), provider: providerOf(r), opts: policyOptions(r) });
         for (const { p, level, settings } of enabled) {
             if (!("validateResource" in p) || !p.validateResource) continue;
             // The engine skips a single typed validation of another type up front; a typed validation in
@@ -244,10 +247,9 @@ export async function evaluatePolicies(resources: AuditResource[], options: Eval
             let applicable = validations.length > 0;
             for (const validation of validations) {
                 try {
-                    const props = preparedProps(r);
-                    const provider = providerOf(r);
+                    const { props, provider, opts } = analyzeArgs();
                     const args = {
-                        type: r.type, props, urn: r.urn, name: r.name, opts: policyOptions(r), stackTags: STACK_TAGS,
+                        type: r.type, props, urn: r.urn, name: r.name, opts, stackTags: STACK_TAGS,
                         isType: (cls: unknown) => isTypeOf(r.type, cls),
                         asType: (cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined),
                         getConfig: () => structuredClone(settings),
@@ -264,29 +266,34 @@ export async function evaluatePolicies(resources: AuditResource[], options: Eval
         }
     }
 
-    // Stack policies: one AnalyzeStack call over every resource.
+    // Stack policies: one AnalyzeStack call, every stack policy reading the same resources.
+    let stackResourcesOnce: Record<string, unknown>[] | undefined;
+    const stackResources = () => (stackResourcesOnce ??= (() => {
+        const all = resources.map((r) => {
+            const props = preparedProps(r);
+            const provider = providerOf(r);
+            return {
+                type: r.type, props, urn: r.urn, name: r.name, opts: policyOptions(r),
+                dependencies: [] as unknown[], propertyDependencies: {} as Record<string, unknown[]>,
+                isType: (cls: unknown) => isTypeOf(r.type, cls),
+                asType: (cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined),
+                ...(provider ? { provider } : {}),
+            } as Record<string, unknown>;
+        });
+        const index = new Map(all.map((x) => [x.urn as string, x]));
+        resources.forEach((r, i) => {
+            const parent = r.parent ? index.get(r.parent) : undefined;
+            if (parent) all[i].parent = parent;
+            all[i].dependencies = (r.opts?.dependsOn ?? []).map((d) => index.get(d)).filter(Boolean);
+        });
+        return all;
+    })());
     for (const { p, level, settings } of enabled) {
         if (!("validateStack" in p) || typeof p.validateStack !== "function") continue;
         const token = (p.validateStack as { __pulumiType?: string }).__pulumiType;
         if (token && !resources.some((r) => r.type === token)) continue;
         try {
-            const all = resources.map((r) => {
-                const props = preparedProps(r);
-                const provider = providerOf(r);
-                return {
-                    type: r.type, props, urn: r.urn, name: r.name, opts: policyOptions(r),
-                    dependencies: [] as unknown[], propertyDependencies: {} as Record<string, unknown[]>,
-                    isType: (cls: unknown) => isTypeOf(r.type, cls),
-                    asType: (cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined),
-                    ...(provider ? { provider } : {}),
-                } as Record<string, unknown>;
-            });
-            const index = new Map(all.map((x) => [x.urn as string, x]));
-            resources.forEach((r, i) => {
-                const parent = r.parent ? index.get(r.parent) : undefined;
-                if (parent) all[i].parent = parent;
-                all[i].dependencies = (r.opts?.dependsOn ?? []).map((d) => index.get(d)).filter(Boolean);
-            });
+            const all = stackResources();
             await Promise.resolve(p.validateStack({ resources: all as never, getConfig: () => structuredClone(settings) as never, stackTags: STACK_TAGS, notApplicable: throwNotApplicable }, reporter(p, level)));
             ran(p);
         } catch (e) {

@@ -30,7 +30,8 @@ export function enforcementLevelOf(rule: Rule, config: PolicyConfig): Enforcemen
 /** What `args.getConfig()` returns: the schema's defaults overlaid with the stack's settings. */
 export function settingsOf(rule: Rule, config: PolicyConfig): Record<string, unknown> {
     const settings = structuredClone(config.config[rule.name] ?? {});
-    validatorOf(rule)(settings); // fills defaults; problems are reported when config is parsed
+    // Fills defaults (problems are reported when config is parsed); a rule without settings has none.
+    if (rule.configSchema) validatorOf(rule)(settings);
     return settings;
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `scaling-topology` command: `plan` and `audit` over the Pulumi project in the working directory
+ * The `scaling-topology` command: `plan`, `audit` and `runbook` over the Pulumi project in the working directory
  * (any project whose program uses this package, TypeScript or JavaScript). A thin shell: each subcommand
  * is loaded only when it runs, so `audit` never loads the plan runner and the Pulumi SDK it does not use.
  *
@@ -14,6 +14,7 @@ const USAGE = `usage: scaling-topology <command> [options]
 commands:
   plan    the offline plan of a stack: scaling-topology plan --stack <name> [--format text|json|markdown] [--out FILE] [--preview] [--diff BASE.json]
   audit   the policy pack over a plan or a real preview's event log: scaling-topology audit (--plan FILE | --event-log FILE | --pack-config) [--stack <name> | --pack-defaults] [--format text|json|markdown|sarif] [--out FILE] [--date YYYY-MM-DD]
+  runbook the disaster-recovery runbook of a stack, from its plan: scaling-topology runbook --stack <name> [--plan PLAN.json] [--out FILE]
 
 'scaling-topology <command> --help' shows a command's options.`;
 
@@ -24,6 +25,8 @@ const COMMANDS: Record<string, () => Command> = {
     plan: () => (require("./plan") as typeof import("./plan")).runPlanCommand,
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     audit: () => (require("../audit/cli") as typeof import("../audit/cli")).runAudit,
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    runbook: () => (require("./runbook") as typeof import("./runbook")).runRunbookCommand,
 };
 
 /** Runs one command line; returns the exit code. */

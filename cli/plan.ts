@@ -16,6 +16,7 @@ import { assertPlanJson, diffPlans, formatDiffMarkdown, formatDiffText, PlanLike
 import { formatMarkdown, formatText, PlanSection } from "../plan/format";
 import { Plan, PROJECT_DIR, runPlan } from "../plan/run";
 import { sizingSection } from "../plan/sizing";
+import { recoverySection } from "../plan/recovery";
 import { alertsSection } from "../plan/alerts";
 import { StackFileError } from "../plan/stackFiles";
 
@@ -30,7 +31,7 @@ export class UsageError extends Error {}
 export const POLICY_PACK_CHECK = (raw: RawConfig) => rawPolicyConfigProblems(raw[POLICY_KEY], POLICY_KEY);
 
 /** The report sections of a plan, in the order they read (each shows its key of the plan JSON). */
-export const REPORT_SECTIONS: readonly PlanSection[] = [sizingSection, alertsSection, policySection];
+export const REPORT_SECTIONS: readonly PlanSection[] = [sizingSection, alertsSection, recoverySection, policySection];
 
 export function render(plan: Plan, format: Format): string {
     switch (format) {

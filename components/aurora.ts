@@ -76,6 +76,17 @@ export interface AuroraPostgresArgs {
     masterPasswordRotated?: boolean;
     /** Tags for every resource, besides the provider's default tags. */
     tags?: Record<string, string>;
+    /**
+     * Membership of an Aurora global database (multi-region disaster recovery). `primary`: the cluster is
+     * taken into a global cluster created elsewhere (`GlobalDataStores`), so `globalClusterIdentifier` is
+     * left to AWS, and the credentials secret replicates to `secretReplicaRegions`. `secondary`: a cluster
+     * in another region joined to `globalClusterIdentifier`, with no master user or database of its own
+     * (the primary's replicate), `instances` standby instances and no reader autoscaling; `masterPassword`
+     * and `secretArn` are the primary's credentials secret, replicated into this region. @default a single-region cluster
+     */
+    global?:
+        | { role: "primary"; secretReplicaRegions: Array<{ region: string; kmsKeyId?: pulumi.Input<string> }> }
+        | { role: "secondary"; globalClusterIdentifier: pulumi.Input<string>; instances: number; masterPassword: pulumi.Input<string>; secretArn: pulumi.Input<string> };
 }
 
 export const AURORA_DEFAULTS = {
@@ -239,7 +250,9 @@ export class AuroraPostgres extends pulumi.ComponentResource {
             // RDS forbids / @ " and spaces; PgBouncer's userlist is fine with the rest.
             overrideSpecial: "!#$%^&*()-_=+[]{}<>:?",
         }, { parent: this, additionalSecretOutputs: ["result"] });
-        this.masterPassword = pulumi.secret(password.result);
+        const secondary = args.global?.role === "secondary" ? args.global : undefined;
+        const primaryOfGlobal = args.global?.role === "primary" ? args.global : undefined;
+        this.masterPassword = pulumi.secret(secondary ? pulumi.output(secondary.masterPassword) : password.result);
 
         this.cluster = new aws.rds.Cluster(`${name}-cluster`, {
             clusterIdentifier: identifier,
@@ -247,9 +260,10 @@ export class AuroraPostgres extends pulumi.ComponentResource {
             engineVersion: args.engineVersion,
             // Upgrades are explicit config changes, never drift from an automatic minor upgrade.
             allowMajorVersionUpgrade: false,
-            databaseName: this.databaseName,
-            masterUsername: this.masterUsername,
-            masterPassword: this.masterPassword,
+            // A secondary has no master user or database of its own: both replicate from the primary.
+            ...(secondary
+                ? { globalClusterIdentifier: secondary.globalClusterIdentifier }
+                : { databaseName: this.databaseName, masterUsername: this.masterUsername, masterPassword: this.masterPassword }),
             port: d.port,
             dbSubnetGroupName: subnetGroup.name,
             vpcSecurityGroupIds: [this.securityGroup.id],
@@ -272,13 +286,20 @@ export class AuroraPostgres extends pulumi.ComponentResource {
         }, {
             ...stateful,
             // Aurora places storage in three zones and reports them all; a changed list would replace the cluster.
-            // A rotated master password is Secrets Manager's, not the generated one's.
-            ignoreChanges: ["availabilityZones", ...(args.masterPasswordRotated ? ["masterPassword"] : [])],
+            // A rotated master password is Secrets Manager's, not the generated one's. In a global database AWS
+            // sets the membership (the provider docs' ignoreChanges for a cluster taken into a global cluster)
+            // and, on a secondary, the replication source.
+            ignoreChanges: [
+                "availabilityZones",
+                ...(args.masterPasswordRotated ? ["masterPassword"] : []),
+                ...(primaryOfGlobal ? ["globalClusterIdentifier"] : []),
+                ...(secondary ? ["replicationSourceIdentifier"] : []),
+            ],
             dependsOn: [instanceParams],
         });
 
         const readerClass = args.readerInstanceClass ?? args.instanceClass;
-        const instanceCount = 1 + args.readers;
+        const instanceCount = secondary ? secondary.instances : 1 + args.readers;
         this.instances = Array.from({ length: instanceCount }, (_, i) => new aws.rds.ClusterInstance(`${name}-${i === 0 ? "writer" : `reader-${i}`}`, {
             identifier: `${identifier}-${i + 1}`,
             clusterIdentifier: this.cluster.id,
@@ -306,7 +327,7 @@ export class AuroraPostgres extends pulumi.ComponentResource {
             tags: nameTag(i === 0 ? "writer" : `reader-${i}`),
         }, stateful));
 
-        if (as) {
+        if (as && !secondary) {
             const target = new aws.appautoscaling.Target(`${name}-readers-target`, {
                 serviceNamespace: "rds",
                 scalableDimension: "rds:cluster:ReadReplicaCount",
@@ -332,14 +353,17 @@ export class AuroraPostgres extends pulumi.ComponentResource {
             }, { parent: this });
         }
 
-        const secret = new aws.secretsmanager.Secret(`${name}-master-secret`, {
+        // A secondary reads the primary's secret, replicated into its region; it keeps none of its own.
+        const secret = secondary ? undefined : new aws.secretsmanager.Secret(`${name}-master-secret`, {
             name: `${identifier}/master`,
             description: `Aurora ${identifier}: master credentials and endpoints`,
             kmsKeyId: this.kmsKey.arn,
             recoveryWindowInDays: protect ? 30 : 0,
+            // Replicas in the secondary regions (region-local keys): the standby reads the credentials there.
+            replicas: primaryOfGlobal?.secretReplicaRegions.map((r) => ({ region: r.region, kmsKeyId: r.kmsKeyId })),
             tags: nameTag("master-secret"),
         }, kept);
-        new aws.secretsmanager.SecretVersion(`${name}-master-secret-value`, {
+        if (secret) new aws.secretsmanager.SecretVersion(`${name}-master-secret-value`, {
             secretId: secret.id,
             secretString: pulumi.secret(pulumi.all([this.masterPassword, this.cluster.endpoint, this.cluster.readerEndpoint, this.cluster.port]).apply(([pw, host, ro, port]) => JSON.stringify({
                 engine: "postgres", username: this.masterUsername, password: pw, host, readerHost: ro, port, dbname: this.databaseName,
@@ -349,7 +373,7 @@ export class AuroraPostgres extends pulumi.ComponentResource {
         this.writerEndpoint = this.cluster.endpoint;
         this.readerEndpoint = this.cluster.readerEndpoint;
         this.port = this.cluster.port;
-        this.secretArn = secret.arn;
+        this.secretArn = secret ? secret.arn : pulumi.output(secondary!.secretArn);
         this.clusterIdentifier = this.cluster.clusterIdentifier;
         this.registerOutputs({
             writerEndpoint: this.writerEndpoint,

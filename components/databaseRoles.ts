@@ -38,6 +38,11 @@ export interface DatabaseRolesArgs {
     tolerations?: k8s.types.input.core.v1.Toleration[];
     /** Prod: `protect` and `retainOnDelete` on the role secrets (a restored cluster needs them). @default false */
     protect?: boolean;
+    /**
+     * Regions the role secrets replicate to (a disaster-recovery primary: the standby reads them there, and
+     * rotation here updates the replicas), each with a key of that region. @default none
+     */
+    secretReplicaRegions?: Array<{ region: string; kmsKeyId?: pulumi.Input<string> }>;
 }
 
 /** psql from the Docker official image, through ECR Public (no Docker Hub anonymous pull limit). */
@@ -79,6 +84,7 @@ export class DatabaseRoles extends pulumi.ComponentResource {
                 description: `Database role ${r.role} (alternating with ${cloneRoleName(r.role)} under rotation)`,
                 kmsKeyId: args.kmsKeyArn,
                 recoveryWindowInDays: protect ? 30 : 0,
+                replicas: args.secretReplicaRegions?.map((x) => ({ region: x.region, kmsKeyId: x.kmsKeyId })),
             }, { parent: this, protect, retainOnDelete: protect });
             const version = (login: string, role: "previous" | "current", dependsOn: pulumi.Resource[]) => {
                 const pw = new random.RandomPassword(`${name}-${r.role}-${role}-password`, { length: 40, special: false }, { parent: this, additionalSecretOutputs: ["result"] });

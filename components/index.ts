@@ -26,3 +26,6 @@ export * from "./grafana";
 export * from "./topologyArgs";
 export * from "./stackConfig";
 export * from "./scalingTopology";
+export * from "./globalDataStores";
+export * from "./edgeFailover";
+export * from "./primaryStack";

@@ -36,6 +36,17 @@ export interface RedisCacheArgs {
     protect?: boolean;
     /** Tags for every resource, besides the provider's default tags. */
     tags?: Record<string, string>;
+    /**
+     * A secondary of an ElastiCache global datastore (multi-region disaster recovery): the group joins
+     * `globalReplicationGroupId` and takes engine, version, node type, shards, parameters and AUTH from it
+     * (the provider refuses `nodeType` and `numNodeGroups` with it); only its replicas per shard are its own.
+     * @default a standalone (or primary) replication group
+     */
+    globalSecondaryOf?: pulumi.Input<string>;
+    /** With `globalSecondaryOf`: the global datastore's AUTH token (the primary's), written to this group's token secret. */
+    inheritedAuthToken?: pulumi.Input<string>;
+    /** Regions the token secret replicates to (a disaster-recovery primary), each with a key of that region. @default none */
+    secretReplicaRegions?: Array<{ region: string; kmsKeyId?: pulumi.Input<string> }>;
 }
 
 export const REDIS_DEFAULTS = {
@@ -151,27 +162,35 @@ export class RedisCache extends pulumi.ComponentResource {
 
         // Auth token: 16-128 printable characters without / " @; alphanumeric keeps every client happy.
         const token = new random.RandomPassword(`${name}-auth-token`, { length: 64, special: false }, { parent: this, additionalSecretOutputs: ["result"] });
-        this.authToken = pulumi.secret(token.result);
+        // A global datastore secondary answers with the datastore's token, the primary's.
+        this.authToken = pulumi.secret(args.globalSecondaryOf !== undefined && args.inheritedAuthToken !== undefined ? pulumi.output(args.inheritedAuthToken) : token.result);
 
+        const secondary = args.globalSecondaryOf !== undefined;
+        // What a global datastore secondary inherits from the global datastore, and may not set.
+        const ownShape = secondary
+            ? { globalReplicationGroupId: args.globalSecondaryOf }
+            : {
+                engine,
+                engineVersion: args.engineVersion,
+                nodeType: args.nodeType,
+                parameterGroupName: params.name,
+                clusterMode: "enabled",
+                numNodeGroups: args.shards,
+                authToken: this.authToken,
+                authTokenUpdateStrategy: "ROTATE",
+            };
         this.replicationGroup = new aws.elasticache.ReplicationGroup(`${name}-group`, {
             replicationGroupId: identifier,
-            description: `${engine} ${args.engineVersion} cache (${args.shards} shards x ${1 + args.replicasPerShard} nodes)`,
-            engine,
-            engineVersion: args.engineVersion,
-            nodeType: args.nodeType,
+            description: `${engine} ${args.engineVersion} cache (${args.shards} shards x ${1 + args.replicasPerShard} nodes)${secondary ? ", global datastore secondary" : ""}`,
+            ...ownShape,
             port: d.port,
-            parameterGroupName: params.name,
             subnetGroupName: subnetGroup.name,
             securityGroupIds: [this.securityGroup.id],
-            clusterMode: "enabled",
-            numNodeGroups: args.shards,
             replicasPerNodeGroup: args.replicasPerShard,
             automaticFailoverEnabled: true,
             multiAzEnabled: true,
             transitEncryptionEnabled: true,
             transitEncryptionMode: "required",
-            authToken: this.authToken,
-            authTokenUpdateStrategy: "ROTATE",
             atRestEncryptionEnabled: true,
             kmsKeyId: this.kmsKey.arn,
             snapshotRetentionLimit: args.snapshotRetentionDays ?? d.snapshotRetentionDays,
@@ -199,6 +218,7 @@ export class RedisCache extends pulumi.ComponentResource {
             description: `ElastiCache ${identifier}: AUTH token and configuration endpoint`,
             kmsKeyId: this.kmsKey.arn,
             recoveryWindowInDays: protect ? 30 : 0,
+            replicas: args.secretReplicaRegions?.map((x) => ({ region: x.region, kmsKeyId: x.kmsKeyId })),
             tags: nameTag("auth-token-secret"),
         }, { parent: this, protect, retainOnDelete: protect });
         new aws.secretsmanager.SecretVersion(`${name}-auth-token-secret-value`, {

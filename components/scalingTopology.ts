@@ -1,7 +1,8 @@
 /**
  * The whole topology as one component: a validated stack config in, the network, cluster, data tier, edge
  * and backups out. `index.ts` is this repository's program around it; any other Pulumi program can
- * install the package and do the same (`new ScalingTopology("app", loadStackConfig())`).
+ *  install the package and do the same (`new ScalingTopology("app", loadStackConfig())`, or
+ * `await ScalingTopology.create(...)`, which a disaster-recovery secondary needs: it reads its primary first).
  */
 import * as aws from "@pulumi/aws";
 import * as cloudflare from "@pulumi/cloudflare";
@@ -20,6 +21,10 @@ import { ClusterAutoscaler } from "./clusterAutoscaler";
 import { CertificateDns, DnsValidatedCertificate } from "./dnsValidatedCertificate";
 import { Gateway } from "./gateway";
 import { LoadBalancerController } from "./loadBalancerController";
+import { EdgeFailover } from "./edgeFailover";
+import { GlobalDataStores } from "./globalDataStores";
+import { PrimaryStack, readPrimaryStack } from "./primaryStack";
+import { globalLagAlarmMs } from "../sizing/recovery";
 import { Network } from "./network";
 import { Observability } from "./observability";
 import { PgBouncer } from "./pgbouncer";
@@ -43,6 +48,11 @@ export type ScalingTopologyArgs = StackConfig & {
      * @default `${project}-${stack}`
      */
     namePrefix?: string;
+    /**
+     * The primary a secondary (`recovery.role: secondary`) joins: what `readPrimaryStack` read and checked.
+     * `ScalingTopology.create` reads it; required when constructing a secondary directly.
+     */
+    primary?: PrimaryStack;
 };
 
 /** Header the edge hop in front of the origin sends, and the origin requires. */
@@ -80,20 +90,38 @@ export class ScalingTopology extends pulumi.ComponentResource {
     public readonly redis: RedisCache;
     public readonly pgbouncer: PgBouncer;
     public readonly externalSecrets: ExternalSecretsOperator;
-    public readonly databaseRoles: DatabaseRoles;
+    /** The application's database roles (absent on a disaster-recovery standby: they replicate from the primary). */
+    public readonly databaseRoles?: DatabaseRoles;
     /** Secrets Manager rotation of the database credentials (when `aurora.credentialRotation.enabled`). */
     public readonly credentialRotation?: DatabaseCredentialRotation;
     public readonly cloudfrontEdge?: CloudFrontEdge;
     public readonly cloudflareEdge?: CloudflareEdge;
     public readonly backup: BackupPlan;
     public readonly observability: Observability;
+    /** Primary role: the Aurora global database and ElastiCache global datastore over this stack's stores. */
+    public readonly globalDataStores?: GlobalDataStores;
+    /** Secondary role: the health-checked load balancer over both regions' origins. */
+    public readonly edgeFailover?: EdgeFailover;
 
     /** Operator outputs (the stack outputs of this repository's program), by name. */
     public readonly outputs: Record<string, pulumi.Input<unknown>>;
 
+    /**
+     * Builds the topology; a secondary (`recovery.role: secondary`) first reads its primary through a
+     * StackReference and is refused (`ConfigError`) when it does not match, before any of its resources.
+     */
+    public static async create(name: string, config: StackConfig, opts?: pulumi.ComponentResourceOptions): Promise<ScalingTopology> {
+        const primary = config.recovery?.role === "secondary" ? await readPrimaryStack(config) : undefined;
+        return new ScalingTopology(name, { ...config, primary }, opts);
+    }
+
     constructor(name: string, args: ScalingTopologyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scaling:index:ScalingTopology", name, {}, opts);
-        const { namePrefix, ...config } = args;
+        const { namePrefix, primary, ...config } = args;
+        const recovery = config.recovery;
+        const isPrimary = recovery?.role === "primary";
+        const isSecondary = recovery?.role === "secondary";
+        if (isSecondary && !primary) throw new pulumi.ResourceError("a secondary (recovery.role secondary) needs args.primary: build it with ScalingTopology.create, which reads the primary stack", this);
         this.config = config;
         const project = pulumi.getProject();
         const prefix = namePrefix ?? `${project}-${config.stack}`;
@@ -142,9 +170,10 @@ export class ScalingTopology extends pulumi.ComponentResource {
         this.verticalPodAutoscaler = new VerticalPodAutoscaler(`${name}-vpa`, vpaArgs(config), child({ providers: k8sProviders }));
         // Origin lockdown: one secret header, generated here because both sides need it: the edge hop in
         // front of the gateway sends it, the gateway refuses requests without it (traffic that bypassed the edge).
+        // A standby region shares the primary's value: the edge sends one header to both regions' origins.
         const originVerify = {
             header: ORIGIN_VERIFY_HEADER,
-            value: new random.RandomPassword(`${name}-origin-verify`, { length: 48, special: false }, child()).result,
+            value: primary ? primary.originVerifySecret : new random.RandomPassword(`${name}-origin-verify`, { length: 48, special: false }, child()).result,
         };
         // The NLB terminates TLS with a regional certificate for the public hostname, so the edges' HTTPS
         // connections verify (they check the origin certificate against the Host they forward).
@@ -153,12 +182,15 @@ export class ScalingTopology extends pulumi.ComponentResource {
             dns: edgeDns,
             // ACM gives every certificate for one name in one account the same validation record: with
             // CloudFront, its us-east-1 certificate creates it and this one validates through it.
-            createValidationRecord: !edge.cloudfront,
+            // A standby region's certificate validates through the record the primary created (one per name and account).
+            createValidationRecord: !edge.cloudfront && !isSecondary,
             purpose: "origin load balancer",
         }, child({ providers }));
         // Only the hop in front of the origin reaches its NLB: CloudFront's origin-facing prefix list, or a
         // prefix list of Cloudflare's published ranges (catalog/, checked fresh and well-formed by the config).
-        const sourcePrefixListIds: pulumi.Input<string>[] = edge.cloudfront
+        // A standby's origin is reached by Cloudflare's load balancer directly (it has no CloudFront of its own).
+        const cloudfrontInFront = !!edge.cloudfront && !isSecondary;
+        const sourcePrefixListIds: pulumi.Input<string>[] = cloudfrontInFront
             ? [aws.ec2.getManagedPrefixListOutput({ name: CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST }, { provider: awsProvider, parent }).id]
             : [new aws.ec2.ManagedPrefixList(`${name}-cloudflare-ranges`, {
                 name: `${prefix}-cloudflare-ipv4`,
@@ -171,6 +203,8 @@ export class ScalingTopology extends pulumi.ComponentResource {
         // The Gateway's proxies behind an internet-facing NLB; the edge points at gateway.hostname.
         const gateway = new Gateway(`${name}-gateway`, {
             ...gatewayArgs(config),
+            // Each edge hop in front of this origin appends to X-Forwarded-For.
+            trustedHops: cloudfrontInFront && edge.cloudflare ? 2 : 1,
             originVerify,
             tlsCertificateArn: originCertificate.certificateArn,
             vpcId: network.vpcId,
@@ -183,8 +217,38 @@ export class ScalingTopology extends pulumi.ComponentResource {
         // Aurora and Redis in the isolated subnets; their security groups admit the EKS cluster security group
         // only (EKS attaches it to the managed nodes, and VPC CNI pods use their node's security groups).
         const dataIngress: pulumi.Input<string>[] = [cluster.clusterSecurityGroupId];
+        // Multi-region recovery: a primary replicates its credentials secret to each secondary region under a
+        // key of that region; a secondary reads the replica in its own region.
+        const recoveryRegions = isPrimary ? recovery!.secondaryRegions ?? [] : [];
+        const secretReplicaRegions = recoveryRegions.map((region) => {
+            const provider = new aws.Provider(providerName(`aws-${region}`), { region: region as aws.Region, defaultTags: { tags: baseTags } }, { parent });
+            // The replica's own customer key in its region (a replica cannot use a key of another region).
+            // The account administers the key (as the default key policy, written out); Secrets Manager uses it
+            // on behalf of the principals the account's IAM policies allow.
+            const account = aws.getCallerIdentityOutput({}, { parent, provider });
+            const partition = aws.getPartitionOutput({}, { parent, provider });
+            const key = new aws.kms.Key(`${name}-secrets-kms-${region}`, {
+                description: `${prefix}: replicas of the data tier's secrets in ${region}`,
+                enableKeyRotation: true,
+                deletionWindowInDays: 30,
+                policy: pulumi.interpolate`{"Version":"2012-10-17","Statement":[{"Sid":"AccountAdministers","Effect":"Allow","Principal":{"AWS":"arn:${partition.partition}:iam::${account.accountId}:root"},"Action":"kms:*","Resource":"*"}]}`,
+                tags: { Name: `${name}-secrets-kms-${region}` },
+            }, { parent, provider, protect, retainOnDelete: protect });
+            new aws.kms.Alias(`${name}-secrets-kms-${region}-alias`, { name: `alias/${prefix}-secrets`, targetKeyId: key.keyId }, { parent, provider });
+            return { region, kmsKeyId: key.arn };
+        });
+        const replicatedSecret = primary && aws.secretsmanager.getSecretVersionOutput({ secretId: primary.info.aurora.secretName }, { parent, provider: awsProvider });
         const aurora = new AuroraPostgres(`${name}-aurora`, {
             ...auroraArgs(config.aurora),
+            global: primary
+                ? {
+                    role: "secondary",
+                    globalClusterIdentifier: primary.info.aurora.globalClusterIdentifier,
+                    instances: recovery!.standbyAuroraInstances,
+                    masterPassword: pulumi.secret(replicatedSecret!.secretString.apply((t) => JSON.parse(t).password as string)),
+                    secretArn: replicatedSecret!.arn,
+                }
+                : isPrimary ? { role: "primary", secretReplicaRegions } : undefined,
             identifier: `${prefix}-aurora`,
             masterPasswordRotated: config.aurora.credentialRotation.enabled,
             vpcId: network.vpcId,
@@ -201,7 +265,19 @@ export class ScalingTopology extends pulumi.ComponentResource {
             subnetIds: network.isolatedSubnetIds,
             allowedSecurityGroupIds: dataIngress,
             protect,
+            globalSecondaryOf: primary?.info.redis.globalReplicationGroupId,
+            inheritedAuthToken: primary && pulumi.secret(aws.secretsmanager.getSecretVersionOutput({ secretId: primary.info.redis.secretName! }, { parent, provider: awsProvider }).secretString.apply((t) => JSON.parse(t).authToken as string)),
+            secretReplicaRegions: isPrimary ? secretReplicaRegions : undefined,
         }, child({ providers }));
+        // A primary heads an Aurora global database and an ElastiCache global datastore over its existing stores.
+        this.globalDataStores = isPrimary ? new GlobalDataStores(`${name}-global`, {
+            auroraClusterArn: aurora.cluster.arn,
+            globalClusterIdentifier: `${prefix}-global`,
+            replicationGroupId: this.redis.replicationGroup.replicationGroupId,
+            globalReplicationGroupIdSuffix: `${prefix}-cache`,
+            protect,
+        }, { parent, dependsOn: [...aurora.instances, this.redis] }) : undefined;
+        // PgBouncer in the cluster: a read-write pool on the writer endpoint, a read-only pool on the reader endpoint.
 
         // ---- credentials: External Secrets, database roles, rotation ----
         // Secrets Manager is the source of every credential pods use; External Secrets syncs each namespace's
@@ -209,7 +285,14 @@ export class ScalingTopology extends pulumi.ComponentResource {
         this.externalSecrets = new ExternalSecretsOperator(`${name}-external-secrets`, { ...SYSTEM_NODE_PLACEMENT }, child({ providers: k8sProviders }));
         const eso = [this.externalSecrets.release];
         const irsa = { region: config.region, oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl };
-        this.databaseRoles = new DatabaseRoles(`${name}-db-roles`, {
+        // A standby creates no roles and rotates nothing: the roles replicate with the database, their secrets
+        // (rotated in the primary) replicate into this region under the primary's replica key.
+        const replicaKeyArn = primary ? primary.info.secretReplicaKeyArns![config.region] : undefined; // checked by readPrimaryStack
+        const roleSecretKmsKeyArn: pulumi.Input<string> = replicaKeyArn ?? aurora.kmsKey.arn;
+        const roleSecretArns: Record<string, pulumi.Input<string>> = primary
+            ? Object.fromEntries(config.services.map((s) => [s.database.role, aws.secretsmanager.getSecretOutput({ name: `${primary.info.aurora.roleSecretPrefix}/roles/${s.database.role}` }, { parent, provider: awsProvider }).arn]))
+            : {};
+        this.databaseRoles = primary ? undefined : new DatabaseRoles(`${name}-db-roles`, {
             ...databaseRolesArgs(config),
             secretNamePrefix: `${prefix}-aurora`,
             writerEndpoint: aurora.writerEndpoint,
@@ -220,9 +303,12 @@ export class ScalingTopology extends pulumi.ComponentResource {
             externalSecretsDependsOn: eso,
             ...SYSTEM_NODE_PLACEMENT,
             protect,
+            secretReplicaRegions: isPrimary ? secretReplicaRegions : undefined,
         }, child({ providers: k8sProviders, dependsOn: [aurora] }));
+        if (this.databaseRoles) Object.assign(roleSecretArns, this.databaseRoles.roleSecretArns);
+        const rolesJob = this.databaseRoles ? [this.databaseRoles.job] : [];
         const rotation = config.aurora.credentialRotation;
-        this.credentialRotation = rotation.enabled ? new DatabaseCredentialRotation(`${name}-rotation`, {
+        this.credentialRotation = rotation.enabled && this.databaseRoles ? new DatabaseCredentialRotation(`${name}-rotation`, {
             identifier: prefix,
             region: config.region,
             vpcId: network.vpcId,
@@ -232,7 +318,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
             kmsKeyArn: aurora.kmsKey.arn,
             roleSecretArns: this.databaseRoles.roleSecretArns,
             afterDays: rotation.afterDays,
-            dependsOn: [this.databaseRoles.job],
+            dependsOn: rolesJob,
         }, child({ providers })) : undefined;
 
         // PgBouncer in the cluster: a read-write pool on the writer endpoint, a read-only pool on the reader
@@ -243,11 +329,11 @@ export class ScalingTopology extends pulumi.ComponentResource {
             readerEndpoint: aurora.readerEndpoint,
             port: aurora.port,
             databaseName: aurora.databaseName,
-            roles: config.services.map((s) => ({ role: s.database.role, secretArn: this.databaseRoles.roleSecretArns[s.database.role] })),
-            roleSecretKmsKeyArns: [aurora.kmsKey.arn],
+            roles: config.services.map((s) => ({ role: s.database.role, secretArn: roleSecretArns[s.database.role] })),
+            roleSecretKmsKeyArns: [roleSecretKmsKeyArn],
             ...irsa,
             externalSecretsDependsOn: eso,
-            poolsDependOn: [this.databaseRoles.job],
+            poolsDependOn: rolesJob,
             clientNamespaces: config.services.map((s) => s.name),
             // The AMP managed scraper (Observability) scrapes the exporters from its ENIs in the private subnets.
             metricsSourceCidrs: planSubnets(config.network)!.private.map((s) => s.cidr),
@@ -271,8 +357,8 @@ export class ScalingTopology extends pulumi.ComponentResource {
                     externalSecretsDependsOn: eso,
                     database: {
                         role: s.database.role,
-                        secretArn: this.databaseRoles.roleSecretArns[s.database.role],
-                        kmsKeyArn: aurora.kmsKey.arn,
+                        secretArn: roleSecretArns[s.database.role],
+                        kmsKeyArn: roleSecretKmsKeyArn,
                         databaseName: aurora.databaseName,
                         readWriteHost: this.pgbouncer.readWriteHost,
                         readOnlyHost: this.pgbouncer.readOnlyHost,
@@ -289,7 +375,9 @@ export class ScalingTopology extends pulumi.ComponentResource {
         // Cloudflare (proxy, cache, rate limits, firewall), CloudFront (cache + WAF), or Cloudflare -> CloudFront
         // -> gateway ("both"). Whichever hop reaches the gateway adds the secret origin header. In "both",
         // Cloudflare adds a second secret that CloudFront's WAF requires: no one reaches CloudFront around it.
-        const edgeVerify = edge.cloudfront && edge.cloudflare ? {
+        // A standby region has no edge of its own: CloudFront aliases and Cloudflare's zone rulesets exist once,
+        // in the primary; the standby's edge is the load balancer over both regions (below).
+        const edgeVerify = !isSecondary && edge.cloudfront && edge.cloudflare ? {
             header: EDGE_VERIFY_HEADER,
             value: new random.RandomPassword(`${name}-edge-verify`, { length: 48, special: false }, { parent }).result,
         } : undefined;
@@ -299,7 +387,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
         let proxyHeaderRuleFailed: (e: unknown) => void = () => undefined;
         const proxyHeaderRule = new Promise<pulumi.Resource>((resolve, reject) => { proxyHeaderRuleMade = resolve; proxyHeaderRuleFailed = reject; });
         proxyHeaderRule.catch(() => undefined); // a failure surfaces where the edges are built, not as an unhandled rejection
-        this.cloudfrontEdge = edge.cloudfront && new CloudFrontEdge(`${name}-cloudfront`, {
+        this.cloudfrontEdge = !isSecondary && edge.cloudfront && new CloudFrontEdge(`${name}-cloudfront`, {
             originDomainName: gateway.hostname,
             originVerifyHeader: originVerify.header,
             originVerifySecret: originVerify.value,
@@ -319,11 +407,13 @@ export class ScalingTopology extends pulumi.ComponentResource {
             protect,
         }, child({ providers })) || undefined;
         try {
-            this.cloudflareEdge = edge.cloudflare && new CloudflareEdge(`${name}-cloudflare`, {
+            this.cloudflareEdge = !isSecondary && edge.cloudflare && new CloudflareEdge(`${name}-cloudflare`, {
                 ...edge.cloudflare,
                 hostname: edge.hostname,
                 target: this.cloudfrontEdge ? this.cloudfrontEdge.domainName : gateway.hostname,
-                originVerify: !this.cloudfrontEdge, // CloudFront adds its own header when it is the hop before the gateway
+                // CloudFront adds its own header when it is the hop before the gateway; a primary's edge adds it anyway,
+                // for the standby's origin that the load balancer reaches directly (CloudFront overwrites it with the same value).
+                originVerify: !this.cloudfrontEdge || isPrimary,
                 proxyVerify: edgeVerify,
                 originVerifyHeader: originVerify.header,
                 originVerifySecret: originVerify.value,
@@ -333,6 +423,23 @@ export class ScalingTopology extends pulumi.ComponentResource {
             proxyHeaderRuleFailed(e);
             throw e;
         }
+
+        // Health-checked failover: the standby stack knows both regions' origins, so it owns the load balancer.
+        this.edgeFailover = primary && recovery!.edgeFailover ? new EdgeFailover(`${name}-edge-failover`, {
+            zoneId: edge.cloudflare!.zoneId, // required on a secondary by the config checks
+            accountId: recovery!.edgeFailover.cloudflareAccountId,
+            hostname: edge.hostname,
+            regions: [
+                { region: primary.info.region, address: primary.info.edge.originHostname },
+                { region: config.region, address: gateway.hostname },
+            ],
+            healthPath: recovery!.edgeFailover.healthPath,
+            intervalSeconds: recovery!.edgeFailover.intervalSeconds,
+            consecutiveDown: recovery!.edgeFailover.consecutiveDown,
+            originVerify,
+            // The primary's pool is its CloudFront, whose WAF also requires Cloudflare's second secret.
+            proxyVerify: primary.edgeVerifySecret && { header: EDGE_VERIFY_HEADER, value: primary.edgeVerifySecret },
+        }, { parent, providers: { cloudflare: cloudflareProvider! } }) : undefined;
 
         // ---- backups ----
         // AWS Backup: every resource tagged BACKUP_TAG (components/tags.ts) is covered; prod copies to the DR region and locks the vaults.
@@ -368,6 +475,26 @@ export class ScalingTopology extends pulumi.ComponentResource {
             region: config.region,
             protect,
         }, { parent, providers: k8sProviders });
+        // The region-loss RPO is the global database's replication lag: a standby watches it (the metric is
+        // its cluster's, in its region) and pages when it exceeds what the recovery figures assume.
+        if (isSecondary) {
+            new aws.cloudwatch.MetricAlarm(`${name}-global-db-lag`, {
+                namespace: "AWS/RDS",
+                metricName: "AuroraGlobalDBReplicationLag",
+                dimensions: { DBClusterIdentifier: aurora.clusterIdentifier },
+                statistic: "Maximum",
+                period: 60,
+                evaluationPeriods: 5,
+                comparisonOperator: "GreaterThanThreshold",
+                threshold: globalLagAlarmMs(config),
+                // No data means replication stopped reporting: as bad as lag.
+                treatMissingData: "breaching",
+                alarmDescription: `Aurora global database replication lag above ${globalLagAlarmMs(config)} ms for 5 min: the region-loss RPO (recovery.expectedReplicationLagSeconds) no longer holds`,
+                alarmActions: [this.observability.topic.topicArn],
+                okActions: [this.observability.topic.topicArn],
+                tags: { Name: `${name}-global-db-lag` },
+            }, { parent });
+        }
 
         this.outputs = {
             clusterName: cluster.name,
@@ -391,6 +518,8 @@ export class ScalingTopology extends pulumi.ComponentResource {
             // The header the origin requires, and its value (secret): see the README's edge section.
             originVerifyHeader: originVerify.header,
             originVerifySecret: pulumi.secret(originVerify.value),
+            // The second secret Cloudflare sends to CloudFront in mode both (a standby's edge monitor sends it too).
+            edgeVerifySecret: edgeVerify ? pulumi.secret(edgeVerify.value) : null,
             backupVaultName: this.backup.vaultName,
             backupPlanId: this.backup.planId,
             backupDrVaultArn: this.backup.drVaultArn ?? null, // null without disaster-recovery copies
@@ -405,6 +534,33 @@ export class ScalingTopology extends pulumi.ComponentResource {
             // Query endpoint of the AMP workspace (Grafana's datasource, SigV4), and the alert topic.
             prometheusEndpoint: this.observability.prometheusEndpoint,
             alertTopicArn: this.observability.topic.topicArn,
+            // What a secondary stack reads through its StackReference (components/primaryStack.ts).
+            ...(isPrimary || isSecondary ? {
+                recovery: {
+                    role: recovery!.role,
+                    region: config.region,
+                    primaryRegion: primary ? primary.info.region : config.region,
+                    secondaryRegions: recoveryRegions,
+                    aurora: {
+                        engineVersion: config.aurora.engineVersion,
+                        instanceClass: config.aurora.instanceClass,
+                        globalClusterIdentifier: this.globalDataStores ? this.globalDataStores.globalClusterIdentifier : primary!.info.aurora.globalClusterIdentifier,
+                        secretName: primary ? primary.info.aurora.secretName : `${prefix}-aurora/master`,
+                        roleSecretPrefix: primary ? primary.info.aurora.roleSecretPrefix : `${prefix}-aurora`,
+                    },
+                    redis: {
+                        engine: config.redis.engine,
+                        engineVersion: config.redis.engineVersion,
+                        nodeType: config.redis.nodeType,
+                        shards: config.redis.shards,
+                        globalReplicationGroupId: this.globalDataStores ? this.globalDataStores.globalReplicationGroupId : primary!.info.redis.globalReplicationGroupId,
+                        secretName: primary ? primary.info.redis.secretName : `${prefix}-redis/auth-token`,
+                    },
+                    secretReplicaKeyArns: primary ? primary.info.secretReplicaKeyArns : Object.fromEntries(secretReplicaRegions.map((r) => [r.region, r.kmsKeyId])),
+                    load: { peakConcurrentUsers: config.load.peakConcurrentUsers, dailyActiveUsers: config.load.dailyActiveUsers },
+                    edge: { hostname: edge.hostname, mode: edge.mode, originHostname: this.cloudfrontEdge ? this.cloudfrontEdge.domainName : gateway.hostname },
+                },
+            } : {}),
         };
         this.registerOutputs(this.outputs);
     }

@@ -49,6 +49,13 @@ export const AuroraConfig = z.strictObject({
     }).optional(),
     /** Database created in the cluster. @default "app" */
     databaseName: identifier.default("app"),
+    /**
+     * RDS-managed master password (Secrets Manager integration). Not offered: the master password is generated
+     * (`@pulumi/random`, a Pulumi secret) and copied to this program's secret, which replicates to the disaster-
+     * recovery regions; Aurora global databases (`scaling-topology:recovery`) cannot use a managed master password.
+     * Only `false` is accepted; the key exists so the answer is a clear error, not an unknown field.
+     */
+    manageMasterUserPassword: z.literal(false, { message: "must be false: this program generates the master password (a Pulumi secret, replicated to the disaster-recovery regions); RDS-managed master passwords cannot be used by an Aurora global database (scaling-topology:recovery) and are not offered" }).optional(),
     /** Master user name (its password is generated; a Pulumi secret, copied to Secrets Manager). @default "app_admin" */
     masterUsername: identifier.refine((s) => !["postgres", "rdsadmin", "admin"].includes(s), { message: "is reserved by Aurora PostgreSQL" }).default("app_admin"),
     /** Days automated backups are kept (1-35). @default 7 */
@@ -211,8 +218,9 @@ export const dataChecks: ConfigCheck[] = [
         },
     },
     {
-        needs: ["environment", "aurora"],
-        check: (c) => c.environment === "prod" && !c.aurora.credentialRotation.enabled
+        // A disaster-recovery standby rotates nothing: its credentials are the primary's replicated secrets.
+        needs: ["environment", "aurora", "recovery"],
+        check: (c) => c.environment === "prod" && !c.aurora.credentialRotation.enabled && c.recovery?.role !== "secondary"
             ? [{ key: "scaling-topology:aurora.credentialRotation.enabled", value: false, message: "must be true in prod: the master and every service's database credentials rotate (README \"Credentials and rotation\")" }]
             : [],
     },

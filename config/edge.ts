@@ -169,6 +169,13 @@ export const edgeChecks: ConfigCheck[] = [
         },
     },
     {
+        // A disaster-recovery standby has no CloudFront of its own: Cloudflare's load balancer reaches its origin.
+        needs: ["edge", "recovery"],
+        check: ({ edge, recovery }) => recovery?.role === "secondary" && edge.mode !== "cloudflare" && usesCloudflare(edge)
+            ? cloudflareRangeProblems(CLOUDFLARE_RANGES, new Date()).map((message) => ({ key: `${KEY}.mode`, value: edge.mode, message: `Cloudflare's load balancer is the hop in front of this standby's origin, but its address ranges (catalog/cloudflareIpRanges.ts) cannot lock the origin down: ${message}` }))
+            : [],
+    },
+    {
         needs: ["edge", "cloudflareApiToken"],
         check: ({ edge, cloudflareApiToken }) =>
             usesCloudflare(edge) && !cloudflareApiToken

@@ -17,6 +17,7 @@ import { loadChecks, networkChecks } from "./checks";
 import { CloudflareApiToken, EdgeConfig, edgeChecks } from "./edge";
 import { BackupConfig, backupChecks } from "./backup";
 import { AuroraConfig, PgBouncerConfig, RedisConfig, dataChecks } from "./data";
+import { RecoveryConfig, recoveryChecks } from "./recovery";
 import { tagChecks } from "./tags";
 import { ObservabilityConfig, observabilityChecks } from "./observability";
 
@@ -58,6 +59,8 @@ export const CONFIG_DOMAINS = {
     observability: domain({ key: `${PROJECT}:observability`, schema: ObservabilityConfig, optional: true }),
     // policy waivers
     policy: domain({ key: `${PROJECT}:policy`, schema: PolicyConfig, optional: true }),
+    // multi-region disaster recovery: absent on a single-region stack
+    recovery: domain({ key: `${PROJECT}:recovery`, schema: RecoveryConfig.optional(), optional: true }),
 };
 
 type Domains = typeof CONFIG_DOMAINS;
@@ -88,6 +91,7 @@ export const CONFIG_CHECKS: ConfigCheck[] = [
     ...dataChecks,
     ...edgeChecks,
     ...backupChecks,
+    ...recoveryChecks,
     ...observabilityChecks,
 ];
 

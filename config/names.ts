@@ -112,6 +112,11 @@ export function derivedNames(prefix: string, component: string): DerivedName[] {
         // Secrets Manager rotation: the serverless application's function.
         { name: `${prefix}-rotation-master`, rule: R.lambdaFunction },
         { name: `${redis}/auth-token`, rule: R.secret },
+        // Disaster recovery (a primary): the global cluster, the global datastore's id suffix (held to the
+        // replication group rule, as GlobalDataStores checks it), the secret replicas' key.
+        { name: `${prefix}-global`, rule: R.rdsCluster },
+        { name: `${prefix}-cache`, rule: R.elasticacheReplicationGroup },
+        { name: `alias/${prefix}-secrets`, rule: R.kmsAlias },
         { name: redis, rule: R.elasticacheReplicationGroup },
         { name: `${redis}-isolated`, rule: R.elasticacheGroup },
         { name: `${redis}-valkey8`, rule: R.elasticacheGroup },

@@ -286,7 +286,7 @@ export function diffPlans(base: PlanLike, head: PlanLike): PlanDiff {
         notes.push(`The base plan was built in ${base.mode} mode and this one in ${head.mode} mode: computed values differ in kind, so compare plans of the same mode.`);
     }
     if (head.mode === "preview") notes.push("Preview-mode plans: computed values are unknown on both sides and compare equal; the real `pulumi preview --diff` decides those.");
-    for (const c of changes.filter((x) => x.type === "pulumi:providers:aws" && x.op !== "same" && x.keys.includes("region"))) {
+    for (const c of changes.filter((x) => x.type === "pulumi:providers:aws" && x.op !== "same" && x.op !== "create" && x.keys.includes("region"))) {
         // pulumi-aws 7 no longer cascades a provider region change into replacements (pulumi/pulumi-aws#5656):
         // the resources stay where they are while the provider looks for them in the new region.
         notes.push(`The region of provider \`${c.name}\` changes: existing resources do not move with it (pulumi-aws 7); treat it as a migration, not an update.`);

@@ -32,6 +32,16 @@ export const dataMocks: Record<string, Computed> = {
         return { identifier: id, arn: `arn:aws:rds:${ctx.region}:${ctx.accountId}:db:${id}`, endpoint: `${id}.${rdsSuffix(ctx)}.${ctx.region}.rds.amazonaws.com`, port: 5432, writer: inputs.promotionTier === 0 };
     },
     // aws:kms/key:Key: in mocks.edge.ts (shared by every domain).
+    "aws:rds/globalCluster:GlobalCluster": (_n, inputs, ctx) => ({
+        arn: `arn:aws:rds::${ctx.accountId}:global-cluster:${inputs.globalClusterIdentifier}`,
+        globalClusterResourceId: `cluster-${digest("global", String(inputs.globalClusterIdentifier)).slice(0, 26)}`,
+        engine: "aurora-postgresql",
+    }),
+    // AWS prefixes the suffix with a short code of the primary's region ("ldgnf-" for eu-west-1 style).
+    "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup": (_n, inputs, ctx) => {
+        const id = `${digest("grg", ctx.region).replace(/[0-9]/g, "").slice(0, 5).padEnd(5, "x")}-${inputs.globalReplicationGroupIdSuffix}`;
+        return { globalReplicationGroupId: id, arn: `arn:aws:elasticache::${ctx.accountId}:globalreplicationgroup:${id}` };
+    },
     "aws:secretsmanager/secret:Secret": (name, inputs, ctx) => ({ arn: `arn:aws:secretsmanager:${ctx.region}:${ctx.accountId}:secret:${inputs.name ?? name}-${digest("sm", name).slice(0, 6)}` }),
     // The rotation application's stack: its output is the function's ARN.
     "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": (name, inputs, ctx) => ({

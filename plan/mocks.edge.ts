@@ -42,4 +42,7 @@ export const edgeMocks: Record<string, Computed> = {
     "aws:sns/topic:Topic": (_n, _i, ctx, id) => ({ arn: `arn:aws:sns:${ctx.region}:${ctx.accountId}:${id}` }),
     "cloudflare:index/dnsRecord:DnsRecord": (name) => ({ id: digest("cf-record", name).slice(0, 32) }),
     "cloudflare:index/ruleset:Ruleset": (name) => ({ id: digest("cf-ruleset", name).slice(0, 32) }),
+    "cloudflare:index/loadBalancerMonitor:LoadBalancerMonitor": (name) => ({ id: digest("cf-monitor", name).slice(0, 32) }),
+    "cloudflare:index/loadBalancerPool:LoadBalancerPool": (name) => ({ id: digest("cf-pool", name).slice(0, 32) }),
+    "cloudflare:index/loadBalancer:LoadBalancer": (name) => ({ id: digest("cf-lb", name).slice(0, 32) }),
 };

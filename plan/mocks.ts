@@ -11,6 +11,7 @@ import { createHash } from "crypto";
 import { edgeMocks } from "./mocks.edge";
 import { computeMocks } from "./mocks.compute";
 import { dataMocks } from "./mocks.data";
+import { SECRET } from "./recorder";
 import { observabilityMocks } from "./mocks.observability";
 
 export const MOCK_ACCOUNT_ID = "123456789012";
@@ -105,13 +106,39 @@ export const INVOKES: Record<string, (inputs: Inputs, ctx: MockContext) => Input
         const id = `pl-${digest("prefix-list", String(inputs.name ?? inputs.id), ctx.region).slice(0, 8)}`;
         return { id, name: inputs.name, addressFamily: "IPv4", maxEntries: 55, ownerId: "AWS", arn: `arn:aws:ec2:${ctx.region}:aws:prefix-list/${id}`, entries: [], tags: {}, version: 1 };
     },
+    // A replicated secret read in its replica region: a stand-in of the JSON the primary writes (the password is a mock).
+    "aws:secretsmanager/getSecretVersion:getSecretVersion": (i, ctx) => ({
+        id: `${i.secretId}|AWSCURRENT`,
+        arn: `arn:aws:secretsmanager:${ctx.region}:${ctx.accountId}:secret:${i.secretId}-${digest("sm", String(i.secretId)).slice(0, 6)}`,
+        secretId: i.secretId,
+        versionId: digest("version", String(i.secretId)).slice(0, 32),
+        // Carries the fields of both kinds of secret the program reads (database credentials, a cache's AUTH token).
+        secretString: JSON.stringify({ engine: "postgres", username: "app_admin", password: digest("secret", String(i.secretId)).slice(0, 40), port: 5432, dbname: "app", authToken: digest("token", String(i.secretId)).slice(0, 64) }),
+    }),
+    "aws:secretsmanager/getSecret:getSecret": (i, ctx) => ({
+        id: `arn:aws:secretsmanager:${ctx.region}:${ctx.accountId}:secret:${i.name}-${digest("sm", String(i.name)).slice(0, 6)}`,
+        arn: `arn:aws:secretsmanager:${ctx.region}:${ctx.accountId}:secret:${i.name}-${digest("sm", String(i.name)).slice(0, 6)}`,
+        name: i.name,
+    }),
 };
 
-export function createMocks(baseCtx: MockContext, preview: boolean): pulumi.runtime.Mocks {
+/** Outputs of other stacks a program reads through `pulumi.StackReference`, by the name it gives. */
+export type StackReferenceOutputs = Record<string, Record<string, unknown>>;
+
+export function createMocks(baseCtx: MockContext, preview: boolean, stackReferences: StackReferenceOutputs = {}): pulumi.runtime.Mocks {
     // Regions of explicit aws providers by name: a resource of a second-region provider (DR, us-east-1) gets that region's ARNs.
     const providerRegions = new Map<string, string>();
     return {
         newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Inputs } {
+            if (args.type === "pulumi:pulumi:StackReference") {
+                // A read of another stack's outputs (in preview too, as the engine does); secrets stay secret.
+                // A saved plan shows secret outputs as "[secret]": the program gets a deterministic stand-in, still secret.
+                const name = String(args.inputs.name);
+                const given = stackReferences[name] ?? {};
+                const secretOutputNames = Object.keys(given).filter((k) => given[k] === SECRET);
+                const outputs = Object.fromEntries(Object.entries(given).map(([k, v]) => [k, v === SECRET ? digest("stack-reference", name, k).slice(0, 48) : v]));
+                return { id: name, state: { name, outputs, secretOutputNames } };
+            }
             if (args.type === "pulumi:providers:aws" && typeof args.inputs.region === "string") providerRegions.set(args.name, args.inputs.region);
             if (preview) {
                 // As in a real preview of a create: inputs echo back, computed outputs and the id are unknown.

@@ -5,10 +5,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { createMocks, MOCK_ACCOUNT_ID } from "./mocks";
+import { createMocks, MOCK_ACCOUNT_ID, StackReferenceOutputs } from "./mocks";
 import { RecordedResource, RecordingMonitor } from "./recorder";
 import { readStackFiles } from "./stackFiles";
 import { sizingForConfig } from "./sizing";
+import { recoveryForConfig, referencedStacks } from "./recovery";
 import { ConfigCheck, ParseOptions, PROJECT } from "../config";
 import { ConfigError } from "../config/errors";
 import { resolveStackConfig } from "../sizing/stackConfig";
@@ -51,6 +52,12 @@ export interface PlanOptions {
      * @default true when the stack sets keys of the `scaling-topology:` namespace
      */
     validateConfig?: boolean;
+    /**
+     * Outputs of the stacks the program reads through `pulumi.StackReference`, by the name it gives (a saved
+     * plan's `outputs`). A referenced stack missing here whose last name part has a stack file in the project
+     * (`<org>/scaling-topology/prod` -> `Pulumi.prod.yaml`) is planned first and its outputs used.
+     */
+    stackReferences?: StackReferenceOutputs;
 }
 
 /** The plan: the JSON contract documented in the README (later features add keys, never remove these). */
@@ -73,8 +80,8 @@ function runtimeStore(): { settings: { monitor?: unknown } } {
  * Points the Pulumi runtime at fresh mocks that record every registration (the plan's, and component
  * tests' that build resources without a program). Returns the recorder.
  */
-export async function installRecordingMocks(o: { project: string; stack: string; region: string; preview: boolean }): Promise<RecordingMonitor> {
-    const mocks = createMocks({ region: o.region, accountId: MOCK_ACCOUNT_ID, stack: o.stack }, o.preview);
+export async function installRecordingMocks(o: { project: string; stack: string; region: string; preview: boolean; stackReferences?: StackReferenceOutputs }): Promise<RecordingMonitor> {
+    const mocks = createMocks({ region: o.region, accountId: MOCK_ACCOUNT_ID, stack: o.stack }, o.preview, o.stackReferences);
     await pulumi.runtime.setMocks(mocks, o.project, o.stack, o.preview);
     const monitor = new RecordingMonitor(mocks);
     // Swap in the recording monitor; setMocks has set the runtime flags a mock monitor supports.
@@ -109,7 +116,17 @@ async function runPlanExclusive(options: PlanOptions): Promise<Plan> {
         throw new ConfigError(options.stack, files.problems);
     }
 
-    const monitor = await installRecordingMocks({ project: files.project, stack: options.stack, region: config["aws:region"] ?? "us-east-1", preview });
+    // Stacks this one reads (a disaster-recovery secondary reads its primary): given, or planned here first.
+    const stackReferences: StackReferenceOutputs = { ...options.stackReferences };
+    for (const ref of referencedStacks(config)) {
+        if (stackReferences[ref]) continue;
+        const local = ref.split("/").pop()!;
+        if (local === options.stack || !fs.existsSync(path.join(projectDir, `Pulumi.${local}.yaml`))) continue;
+        progress(`planning the referenced stack ${ref} (Pulumi.${local}.yaml) for its outputs`);
+        stackReferences[ref] = (await runPlanExclusive({ stack: local, projectDir, onProgress: progress })).outputs;
+    }
+
+    const monitor = await installRecordingMocks({ project: files.project, stack: options.stack, region: config["aws:region"] ?? "us-east-1", preview, stackReferences });
     pulumi.runtime.setAllConfig(config, files.secretKeys);
 
     const program = path.resolve(projectDir, files.main);
@@ -149,6 +166,8 @@ async function runPlanExclusive(options: PlanOptions): Promise<Plan> {
         outputs,
         // Capacity and cost of the topology: a pure function of the validated config.
         sizing: sizingForConfig(options.stack, config, files.project),
+        // RPO and RTO per failure scenario, and what disaster recovery costs.
+        recovery: recoveryForConfig(options.stack, config, files.project),
         // Alert rules and their thresholds: a pure function of the validated config, like sizing.
         alerts: alertsForConfig(options.stack, config, files.project),
     };

@@ -6,18 +6,25 @@ import { PROJECT } from "../config";
 import { resolveStackConfig } from "../sizing/stackConfig";
 import { sizingOf } from "../sizing/fromConfig";
 import type { SizingItem, SizingReport } from "../sizing/report";
+import { disasterRecoveryCost, DisasterRecoveryCost } from "../sizing/recovery";
 import type { PlanSection } from "./format";
 import type { Plan } from "./run";
 
 /**
  * The sizing report for a stack's raw config (as the plan passes it to the program), whatever the program's
  * project name; undefined for a stack without `scaling-topology:` config (a program that does not use it).
+ * On a multi-region stack it adds what the standby region costs.
  */
-export function sizingForConfig(stack: string, rawConfig: Record<string, unknown>, project: string = PROJECT): SizingReport | undefined {
+export function sizingForConfig(stack: string, rawConfig: Record<string, unknown>, project: string = PROJECT): PlanSizing | undefined {
     if (!Object.keys(rawConfig).some((k) => k.startsWith(`${PROJECT}:`))) return undefined;
     // The project's own namespace and the physical-name prefix depend on the project name.
-    return sizingOf(resolveStackConfig(stack, rawConfig, project)).report;
+    const config = resolveStackConfig(stack, rawConfig, project);
+    const dr = disasterRecoveryCost(config);
+    return { ...sizingOf(config).report, ...(dr ? { disasterRecovery: { role: config.recovery!.role, ...dr } } : {}) };
 }
+
+/** The plan's `sizing` key: the report, and on a multi-region stack what its standby region costs. */
+export type PlanSizing = SizingReport & { disasterRecovery?: DisasterRecoveryCost & { role: "primary" | "secondary" } };
 
 const n = (x: number) => Math.round(x).toLocaleString("en-US");
 const usd = (x: number) => `$${x.toLocaleString("en-US", { minimumFractionDigits: 0, maximumFractionDigits: 0 })}`;
@@ -25,15 +32,19 @@ const count = (i: SizingItem) => (i.count.min === i.count.max ? `${i.count.max}`
 const cost = (i: SizingItem) => (i.monthlyCostUsd === 0 ? "(on its nodes)" : `${usd(i.monthlyCostUsd)}${i.priceEstimate ? " (est.)" : ""}`);
 
 /** One-paragraph summary: targets, capacity, headroom, bottleneck, cost. */
-export function sizingSummary(s: SizingReport): string[] {
+export function sizingSummary(s: PlanSizing): string[] {
+    const dr = s.disasterRecovery;
     return [
         `targets: ${n(s.targets.peakConcurrentUsers)} peak concurrent users, ${n(s.targets.dailyActiveUsers)} daily actives, ${n(s.targets.peakRps)} rps at peak`,
         `capacity: ${n(s.capacity.peakConcurrentUsers)} peak concurrent users, ${n(s.capacity.peakRps)} rps (headroom ${Math.round(s.actualHeadroom * 100)}%, configured ${Math.round(s.headroom * 100)}%); bottleneck: ${s.bottleneck}`,
         `monthly cost (on-demand, ${s.priceRegion}): ${usd(s.monthlyCostUsd)} with every autoscaled count at its maximum, ${usd(s.monthlyCostUsdAtMin)} at the minima; excludes data transfer, storage, I/O, LCUs`,
+        ...(dr ? [dr.role === "primary"
+            ? `disaster recovery adds ${usd(dr.standbyMonthlyUsd)}/month: ${dr.basis}`
+            : `this standby region costs ${usd(dr.standbyMonthlyUsd)}/month at its minima (on-demand, ${s.priceRegion} prices); ${dr.basis}`] : []),
     ];
 }
 
-export function sizingText(s: SizingReport): string {
+export function sizingText(s: PlanSizing): string {
     const header = ["component", "count", "unit", "capacity", "monthly cost"];
     const rows = s.items.map((i) => [i.component, count(i), i.unit, i.capacity, cost(i)]);
     const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
@@ -41,7 +52,7 @@ export function sizingText(s: SizingReport): string {
     return [...sizingSummary(s).map((l) => `  ${l}`), "", line(header), ...rows.map(line)].join("\n");
 }
 
-export function sizingMarkdown(s: SizingReport): string {
+export function sizingMarkdown(s: PlanSizing): string {
     const esc = (v: string) => v.replace(/\|/g, "\\|");
     return [
         ...sizingSummary(s).map((l) => `- ${l}`),
@@ -52,7 +63,7 @@ export function sizingMarkdown(s: SizingReport): string {
     ].join("\n");
 }
 
-const sizingOfPlan = (plan: Plan) => plan.sizing as SizingReport | undefined;
+const sizingOfPlan = (plan: Plan) => plan.sizing as PlanSizing | undefined;
 
 /** The plan's "Sizing" section. */
 export const sizingSection: PlanSection = {

@@ -8,6 +8,7 @@ import { capacityProblems, pgbouncerNodeGroup } from "./capacity";
 import { auroraConnectionInputs, connectionBudget, describeBudget } from "./connections";
 import { sizingChecks } from "./fromConfig";
 import { planSubnets } from "./subnets";
+import { objectiveMisses, recoveryReport } from "./recovery";
 
 const P = "scaling-topology";
 
@@ -46,4 +47,17 @@ export const SIZING_CHECKS: ConfigCheck[] = [
                 })),
     },
     ...sizingChecks,
+    {
+        // prod meets the region-loss objectives (RTO <= 60 min, RPO of seconds): it needs a standby region.
+        needs: ["environment", "recovery", "aurora", "redis", "network", "backup", "cluster"],
+        check: (c) => {
+            if (c.environment !== "prod") return [];
+            const report = recoveryReport(c);
+            return objectiveMisses(report).map((s) => ({
+                key: c.recovery ? `${P}:recovery` : `${P}:recovery.role`,
+                value: c.recovery?.role,
+                message: `prod must recover from the loss of its region within ${report.objectives.regionLossRtoMinutes} min losing at most ${report.objectives.regionLossRpoSeconds} s of writes, but ${s.name} is RTO ${s.rtoMinutes} min, RPO ${s.rpoSeconds} s (${s.basis.split(". ")[0]}); ${c.recovery ? "lower recovery.decisionMinutes or keep a standby Aurora instance (standbyAuroraInstances: 1)" : "run a warm standby: set scaling-topology:recovery (role primary, secondaryRegions) and deploy a secondary stack (README \"Disaster recovery\")"}`,
+            }));
+        },
+    },
 ];

@@ -142,7 +142,7 @@ describe("audit: the stack is certain", () => {
     it("--stack prdo (no such stack file) exits 1 naming the stacks there, instead of falling back to pack defaults", async () => {
         const r = await run({ stack: "prdo", resources: [] }, "--stack", "prdo");
         assert.strictEqual(r.code, 1);
-        assert.match(r.stderr, /stack "prdo": no Pulumi\.prdo\.yaml in .* \(stacks there: dev, prod\)/);
+        assert.match(r.stderr, /stack "prdo": no Pulumi\.prdo\.yaml in .* \(stacks there: dev, prod, prod-dr\)/);
         const c = io();
         assert.strictEqual(await runAudit(["--stack", "prdo", "--pack-config"], c.io, PROJECT_DIR), 1);
         assert.match(c.out.stderr, /Pulumi\.prdo\.yaml/);

@@ -185,7 +185,7 @@ describe("audit: CLI and event log", () => {
         // No stack file for the plan's stack: refused, unless the pack's defaults are asked for.
         const refused = io();
         assert.strictEqual(await runAudit(["--plan", bad], refused.io, PROJECT_DIR), 1);
-        assert.match(refused.out.stderr, /^audit: stack "elsewhere": no Pulumi\.elsewhere\.yaml in .*\(stacks there: dev, prod\).*--pack-defaults/);
+        assert.match(refused.out.stderr, /^audit: stack "elsewhere": no Pulumi\.elsewhere\.yaml in .*\(stacks there: dev, prod, prod-dr\).*--pack-defaults/);
         const b = io();
         assert.strictEqual(await runAudit(["--plan", bad, "--pack-defaults", "--format", "markdown"], b.io, PROJECT_DIR), 2);
         assert.match(b.out.stdout, /\| mandatory \| `kms-key-rotation` \| medium \| `k` \| enableKeyRotation is not true\. \|/);

@@ -44,8 +44,9 @@ describe("data tier (Aurora, PgBouncer, Redis) in the plans", () => {
                 assert.equal(cluster.opts.protect ?? false, prod);
                 assert.equal(key.opts.protect ?? false, prod);
                 assert.equal(key.opts.retainOnDelete ?? false, prod);
-                // Prod rotates the master password: Pulumi's generated one is only the initial value there.
-                assert.deepEqual(cluster.opts.ignoreChanges, prod ? ["availabilityZones", "masterPassword"] : ["availabilityZones"]);
+                // Prod rotates the master password: Pulumi's generated one is only the initial value there; as a
+                // disaster-recovery primary it leaves its global membership to AWS (the provider docs' ignoreChanges).
+                assert.deepEqual(cluster.opts.ignoreChanges, prod ? ["availabilityZones", "masterPassword", "globalClusterIdentifier"] : ["availabilityZones"]);
                 // The exported PostgreSQL log (slow statements with their text) is encrypted with the same key,
                 // which lets CloudWatch Logs use it for that log group only.
                 const log = byName(plan, `${stack}-aurora-postgresql-log`).props as any;

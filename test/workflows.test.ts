@@ -135,7 +135,7 @@ describe("GitHub Actions workflows", () => {
         const j = jobs("pull-request.yml");
         assert.ok(j.test.steps.some((s) => s.run === "npm test"));
         const plan = j["offline-plan"];
-        assert.deepEqual((plan as any).strategy.matrix.stack, ["dev", "prod"]);
+        assert.deepEqual((plan as any).strategy.matrix.stack, ["dev", "prod", "prod-dr"]);
         const refs = plan.steps.filter((s) => s.uses?.startsWith("actions/checkout@")).map((s) => s.with?.ref ?? "head");
         assert.deepEqual(refs, ["head", "${{ github.event.pull_request.base.sha }}"]);
         const run = plan.steps.map(stepText).join("\n");
