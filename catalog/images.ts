@@ -90,9 +90,9 @@ export const PLATFORM_IMAGES = {
     vpaRecommender: "registry.k8s.io/autoscaling/vpa-recommender:1.7.1",
     vpaUpdater: "registry.k8s.io/autoscaling/vpa-updater:1.7.1",
     vpaAdmissionController: "registry.k8s.io/autoscaling/vpa-admission-controller:1.7.1",
-    /** ingress-nginx chart 4.15.1 defaults (registry overridden, digests from the chart). */
-    ingressNginxController: "registry.k8s.io/ingress-nginx/controller:v1.15.1@sha256:594ceea76b01c592858f803f9ff4d2cb40542cae2060410b2c95f75907d659e1",
-    ingressNginxCertgen: "registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.6.9@sha256:01038e7de14b78d702d2849c3aad72fd25903c4765af63cf16aa3398f5d5f2dd",
+    /** Envoy Gateway's control plane and proxy (tags and digests: `ENVOY_GATEWAY_RELEASE`, components/gateway.ts). */
+    envoyGateway: "docker.io/envoyproxy/gateway",
+    envoyProxy: "docker.io/envoyproxy/envoy",
     /** External Secrets Operator (controller, webhook, cert controller): the tag is the chart's appVersion. */
     externalSecrets: "ghcr.io/external-secrets/external-secrets",
     /** cert-manager v1.21.1 (chart `imageRegistry` + `jetstack/<name>`, the chart's appVersion tag). */

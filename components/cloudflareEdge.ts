@@ -41,6 +41,12 @@ export interface CloudflareEdgeArgs {
      * it once and hands it to both the ingress and the edge). @default a 48-character `RandomPassword`
      */
     originVerifySecret?: pulumi.Input<string>;
+    /**
+     * A second secret header for the proxy behind Cloudflare (CloudFront, whose WAF blocks requests
+     * without it): set on every request in the same `http_request_late_transform` ruleset, so no one
+     * reaches that proxy around Cloudflare. Name: letters, digits and dashes. @default undefined
+     */
+    proxyVerify?: { header: string; value: pulumi.Input<string> };
     /** Path prefixes of static assets (edge and browser TTLs, normalised cache key). @default ["/static/", "/assets/"] */
     staticPathPrefixes?: string[];
     /** Edge TTL of static assets, seconds. @default 86400 */
@@ -97,7 +103,8 @@ const anyPrefix = (prefixes: string[]) => prefixes.map((p) => `starts_with(http.
  * - `http_ratelimit`: strict per-IP limit on auth endpoints, broader limit on `/api/`;
  * - `http_request_firewall_custom`: health checks skip the rules, configured countries and ASNs are
  *   blocked, admin paths get a managed challenge;
- * - optionally `http_request_late_transform`: the secret origin header.
+ * - optionally `http_request_late_transform`: the secret origin header, and/or the secret header the
+ *   proxy behind Cloudflare (CloudFront) requires.
  *
  * Cloudflare allows one ruleset per phase per zone: if the zone already has one (made in the dashboard),
  * import it into this component's resource rather than creating a second (see the README).
@@ -222,20 +229,34 @@ export class CloudflareEdge extends pulumi.ComponentResource {
             },
         ]);
 
+        const headerRules: cloudflare.types.input.RulesetRule[] = [];
         if (args.originVerify) {
             const header = args.originVerifyHeader ?? DEFAULTS.originVerifyHeader;
             const secret = args.originVerifySecret !== undefined
                 ? { result: pulumi.output(args.originVerifySecret) }
                 : new random.RandomPassword(`${name}-origin-secret`, { length: 48, special: false }, { parent: this });
-            this.rulesets.http_request_late_transform = ruleset("http_request_late_transform", "Origin lockdown header", [{
+            headerRules.push({
                 ref: "origin_verify",
                 description: `Set ${header}: the origin refuses requests without it`,
                 expression: "true",
                 action: "rewrite",
                 actionParameters: { headers: { [header]: { operation: "set", value: secret.result } } },
-            }]);
+            });
             this.originVerifyHeader = header;
             this.originVerifySecret = pulumi.secret(secret.result);
+        }
+        if (args.proxyVerify) {
+            if (!/^[A-Za-z0-9-]+$/.test(args.proxyVerify.header)) throw new pulumi.ResourceError(`CloudflareEdge: proxyVerify.header "${args.proxyVerify.header}" must be letters, digits and dashes`, this);
+            headerRules.push({
+                ref: "proxy_verify",
+                description: `Set ${args.proxyVerify.header}: the proxy behind Cloudflare (CloudFront's WAF) blocks requests without it`,
+                expression: "true",
+                action: "rewrite",
+                actionParameters: { headers: { [args.proxyVerify.header]: { operation: "set", value: pulumi.secret(args.proxyVerify.value) } } },
+            });
+        }
+        if (headerRules.length > 0) {
+            this.rulesets.http_request_late_transform = ruleset("http_request_late_transform", "Origin lockdown header", headerRules);
         }
 
         this.registerOutputs({

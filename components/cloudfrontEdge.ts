@@ -20,11 +20,33 @@ export interface CloudFrontEdgeArgs {
     /** WAF rate-based rule: requests per client IP per 5 minutes before blocking. @default 2000 */
     wafRateLimitPer5Min?: number;
     /**
-     * Header carrying the real client IP when another proxy sits in front (e.g. `CF-Connecting-IP`
-     * behind Cloudflare): the WAF rate limit then counts per that IP, not per proxy address.
+     * When a proxy sits in front (Cloudflare): the secret header it adds to every request it forwards. The
+     * WAF blocks any request without it (nobody reaches the distribution around that proxy), and the rate
+     * limit reads `clientIpHeader` only on requests that carry it. Name: letters, digits and dashes.
+     * @default undefined (viewers connect directly)
+     */
+    requiredHeader?: { header: string; value: pulumi.Input<string> };
+    /**
+     * What the web ACL waits for: the proxy's rule that adds `requiredHeader` (may be a promise of a
+     * resource made after this component), so the WAF never blocks before the proxy sends the header.
+     * @default []
+     */
+    wafDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /**
+     * Header carrying the real client IP set by the proxy in front (e.g. `CF-Connecting-IP` behind
+     * Cloudflare): the WAF rate limit then counts per that IP, not per proxy address. Needs
+     * `requiredHeader`: a client that reached the distribution directly could rotate it at will.
      * @default undefined (count per connecting IP)
      */
     clientIpHeader?: string;
+    /**
+     * Largest request body on `apiPaths`, KiB (1-64). The common rule set's `SizeRestrictions_BODY`
+     * (8 KB) only counts there, and this limit blocks instead; other paths keep the 8 KB rule. The web
+     * ACL inspects the smallest body size (16, 32, 48 or 64 KB) that covers it. @default 16
+     */
+    apiMaxBodyKiB?: number;
+    /** Days the WAF logs are kept (CloudWatch Logs, KMS-encrypted). @default 365 */
+    wafLogRetentionDays?: number;
     /** Days access logs are kept. @default 90 */
     logRetentionDays?: number;
     /** Default TTL of static assets at the edge, seconds. @default 86400 */
@@ -57,7 +79,19 @@ const DEFAULTS = {
     staticPaths: ["/static/*", "/assets/*"],
     apiPaths: ["/api/*"],
     originVerifyHeader: "X-Origin-Verify",
+    apiMaxBodyKiB: 16,
+    wafLogRetentionDays: 365,
 };
+
+/** CloudFront body inspection limits of AWS WAF (KB) and their API names. */
+export const WAF_BODY_INSPECTION_LIMITS_KIB = [16, 32, 48, 64] as const;
+/** Label the common rule set puts on a request whose body is over 8 KB. */
+export const SIZE_RESTRICTIONS_BODY_LABEL = "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body";
+
+/** `/api/*`, `/v2/*` -> `^(?:/api/|/v2/)`: one regex statement for every API path pattern. */
+export function apiPathRegex(patterns: string[]): string {
+    return `^(?:${patterns.map((p) => p.replace(/\*$/, "").replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("|")})`;
+}
 
 const ORIGIN_ID = "ingress";
 /** Days an overwritten or expired log file stays recoverable as a noncurrent version. */
@@ -72,7 +106,9 @@ const READ_METHODS = ["GET", "HEAD", "OPTIONS"];
  * - origin: HTTPS only, TLS 1.2, with a secret header (from `@pulumi/random`) the origin must require;
  * - cache policies per path class (static, API/pages), one origin request policy, a security response
  *   headers policy, custom error responses (short error caching);
- * - a WAFv2 web ACL (AWS common and known-bad-inputs rule groups, a per-IP rate limit);
+ * - a WAFv2 web ACL: behind a proxy, requests without its secret header blocked first; AWS common rule set
+ *   (with `SizeRestrictions_BODY` replaced on API paths by a configured body limit) and known-bad-inputs
+ *   rule groups, a per-IP rate limit; logs to a KMS-encrypted CloudWatch log group with retention;
  * - access logs to a private, versioned S3 bucket (SSE-KMS, customer key) with the ownership controls CloudFront logging needs.
  */
 export class CloudFrontEdge extends pulumi.ComponentResource {
@@ -81,6 +117,8 @@ export class CloudFrontEdge extends pulumi.ComponentResource {
     /** The distribution's own hostname (`dxxxx.cloudfront.net`): what a CNAME in front points at. */
     public readonly domainName: pulumi.Output<string>;
     public readonly webAclArn: pulumi.Output<string>;
+    /** The WAF log group (`aws-waf-logs-...`, us-east-1). */
+    public readonly wafLogGroupName: pulumi.Output<string>;
     public readonly certificateArn: pulumi.Output<string>;
     public readonly logBucketName: pulumi.Output<string>;
     /** Header name the origin must check. */
@@ -101,6 +139,11 @@ export class CloudFrontEdge extends pulumi.ComponentResource {
         if (new Set([...staticPaths, ...apiPaths]).size !== staticPaths.length + apiPaths.length) {
             throw new pulumi.ResourceError("CloudFrontEdge: a path pattern is listed in both `staticPaths` and `apiPaths`", this);
         }
+        const maxBody = args.apiMaxBodyKiB ?? DEFAULTS.apiMaxBodyKiB;
+        if (!Number.isInteger(maxBody) || maxBody < 1 || maxBody > 64) throw new pulumi.ResourceError(`CloudFrontEdge: apiMaxBodyKiB must be 1-64 (got ${maxBody}): WAF inspects at most 64 KB of a CloudFront request body`, this);
+        if (apiPaths.length === 0 || apiPaths.some((p) => !/^\/[\w./-]*\*?$/.test(p))) throw new pulumi.ResourceError(`CloudFrontEdge: apiPaths (${apiPaths.join(", ")}) must be path prefixes such as /api/*`, this);
+        if (args.clientIpHeader && !args.requiredHeader) throw new pulumi.ResourceError("CloudFrontEdge: clientIpHeader needs requiredHeader: without it any client could set the header and rotate the address the rate limit counts", this);
+        if (args.requiredHeader && !/^[A-Za-z0-9-]+$/.test(args.requiredHeader.header)) throw new pulumi.ResourceError(`CloudFrontEdge: requiredHeader.header "${args.requiredHeader.header}" must be letters, digits and dashes`, this);
 
         const secret = args.originVerifySecret !== undefined
             ? { result: pulumi.output(args.originVerifySecret) }
@@ -110,7 +153,8 @@ export class CloudFrontEdge extends pulumi.ComponentResource {
             parent: this,
             providers: { aws: args.usEast1Provider },
         });
-        const webAcl = this.webAcl(name, args, nameTag, usEast1);
+        const webAcl = this.webAcl(name, args, apiPaths, maxBody, nameTag, usEast1);
+        const wafLogs = this.wafLogging(name, args, webAcl, nameTag, usEast1);
         const logs = this.logBucket(name, args.logRetentionDays ?? DEFAULTS.logRetentionDays, args.protect ?? false, nameTag);
 
         // Static assets: long TTL, compressed, query strings ignored except the cache-busting `v`.
@@ -232,6 +276,7 @@ export class CloudFrontEdge extends pulumi.ComponentResource {
         this.distributionId = this.distribution.id;
         this.domainName = this.distribution.domainName;
         this.webAclArn = webAcl.arn;
+        this.wafLogGroupName = wafLogs.name;
         this.certificateArn = certificate.certificateArn;
         this.logBucketName = logs.bucket.bucket;
         this.originVerifyHeader = header;
@@ -240,44 +285,134 @@ export class CloudFrontEdge extends pulumi.ComponentResource {
             distributionId: this.distributionId,
             domainName: this.domainName,
             webAclArn: this.webAclArn,
+            wafLogGroupName: this.wafLogGroupName,
             certificateArn: this.certificateArn,
             logBucketName: this.logBucketName,
         });
     }
 
-    /** The ACM certificate in us-east-1, validated by a DNS record in Route 53 or Cloudflare; returns the validated certificate. */
-    /** WAFv2 (scope CLOUDFRONT, us-east-1): AWS common and known-bad-inputs rule groups, then a per-IP rate limit. */
-    private webAcl(name: string, args: CloudFrontEdgeArgs, nameTag: (r: string) => Record<string, string>, usEast1: pulumi.CustomResourceOptions) {
+    /**
+     * WAFv2 (scope CLOUDFRONT, us-east-1), in order: behind a proxy, requests without its secret header are
+     * blocked; the AWS common rule set with `SizeRestrictions_BODY` counting, then that 8 KB limit blocking
+     * off the API paths and the configured limit on them; known bad inputs; a per-client rate limit.
+     */
+    private webAcl(name: string, args: CloudFrontEdgeArgs, apiPaths: string[], maxBodyKiB: number, nameTag: (r: string) => Record<string, string>, usEast1: pulumi.CustomResourceOptions) {
         const metric = (m: string) => ({ cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: `${name}-${m}` });
-        const managed = (priority: number, ruleGroup: string) => ({
+        const managed = (priority: number, ruleGroup: string, ruleActionOverrides?: aws.types.input.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverride[]) => ({
             name: ruleGroup,
             priority,
             overrideAction: { none: {} },
-            statement: { managedRuleGroupStatement: { vendorName: "AWS", name: ruleGroup } },
+            statement: { managedRuleGroupStatement: { vendorName: "AWS", name: ruleGroup, ruleActionOverrides } },
             visibilityConfig: metric(ruleGroup),
         });
+        const noTransform = [{ priority: 0, type: "NONE" }];
+        const required = args.requiredHeader;
+        const hasRequiredHeader = required && {
+            byteMatchStatement: { fieldToMatch: { singleHeader: { name: required.header.toLowerCase() } }, positionalConstraint: "EXACTLY", searchString: pulumi.secret(required.value), textTransformations: noTransform },
+        };
+        const isApi = { regexMatchStatement: { regexString: apiPathRegex(apiPaths), fieldToMatch: { uriPath: {} }, textTransformations: noTransform } };
+        const limit = args.wafRateLimitPer5Min ?? DEFAULTS.wafRateLimitPer5Min;
+        const inspectionKiB = WAF_BODY_INSPECTION_LIMITS_KIB.find((k) => k >= maxBodyKiB)!;
         return new aws.wafv2.WebAcl(`${name}-waf`, {
             scope: "CLOUDFRONT",
             description: `Edge rules for ${args.hostname}`,
             defaultAction: { allow: {} },
+            // WAF reads this much of a body; a larger body counts as over the API limit (oversizeHandling MATCH).
+            associationConfig: { requestBodies: [{ cloudfront: { defaultSizeInspectionLimit: `KB_${inspectionKiB}` } }] },
             rules: [
-                managed(10, "AWSManagedRulesCommonRuleSet"),
+                ...(hasRequiredHeader ? [{
+                    name: "require-proxy-header",
+                    priority: 0,
+                    action: { block: {} },
+                    statement: { notStatement: { statement: hasRequiredHeader } },
+                    visibilityConfig: metric("require-proxy-header"),
+                }] : []),
+                managed(10, "AWSManagedRulesCommonRuleSet", [{ name: "SizeRestrictions_BODY", actionToUse: { count: {} } }]),
+                {
+                    name: "body-over-8kb-outside-api",
+                    priority: 11,
+                    action: { block: {} },
+                    statement: { andStatement: { statements: [
+                        { labelMatchStatement: { scope: "LABEL", key: SIZE_RESTRICTIONS_BODY_LABEL } },
+                        { notStatement: { statement: isApi } },
+                    ] } },
+                    visibilityConfig: metric("body-over-8kb-outside-api"),
+                },
+                {
+                    name: `api-body-over-${maxBodyKiB}kb`,
+                    priority: 12,
+                    action: { block: {} },
+                    statement: { andStatement: { statements: [
+                        isApi,
+                        { sizeConstraintStatement: { fieldToMatch: { body: { oversizeHandling: "MATCH" } }, comparisonOperator: "GT", size: maxBodyKiB * 1024, textTransformations: noTransform } },
+                    ] } },
+                    visibilityConfig: metric("api-body-limit"),
+                },
                 managed(20, "AWSManagedRulesKnownBadInputsRuleSet"),
                 {
                     name: "rate-limit-per-ip",
                     priority: 30,
                     action: { block: {} },
                     statement: {
-                        rateBasedStatement: args.clientIpHeader
-                            ? { limit: args.wafRateLimitPer5Min ?? DEFAULTS.wafRateLimitPer5Min, evaluationWindowSec: 300, aggregateKeyType: "FORWARDED_IP", forwardedIpConfig: { headerName: args.clientIpHeader, fallbackBehavior: "MATCH" } }
-                            : { limit: args.wafRateLimitPer5Min ?? DEFAULTS.wafRateLimitPer5Min, evaluationWindowSec: 300, aggregateKeyType: "IP" },
+                        rateBasedStatement: args.clientIpHeader && hasRequiredHeader
+                            // Only the proxy's requests (they carry its secret) are counted by the client IP it reports.
+                            ? { limit, evaluationWindowSec: 300, aggregateKeyType: "FORWARDED_IP", forwardedIpConfig: { headerName: args.clientIpHeader, fallbackBehavior: "MATCH" }, scopeDownStatement: hasRequiredHeader }
+                            : { limit, evaluationWindowSec: 300, aggregateKeyType: "IP" },
                     },
                     visibilityConfig: metric("rate-limit-per-ip"),
                 },
             ],
             visibilityConfig: metric("web-acl"),
             tags: nameTag("waf"),
+        }, { ...usEast1, dependsOn: args.wafDependsOn ?? [] });
+    }
+
+    /**
+     * WAF logs: a CloudWatch log group in us-east-1 (WAF requires the `aws-waf-logs-` prefix) encrypted with
+     * a customer KMS key that only CloudWatch Logs may use for that group, kept `wafLogRetentionDays`; the
+     * proxy's secret header, Authorization and cookies are redacted.
+     */
+    private wafLogging(name: string, args: CloudFrontEdgeArgs, webAcl: aws.wafv2.WebAcl, nameTag: (r: string) => Record<string, string>, usEast1: pulumi.CustomResourceOptions) {
+        const protect = args.protect ?? false;
+        const logGroupName = `aws-waf-logs-${name}`;
+        const account = aws.getCallerIdentityOutput({}, { provider: args.usEast1Provider }).accountId;
+        const partition = aws.getPartitionOutput({}, { provider: args.usEast1Provider }).partition;
+        const key = new aws.kms.Key(`${name}-waf-logs-key`, {
+            description: `WAF logs of ${args.hostname} (${logGroupName})`,
+            enableKeyRotation: true,
+            deletionWindowInDays: 30,
+            policy: pulumi.all([account, partition]).apply(([acct, part]) => JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [
+                    { Sid: "AccountAdministers", Effect: "Allow", Principal: { AWS: `arn:${part}:iam::${acct}:root` }, Action: "kms:*", Resource: "*" },
+                    {
+                        Sid: "CloudWatchLogsForTheWafLogGroup",
+                        Effect: "Allow",
+                        Principal: { Service: "logs.us-east-1.amazonaws.com" },
+                        Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                        Resource: "*",
+                        Condition: { ArnEquals: { "kms:EncryptionContext:aws:logs:arn": [`arn:${part}:logs:us-east-1:${acct}:log-group:${logGroupName}`] } },
+                    },
+                ],
+            })),
+            tags: nameTag("waf-logs-key"),
+        }, { ...usEast1, protect });
+        const logGroup = new aws.cloudwatch.LogGroup(`${name}-waf-logs`, {
+            name: logGroupName,
+            retentionInDays: args.wafLogRetentionDays ?? DEFAULTS.wafLogRetentionDays,
+            kmsKeyId: key.arn,
+            tags: nameTag("waf-logs"),
+        }, { ...usEast1, retainOnDelete: protect });
+        new aws.wafv2.WebAclLoggingConfiguration(`${name}-waf-logging`, {
+            resourceArn: webAcl.arn,
+            logDestinationConfigs: [logGroup.arn],
+            redactedFields: [
+                ...(args.requiredHeader ? [{ singleHeader: { name: args.requiredHeader.header.toLowerCase() } }] : []),
+                { singleHeader: { name: "authorization" } },
+                { singleHeader: { name: "cookie" } },
+            ],
         }, usEast1);
+        return logGroup;
     }
 
     /**

@@ -30,6 +30,12 @@ export interface EdgeFailoverArgs {
      * by the zone's transform rule. @default none
      */
     originVerify?: { header: string; value: pulumi.Input<string> };
+    /**
+     * A second secret header the monitor sends, for a pool behind a proxy that requires it (the primary's
+     * CloudFront, whose WAF blocks requests without Cloudflare's header). Proxied requests get it from the
+     * zone's late-transform rule. @default none
+     */
+    proxyVerify?: { header: string; value: pulumi.Input<string> };
     /** Cloudflare regions that run the health checks. @default ["WEU", "EEU"] */
     checkRegions?: string[];
 }
@@ -57,6 +63,7 @@ export class EdgeFailover extends pulumi.ComponentResource {
 
         const header: Record<string, pulumi.Input<pulumi.Input<string>[]>> = { Host: [args.hostname] };
         if (args.originVerify) header[args.originVerify.header] = [pulumi.secret(args.originVerify.value)];
+        if (args.proxyVerify) header[args.proxyVerify.header] = [pulumi.secret(args.proxyVerify.value)];
         this.monitor = new cloudflare.LoadBalancerMonitor(`${name}-monitor`, {
             accountId: args.accountId,
             description: `${args.hostname}: ${args.healthPath ?? d.healthPath} through edge, ingress and service`,

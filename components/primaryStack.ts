@@ -13,6 +13,8 @@ export interface PrimaryStack {
     info: PrimaryRecoveryInfo;
     /** The header value the primary's origins require (a secret), shared by the standby's ingress. */
     originVerifySecret: pulumi.Output<string>;
+    /** Cloudflare's second secret that the primary's CloudFront WAF requires (mode both), else undefined. */
+    edgeVerifySecret?: pulumi.Output<string>;
 }
 
 const REQUIRED: Array<[string, (p: PrimaryRecoveryInfo) => unknown]> = [
@@ -46,5 +48,9 @@ export async function readPrimaryStack(config: StackConfig, opts?: pulumi.Custom
         }
     }
     if (problems.length > 0) throw new ConfigError(config.stack, problems);
-    return { info: { ...value!, stack: name }, originVerifySecret: pulumi.secret(ref.getOutput("originVerifySecret") as pulumi.Output<string>) };
+    return {
+        info: { ...value!, stack: name },
+        originVerifySecret: pulumi.secret(ref.getOutput("originVerifySecret") as pulumi.Output<string>),
+        ...(value!.edge?.mode === "both" ? { edgeVerifySecret: pulumi.secret(ref.getOutput("edgeVerifySecret") as pulumi.Output<string>) } : {}),
+    };
 }

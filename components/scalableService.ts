@@ -91,14 +91,17 @@ export interface ScalableServiceArgs {
     zoneSpread?: "DoNotSchedule" | "ScheduleAnyway";
     /** Node selector (e.g. `{ "node-role": "application" }`). */
     nodeSelector?: Record<string, string>;
-    /** Route this path prefix from the ingress controller. */
+    /** Route this path prefix from the gateway (an `HTTPRoute`); needs `gateway`. */
     ingressPath?: string;
-    /** IngressClass. @default "nginx" */
-    ingressClassName?: string;
+    /**
+     * The Gateway the route attaches to: its `parentRef`, the labels its listener requires on a route's
+     * namespace, and the namespace of its proxies (admitted by the NetworkPolicy). Required with `ingressPath`.
+     */
+    gateway?: ServiceGatewayRef;
     /**
      * Namespaces whose pods may connect to this service (NetworkPolicy, enforced by the VPC CNI's network
-     * policy agent); pods of the service's own namespace always may. @default ["ingress-nginx"] when
-     * `ingressPath` is set, else []
+     * policy agent); pods of the service's own namespace always may. @default the gateway's proxy namespace
+     * when `ingressPath` is set, else []
      */
     allowFromNamespaces?: string[];
     /** UID/GID the container runs as. @default 10001 */
@@ -111,7 +114,14 @@ export interface ScalableServiceArgs {
     connection?: ServiceConnectionArgs;
 }
 
-const DEFAULTS = { scaleUpPercentPer15s: 100, scaleDownStabilizationSeconds: 300, scaleDownPercentPerMinute: 10, vpaMode: "Off" as VpaMode, vpaControlledResources: ["cpu", "memory"] as ScaledResource[], pdbMaxUnavailable: 1, zoneSpread: "ScheduleAnyway" as const, ingressClassName: "nginx", runAsUser: 10001 };
+/** What a service needs of the Gateway it is routed from (see `Gateway` in gateway.ts). */
+export interface ServiceGatewayRef {
+    parentRef: { group: string; kind: string; name: string; namespace: string; sectionName?: string };
+    routeNamespaceLabels: Record<string, string>;
+    proxyNamespace: string;
+}
+
+const DEFAULTS = { scaleUpPercentPer15s: 100, scaleDownStabilizationSeconds: 300, scaleDownPercentPerMinute: 10, vpaMode: "Off" as VpaMode, vpaControlledResources: ["cpu", "memory"] as ScaledResource[], pdbMaxUnavailable: 1, zoneSpread: "ScheduleAnyway" as const, runAsUser: 10001 };
 
 /** Resources the VPA would act on that the HPA also scales on (empty = no conflict). */
 export function vpaHpaConflict(a: Pick<ScalableServiceArgs, "vpaMode" | "vpaControlledResources" | "targetCpuUtilization" | "targetMemoryUtilization">): ScaledResource[] {
@@ -125,8 +135,8 @@ export function vpaHpaConflict(a: Pick<ScalableServiceArgs, "vpaMode" | "vpaCont
  * requests/limits, readiness and liveness probes, a restricted security context, zone and node spread;
  * a Service; an `autoscaling/v2` HPA with scale-up/scale-down behavior; a VPA object (recommend-only by
  * default, and never acting on a resource the HPA scales on); a PodDisruptionBudget; a NetworkPolicy
- * admitting only its own namespace and the ingress controller; optionally an Ingress route; with `connection`,
- * a SecretStore and ExternalSecret syncing its connection Secret (see {@link ServiceConnectionArgs}), mounted as files.
+ * admitting only its own namespace and the gateway's proxies; optionally an `HTTPRoute` from the Gateway;
+ * with `connection`, a SecretStore and ExternalSecret syncing its connection Secret (see {@link ServiceConnectionArgs}), mounted as files.
  */
 export class ScalableService extends pulumi.ComponentResource {
     public readonly namespace: k8s.core.v1.Namespace;
@@ -135,6 +145,8 @@ export class ScalableService extends pulumi.ComponentResource {
     public readonly hpa: k8s.autoscaling.v2.HorizontalPodAutoscaler;
     public readonly pdb: k8s.policy.v1.PodDisruptionBudget;
     public readonly vpa: k8s.apiextensions.CustomResource;
+    /** The `HTTPRoute` from the gateway, when `ingressPath` is set. */
+    public readonly route?: k8s.apiextensions.CustomResource;
     /** In-cluster DNS name of the Service. */
     public readonly serviceHost: pulumi.Output<string>;
     /** Name of the connection Secret the pods mount (with `connection`). */
@@ -149,6 +161,7 @@ export class ScalableService extends pulumi.ComponentResource {
         if (!/(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/.test(args.image.replace(/^[^/]*\//, "")) || /:latest$/.test(args.image)) fail(`image "${args.image}" must pin a tag or digest other than latest`);
         if (args.targetCpuUtilization === undefined && args.targetMemoryUtilization === undefined) fail("the HPA needs targetCpuUtilization and/or targetMemoryUtilization");
         const conflict = vpaHpaConflict(args);
+        if (args.ingressPath && !args.gateway) fail(`ingressPath "${args.ingressPath}" needs a gateway to route from`);
         if (conflict.length > 0) fail(`vpaMode ${args.vpaMode} would act on ${conflict.join(" and ")}, which the HPA scales on: use vpaMode "Off" or vpaControlledResources without ${conflict.join(", ")}`);
 
         const version = args.image.includes("@") ? args.image.split("@sha256:")[1].slice(0, 12) : args.image.slice(args.image.lastIndexOf(":") + 1);
@@ -159,7 +172,13 @@ export class ScalableService extends pulumi.ComponentResource {
         this.namespace = new k8s.core.v1.Namespace(`${name}-ns`, {
             metadata: {
                 name: args.namespace ?? svc,
-                labels: { team: args.team, "app.kubernetes.io/managed-by": "pulumi", "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest" },
+                labels: {
+                    team: args.team,
+                    "app.kubernetes.io/managed-by": "pulumi",
+                    "pod-security.kubernetes.io/enforce": "restricted",
+                    "pod-security.kubernetes.io/enforce-version": "latest",
+                    ...(args.ingressPath && args.gateway ? args.gateway.routeNamespaceLabels : {}),
+                },
             },
         }, { parent: this });
         const namespace = this.namespace.metadata.name;
@@ -315,19 +334,24 @@ export class ScalableService extends pulumi.ComponentResource {
             spec: { maxUnavailable: args.pdbMaxUnavailable ?? DEFAULTS.pdbMaxUnavailable, selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: "AlwaysAllow" },
         }, { parent: this });
 
-        if (args.ingressPath) {
-            new k8s.networking.v1.Ingress(`${name}-ingress`, {
+        if (args.ingressPath && args.gateway) {
+            this.route = new k8s.apiextensions.CustomResource(`${name}-route`, {
+                apiVersion: "gateway.networking.k8s.io/v1",
+                kind: "HTTPRoute",
                 metadata: meta,
                 spec: {
-                    ingressClassName: args.ingressClassName ?? DEFAULTS.ingressClassName,
-                    rules: [{ http: { paths: [{ path: args.ingressPath, pathType: "Prefix", backend: { service: { name: this.service.metadata.name, port: { name: "http" } } } }] } }],
+                    parentRefs: [args.gateway.parentRef],
+                    rules: [{
+                        matches: [{ path: { type: "PathPrefix", value: args.ingressPath } }],
+                        backendRefs: [{ group: "", kind: "Service", name: this.service.metadata.name, port: 80 }],
+                    }],
                 },
             }, { parent: this });
         }
 
-        // Default deny for ingress traffic: only the ingress controller's namespace (when routed) and the
-        // service's own namespace reach its pods.
-        const allowed = args.allowFromNamespaces ?? (args.ingressPath ? ["ingress-nginx"] : []);
+        // Default deny for ingress traffic: only the gateway's proxies (when routed) and the service's own
+        // namespace reach its pods.
+        const allowed = args.allowFromNamespaces ?? (args.ingressPath && args.gateway ? [args.gateway.proxyNamespace] : []);
         new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, {
             metadata: meta,
             spec: {

@@ -20,11 +20,12 @@ import { CodeBuildRunner } from "./ciRunner";
 import { Cluster } from "./cluster";
 import { ClusterAutoscaler } from "./clusterAutoscaler";
 import { CertificateDns, DnsValidatedCertificate } from "./dnsValidatedCertificate";
+import { Gateway } from "./gateway";
+import { LoadBalancerController } from "./loadBalancerController";
 import { EdgeFailover } from "./edgeFailover";
 import { GlobalDataStores } from "./globalDataStores";
 import { PrimaryStack, readPrimaryStack } from "./primaryStack";
 import { globalLagAlarmMs } from "../sizing/recovery";
-import { Ingress } from "./ingress";
 import { ImageCache } from "./imageCache";
 import { CertManager } from "./certManager";
 import { cachedImageRef, PLATFORM_IMAGES, UPSTREAM_REGISTRIES } from "../catalog/images";
@@ -33,7 +34,8 @@ import { Observability } from "./observability";
 import { PgBouncer } from "./pgbouncer";
 import { RedisCache } from "./redis";
 import { ScalableService } from "./scalableService";
-import { auroraArgs, autoscalerArgs, ciRunsOn, clusterArgs, databaseRolesArgs, imageCacheArgs, ingressArgs, pgbouncerArgs, pgbouncerNodeGroup, redisArgs, runnerArgs, serviceArgs, SYSTEM_NODE_PLACEMENT, vpaArgs } from "./topologyArgs";
+import { auroraArgs, autoscalerArgs, ciRunsOn, clusterArgs, databaseRolesArgs, gatewayArgs, imageCacheArgs, loadBalancerControllerArgs, pgbouncerArgs, pgbouncerNodeGroup, redisArgs, runnerArgs, serviceArgs, SYSTEM_NODE_PLACEMENT, vpaArgs } from "./topologyArgs";
+import { CLOUDFLARE_RANGES } from "../catalog/cloudflareIpRanges";
 import { DatabaseCredentialRotation } from "./credentialRotation";
 import { DatabaseRoles } from "./databaseRoles";
 import { ExternalSecretsOperator } from "./externalSecrets";
@@ -59,6 +61,12 @@ export type ScalingTopologyArgs = StackConfig & {
 
 /** Header the edge hop in front of the origin sends, and the origin requires. */
 export const ORIGIN_VERIFY_HEADER = "X-Origin-Verify";
+/** Header Cloudflare sends to CloudFront in mode `both`, and CloudFront's WAF requires. */
+export const EDGE_VERIFY_HEADER = "X-Edge-Verify";
+/** Namespace of the retired ingress-nginx controller (admitted by the services' NetworkPolicies for one release). */
+export const LEGACY_INGRESS_NAMESPACE = "ingress-nginx";
+/** AWS's managed prefix list of CloudFront's origin-facing addresses (IPv4). */
+export const CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing";
 
 /**
  * Resources of this repository's stacks were created at the top of the stack, before this component
@@ -86,7 +94,9 @@ export class ScalingTopology extends pulumi.ComponentResource {
     /** The ECR pull-through cache every deployed image comes through. */
     public readonly imageCache: ImageCache;
     public readonly verticalPodAutoscaler: VerticalPodAutoscaler;
-    public readonly ingress: Ingress;
+    public readonly loadBalancerController: LoadBalancerController;
+    /** The Gateway (Envoy Gateway) and its proxies behind the origin NLB: the cluster's ingress. */
+    public readonly gateway: Gateway;
     public readonly services: ScalableService[];
     public readonly aurora: AuroraPostgres;
     public readonly redis: RedisCache;
@@ -163,7 +173,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
         }, child({ providers }));
         this.network = network;
 
-        // ---- compute: cluster, node groups, autoscaler, VPA, services, ingress ----
+        // ---- compute: cluster, node groups, autoscaler, VPA, load balancer controller, gateway, services ----
         // EKS in the private subnets; everything in-cluster goes through cluster.k8sProvider.
         const cluster = new Cluster(`${name}-eks`, clusterArgs(config, `${prefix}-eks`, network.privateSubnetIds), child({ providers }));
         this.cluster = cluster;
@@ -190,7 +200,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
             images: { recommender: images.image(PLATFORM_IMAGES.vpaRecommender), updater: images.image(PLATFORM_IMAGES.vpaUpdater), admissionController: images.image(PLATFORM_IMAGES.vpaAdmissionController) },
         }, child({ providers: k8sProviders, ...pulls }));
         // Origin lockdown: one secret header, generated here because both sides need it: the edge hop in
-        // front of the ingress sends it, the ingress refuses requests without it (traffic that bypassed the edge).
+        // front of the gateway sends it, the gateway refuses requests without it (traffic that bypassed the edge).
         // A standby region shares the primary's value: the edge sends one header to both regions' origins.
         const originVerify = {
             header: ORIGIN_VERIFY_HEADER,
@@ -207,12 +217,37 @@ export class ScalingTopology extends pulumi.ComponentResource {
             createValidationRecord: !edge.cloudfront && !isSecondary,
             purpose: "origin load balancer",
         }, child({ providers }));
-        // The ingress controller behind an internet-facing NLB; the edge points at ingress.hostname.
-        const ingress = new Ingress(`${name}-ingress`, {
-            ...ingressArgs(config), originVerify, tlsCertificateArn: originCertificate.certificateArn,
-            imageRegistry: pulumi.interpolate`${images.registry}/${UPSTREAM_REGISTRIES["registry.k8s.io"].prefix}`,
-        }, child({ providers: k8sProviders, ...pulls }));
-        this.ingress = ingress;
+        // Only the hop in front of the origin reaches its NLB: CloudFront's origin-facing prefix list, or a
+        // prefix list of Cloudflare's published ranges (catalog/, checked fresh and well-formed by the config).
+        // A standby's origin is reached by Cloudflare's load balancer directly (it has no CloudFront of its own).
+        const cloudfrontInFront = !!edge.cloudfront && !isSecondary;
+        const sourcePrefixListIds: pulumi.Input<string>[] = cloudfrontInFront
+            ? [aws.ec2.getManagedPrefixListOutput({ name: CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST }, { provider: awsProvider, parent }).id]
+            : [new aws.ec2.ManagedPrefixList(`${name}-cloudflare-ranges`, {
+                name: `${prefix}-cloudflare-ipv4`,
+                addressFamily: "IPv4",
+                maxEntries: CLOUDFLARE_RANGES.ranges.ipv4.length,
+                entries: CLOUDFLARE_RANGES.ranges.ipv4.map((cidr) => ({ cidr, description: `Cloudflare, recorded ${CLOUDFLARE_RANGES.ranges.recordedOn}` })),
+                tags: { Name: `${prefix}-cloudflare-ipv4` },
+            }, { parent, provider: awsProvider }).id];
+        this.loadBalancerController = new LoadBalancerController(`${name}-lb-controller`, {
+            ...loadBalancerControllerArgs(config, cluster.clusterName, cluster.name, network.vpcId),
+            imageRegistry: images.registry,
+        }, { parent, providers: k8sProviders, ...pulls });
+        // The Gateway's proxies behind an internet-facing NLB; the edge points at gateway.hostname.
+        const gateway = new Gateway(`${name}-gateway`, {
+            ...gatewayArgs(config),
+            // Each edge hop in front of this origin appends to X-Forwarded-For.
+            trustedHops: cloudfrontInFront && edge.cloudflare ? 2 : 1,
+            originVerify,
+            tlsCertificateArn: originCertificate.certificateArn,
+            vpcId: network.vpcId,
+            sourcePrefixListIds,
+            loadBalancerClass: this.loadBalancerController.loadBalancerClass,
+            loadBalancerDependsOn: [this.loadBalancerController.release],
+            imageRegistry: images.registry,
+        }, { parent, providers: k8sProviders, dependsOn: [this.loadBalancerController.release, images] });
+        this.gateway = gateway;
         // ---- data: Aurora, PgBouncer, Redis ----
         // Aurora and Redis in the isolated subnets; their security groups admit the EKS cluster security group
         // only (EKS attaches it to the managed nodes, and VPC CNI pods use their node's security groups).
@@ -356,7 +391,14 @@ export class ScalingTopology extends pulumi.ComponentResource {
         this.services = config.services.map((s) => new ScalableService(
             `${name}-svc-${s.name}`,
             {
-                ...serviceArgs(s, { vpaDependsOn: [this.verticalPodAutoscaler.release], ingressClassName: ingress.ingressClassName }),
+                ...serviceArgs(s, {
+                    vpaDependsOn: [this.verticalPodAutoscaler.release],
+                    gateway,
+                    // The retired ingress-nginx keeps reaching the services while a running stack moves to the
+                    // gateway: `pulumi up` deletes it only after the edge points at the new origin, and the
+                    // NetworkPolicies change earlier (README "Moving a running stack to the Gateway").
+                    allowFromNamespaces: [gateway.proxyNamespace, LEGACY_INGRESS_NAMESPACE],
+                }),
                 pullImage: images.image(s.image),
                 connection: {
                     ...irsa,
@@ -374,16 +416,27 @@ export class ScalingTopology extends pulumi.ComponentResource {
                     redis: { secretArn: this.redis.authTokenSecretArn, kmsKeyArn: this.redis.kmsKey.arn },
                 },
             },
-            child({ providers: k8sProviders, dependsOn: [ingress.release, this.clusterAutoscaler, images] }),
+            child({ providers: k8sProviders, dependsOn: [gateway.release, gateway.gateway, this.clusterAutoscaler, images] }),
         ));
 
         // ---- edge: CloudFront, Cloudflare ----
         // Cloudflare (proxy, cache, rate limits, firewall), CloudFront (cache + WAF), or Cloudflare -> CloudFront
-        // -> ingress ("both"). Whichever hop reaches the ingress adds the secret origin header.
+        // -> gateway ("both"). Whichever hop reaches the gateway adds the secret origin header. In "both",
+        // Cloudflare adds a second secret that CloudFront's WAF requires: no one reaches CloudFront around it.
         // A standby region has no edge of its own: CloudFront aliases and Cloudflare's zone rulesets exist once,
         // in the primary; the standby's edge is the load balancer over both regions (below).
+        const edgeVerify = !isSecondary && edge.cloudfront && edge.cloudflare ? {
+            header: EDGE_VERIFY_HEADER,
+            value: new random.RandomPassword(`${name}-edge-verify`, { length: 48, special: false }, { parent }).result,
+        } : undefined;
+        // CloudFront's WAF starts requiring that header only once Cloudflare's rule sending it exists (the rule
+        // is made below, after the distribution it points at; a promise carries it back).
+        let proxyHeaderRuleMade: (r: pulumi.Resource) => void = () => undefined;
+        let proxyHeaderRuleFailed: (e: unknown) => void = () => undefined;
+        const proxyHeaderRule = new Promise<pulumi.Resource>((resolve, reject) => { proxyHeaderRuleMade = resolve; proxyHeaderRuleFailed = reject; });
+        proxyHeaderRule.catch(() => undefined); // a failure surfaces where the edges are built, not as an unhandled rejection
         this.cloudfrontEdge = !isSecondary && edge.cloudfront && new CloudFrontEdge(`${name}-cloudfront`, {
-            originDomainName: ingress.hostname,
+            originDomainName: gateway.hostname,
             originVerifyHeader: originVerify.header,
             originVerifySecret: originVerify.value,
             hostname: edge.hostname,
@@ -391,22 +444,33 @@ export class ScalingTopology extends pulumi.ComponentResource {
             dns: edgeDns,
             priceClass: edge.cloudfront.priceClass,
             wafRateLimitPer5Min: edge.cloudfront.wafRateLimitPer5Min,
-            clientIpHeader: edge.cloudflare ? "CF-Connecting-IP" : undefined, // behind Cloudflare, count the real client
+            requiredHeader: edgeVerify,
+            wafDependsOn: edgeVerify ? [proxyHeaderRule] : [],
+            clientIpHeader: edgeVerify ? "CF-Connecting-IP" : undefined, // behind Cloudflare, count the real client
+            apiMaxBodyKiB: edge.cloudfront.apiMaxBodyKiB,
+            wafLogRetentionDays: edge.cloudfront.wafLogRetentionDays,
             logRetentionDays: edge.cloudfront.logRetentionDays,
             staticTtlSeconds: edge.cloudfront.staticTtlSeconds,
             apiTtlSeconds: edge.cloudfront.apiTtlSeconds,
             protect,
         }, child({ providers })) || undefined;
-        this.cloudflareEdge = !isSecondary && edge.cloudflare && new CloudflareEdge(`${name}-cloudflare`, {
-            ...edge.cloudflare,
-            hostname: edge.hostname,
-            target: this.cloudfrontEdge ? this.cloudfrontEdge.domainName : ingress.hostname,
-            // CloudFront adds its own header when it is the hop before the ingress; a primary's edge adds it anyway,
-            // for the standby's origin that the load balancer reaches directly (CloudFront overwrites it with the same value).
-            originVerify: !this.cloudfrontEdge || isPrimary,
-            originVerifyHeader: originVerify.header,
-            originVerifySecret: originVerify.value,
-        }, child({ providers: { ...providers, cloudflare: cloudflareProvider! } })) || undefined;
+        try {
+            this.cloudflareEdge = !isSecondary && edge.cloudflare && new CloudflareEdge(`${name}-cloudflare`, {
+                ...edge.cloudflare,
+                hostname: edge.hostname,
+                target: this.cloudfrontEdge ? this.cloudfrontEdge.domainName : gateway.hostname,
+                // CloudFront adds its own header when it is the hop before the gateway; a primary's edge adds it anyway,
+                // for the standby's origin that the load balancer reaches directly (CloudFront overwrites it with the same value).
+                originVerify: !this.cloudfrontEdge || isPrimary,
+                proxyVerify: edgeVerify,
+                originVerifyHeader: originVerify.header,
+                originVerifySecret: originVerify.value,
+            }, child({ providers: { ...providers, cloudflare: cloudflareProvider! } })) || undefined;
+            if (edgeVerify) proxyHeaderRuleMade(this.cloudflareEdge!.rulesets.http_request_late_transform);
+        } catch (e) {
+            proxyHeaderRuleFailed(e);
+            throw e;
+        }
 
         // Health-checked failover: the standby stack knows both regions' origins, so it owns the load balancer.
         this.edgeFailover = primary && recovery!.edgeFailover ? new EdgeFailover(`${name}-edge-failover`, {
@@ -415,12 +479,14 @@ export class ScalingTopology extends pulumi.ComponentResource {
             hostname: edge.hostname,
             regions: [
                 { region: primary.info.region, address: primary.info.edge.originHostname },
-                { region: config.region, address: ingress.hostname },
+                { region: config.region, address: gateway.hostname },
             ],
             healthPath: recovery!.edgeFailover.healthPath,
             intervalSeconds: recovery!.edgeFailover.intervalSeconds,
             consecutiveDown: recovery!.edgeFailover.consecutiveDown,
             originVerify,
+            // The primary's pool is its CloudFront, whose WAF also requires Cloudflare's second secret.
+            proxyVerify: primary.edgeVerifySecret && { header: EDGE_VERIFY_HEADER, value: primary.edgeVerifySecret },
         }, { parent, providers: { cloudflare: cloudflareProvider! } }) : undefined;
 
         // ---- backups ----
@@ -486,7 +552,8 @@ export class ScalingTopology extends pulumi.ComponentResource {
             ciRunnerProject: this.ciRunner ? this.ciRunner.project.name : null,
             oidcProviderArn: cluster.oidcProviderArn,
             imageCacheRegistry: images.registry,
-            ingressHostname: ingress.hostname,
+            ingressHostname: gateway.hostname,
+            originLoadBalancerSecurityGroupId: gateway.securityGroup.id,
             serviceHosts: Object.fromEntries(config.services.map((s, i) => [s.name, this.services[i].serviceHost])),
             auroraWriterEndpoint: aurora.writerEndpoint,
             auroraReaderEndpoint: aurora.readerEndpoint,
@@ -502,6 +569,8 @@ export class ScalingTopology extends pulumi.ComponentResource {
             // The header the origin requires, and its value (secret): see the README's edge section.
             originVerifyHeader: originVerify.header,
             originVerifySecret: pulumi.secret(originVerify.value),
+            // The second secret Cloudflare sends to CloudFront in mode both (a standby's edge monitor sends it too).
+            edgeVerifySecret: edgeVerify ? pulumi.secret(edgeVerify.value) : null,
             backupVaultName: this.backup.vaultName,
             backupPlanId: this.backup.planId,
             backupDrVaultArn: this.backup.drVaultArn ?? null, // null without disaster-recovery copies
@@ -540,7 +609,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
                     },
                     secretReplicaKeyArns: primary ? primary.info.secretReplicaKeyArns : Object.fromEntries(secretReplicaRegions.map((r) => [r.region, r.kmsKeyId])),
                     load: { peakConcurrentUsers: config.load.peakConcurrentUsers, dailyActiveUsers: config.load.dailyActiveUsers },
-                    edge: { hostname: edge.hostname, mode: edge.mode, originHostname: this.cloudfrontEdge ? this.cloudfrontEdge.domainName : ingress.hostname },
+                    edge: { hostname: edge.hostname, mode: edge.mode, originHostname: this.cloudfrontEdge ? this.cloudfrontEdge.domainName : gateway.hostname },
                 },
             } : {}),
         };

@@ -10,7 +10,7 @@ import type { StackConfig } from "../config";
 import type { ServiceConfig } from "../config/compute";
 import type { AuroraConfig, PgBouncerConfig, PgBouncerPoolConfig, RedisConfig } from "../config/data";
 import { INSTANCE_TYPES, InstanceTypeName } from "../catalog/instances";
-import { AUTOSCALER_RESOURCES, VPA_RESOURCES } from "../sizing/capacity";
+import { AUTOSCALER_RESOURCES, GATEWAY_CONTROLLER_RESOURCES, LOAD_BALANCER_CONTROLLER_RESOURCES, VPA_RESOURCES } from "../sizing/capacity";
 import type { AuroraPostgresArgs } from "./aurora";
 import type { PgBouncerArgs } from "./pgbouncer";
 import type { DatabaseRolesArgs } from "./databaseRoles";
@@ -18,7 +18,8 @@ import type { RedisCacheArgs } from "./redis";
 import type { ClusterArgs } from "./cluster";
 import { codebuildRunsOn, type CodeBuildRunnerArgs } from "./ciRunner";
 import type { ClusterAutoscalerArgs } from "./clusterAutoscaler";
-import type { IngressArgs } from "./ingress";
+import type { GatewayArgs } from "./gateway";
+import type { LoadBalancerControllerArgs } from "./loadBalancerController";
 import type { ScalableServiceArgs } from "./scalableService";
 import type { VerticalPodAutoscalerArgs } from "./verticalPodAutoscaler";
 
@@ -124,9 +125,11 @@ export function vpaArgs(c: StackConfig): VerticalPodAutoscalerArgs {
     };
 }
 
-export function ingressArgs(c: StackConfig): IngressArgs {
+/** The Gateway's data plane (Envoy proxies) from `scaling-topology:ingress`, its controller on the system nodes. */
+export function gatewayArgs(c: StackConfig): Pick<GatewayArgs, "hostname" | "minReplicas" | "maxReplicas" | "cpuMillis" | "memoryMiB" | "memoryLimitMiB" | "targetCpuUtilization" | "nodeSelector" | "controllerNodeSelector" | "controllerTolerations" | "controllerReplicas" | "controllerCpuMillis" | "controllerMemoryMiB" | "vpcCidr" | "trustedHops"> {
     const i = c.ingress;
     return {
+        hostname: c.edge.hostname,
         minReplicas: i.replicas.min,
         maxReplicas: i.replicas.max,
         cpuMillis: i.resources.cpuMillis,
@@ -134,11 +137,32 @@ export function ingressArgs(c: StackConfig): IngressArgs {
         memoryLimitMiB: i.resources.memoryLimitMiB,
         targetCpuUtilization: i.targetCpuUtilization,
         nodeSelector: applicationPlacement(i.nodeGroup),
-        sourceCidrs: i.sourceCidrs,
+        controllerNodeSelector: SYSTEM_NODE_PLACEMENT.nodeSelector,
+        controllerTolerations: SYSTEM_NODE_PLACEMENT.tolerations,
+        controllerReplicas: GATEWAY_CONTROLLER_RESOURCES.replicas,
+        controllerCpuMillis: GATEWAY_CONTROLLER_RESOURCES.cpuMillis,
+        controllerMemoryMiB: GATEWAY_CONTROLLER_RESOURCES.memoryMiB,
+        vpcCidr: c.network.cidr,
+        // Each edge hop appends the address it saw to X-Forwarded-For.
+        trustedHops: (c.edge.cloudflare ? 1 : 0) + (c.edge.cloudfront ? 1 : 0),
     };
 }
 
-export function serviceArgs(s: ServiceConfig, extra: Pick<ScalableServiceArgs, "vpaDependsOn" | "ingressClassName"> = {}): ScalableServiceArgs {
+/** The AWS Load Balancer Controller on the system nodes. */
+export function loadBalancerControllerArgs(c: StackConfig, clusterName: string, clusterNameOutput: pulumi.Input<string>, vpcId: pulumi.Input<string>): LoadBalancerControllerArgs {
+    return {
+        clusterName,
+        clusterNameOutput,
+        region: c.region,
+        vpcId,
+        replicas: LOAD_BALANCER_CONTROLLER_RESOURCES.replicas,
+        cpuMillis: LOAD_BALANCER_CONTROLLER_RESOURCES.cpuMillis,
+        memoryMiB: LOAD_BALANCER_CONTROLLER_RESOURCES.memoryMiB,
+        ...SYSTEM_NODE_PLACEMENT,
+    };
+}
+
+export function serviceArgs(s: ServiceConfig, extra: Pick<ScalableServiceArgs, "vpaDependsOn" | "gateway" | "allowFromNamespaces"> = {}): ScalableServiceArgs {
     return {
         serviceName: s.name,
         team: s.team,

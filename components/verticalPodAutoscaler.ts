@@ -27,17 +27,8 @@ export interface VerticalPodAutoscalerArgs {
     images?: { recommender?: pulumi.Input<string>; updater?: pulumi.Input<string>; admissionController?: pulumi.Input<string> };
 }
 
-/** Chart values `{ repository, tag }` of a full reference (the chart prints `repository:tag`; a digest rides on the tag). */
-export function chartImage(ref: pulumi.Input<string>) {
-    const split = pulumi.output(ref).apply((r) => {
-        const at = r.indexOf("@");
-        const name = at >= 0 ? r.slice(0, at) : r;
-        const colon = name.lastIndexOf(":");
-        if (colon < 0 || name.slice(colon).includes("/")) throw new Error(`image "${r}" needs a tag`);
-        return { repository: name.slice(0, colon), tag: name.slice(colon + 1) + (at >= 0 ? r.slice(at) : "") };
-    });
-    return { repository: split.repository, tag: split.tag };
-}
+export { chartImage } from "./containerImage";
+import { chartImage } from "./containerImage";
 
 const resources = (r: ComponentResources) => ({ requests: { cpu: `${r.cpuMillis}m`, memory: `${r.memoryMiB}Mi` }, limits: { memory: `${r.memoryMiB}Mi` } });
 

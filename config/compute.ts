@@ -187,16 +187,21 @@ const Replicas = z.strictObject({
     max: count(2, 10000),
 }).refine((r) => r.min <= r.max, { message: "min must not exceed max", path: ["min"] });
 
-/** `scaling-topology:ingress`: ingress-nginx behind an internet-facing AWS network load balancer. */
+/**
+ * `scaling-topology:ingress`: the data plane in front of the services, the Envoy proxies of the Gateway
+ * (Envoy Gateway) behind the origin NLB. The key keeps its name: stacks upgrade without editing their
+ * config, and it still names the role (the cluster's ingress), not the software. The sources the NLB
+ * admits are not configurable: they follow `edge.mode` (README "Only the edge reaches the load balancer").
+ */
 export const IngressConfig = z.strictObject({
+    /** Envoy proxy replicas (HPA bounds). */
     replicas: Replicas,
+    /** Requests and limits of one Envoy proxy. */
     resources: Resources,
     /** HPA CPU utilization target (% of request). @default 70 */
     targetCpuUtilization: count(10, 100).default(70),
-    /** Node group the controller runs on. */
+    /** Node group the proxies run on. */
     nodeGroup: dnsLabel,
-    /** Source CIDRs the NLB admits. @default ["0.0.0.0/0"] (the CDN edge in front connects from anywhere) */
-    sourceCidrs: z.array(cidrSchema(0, 32)).min(1).default(["0.0.0.0/0"]),
 });
 export type IngressConfig = z.output<typeof IngressConfig>;
 
@@ -239,7 +244,7 @@ export const ServiceConfig = z.strictObject({
     readinessPath: z.string().startsWith("/"),
     /** Liveness probe path (restarted when it fails). */
     livenessPath: z.string().startsWith("/"),
-    /** Path prefix routed to this service by ingress-nginx; unset = not exposed. */
+    /** Path prefix routed to this service from the Gateway (an HTTPRoute); unset = not exposed. */
     ingressPath: z.string().startsWith("/").optional(),
     replicas: Replicas,
     resources: Resources,

@@ -74,9 +74,9 @@ export const LoadConfig = z.strictObject({
      */
     offPeakShare: share().default(0.25),
     /**
-     * Requests per second one ingress-nginx controller replica (1 CPU requested) relays. Default 5000:
-     * an estimate from ingress-nginx load tests of small responses; measure with the controller's
-     * `nginx_ingress_controller_requests` rate at its HPA target.
+     * Requests per second one Envoy proxy of the Gateway (1 CPU requested) relays. Default 5000: an
+     * estimate for plain-HTTP proxying of small responses (TLS ends at the NLB); measure with the proxies'
+     * `envoy_http_downstream_rq_total` rate at their HPA target.
      */
     ingressRpsPerPod: z.number().positive().default(5000),
     /** Measured capacity per service, by service name. @default { api: { rpsPerPod: 250 } } */

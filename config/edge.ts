@@ -7,6 +7,8 @@ import { z } from "zod";
 import type { ConfigCheck } from "./index";
 import type { ConfigProblem } from "./errors";
 import { CLOUDFLARE_PERIOD_VALUES, CLOUDFLARE_PLAN_LIMITS, CLOUDFLARE_PLANS, rateLimitProblems, RATE_LIMIT_CHARACTERISTICS, RateLimitCharacteristic } from "../catalog/cloudflarePlans";
+import { LogRetentionDays } from "./network";
+import { ageInDays, CLOUDFLARE_RANGES, CLOUDFLARE_RANGES_MAX_AGE_DAYS, CloudflareRanges } from "../catalog/cloudflareIpRanges";
 
 export const EDGE_MODES = ["cloudfront", "cloudflare", "both"] as const;
 export type EdgeMode = (typeof EDGE_MODES)[number];
@@ -16,6 +18,15 @@ export const PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_Al
 
 /** Period values (seconds) the Cloudflare ruleset engine accepts; which ones a zone may use depends on its plan. */
 export const CLOUDFLARE_RATELIMIT_PERIODS = CLOUDFLARE_PERIOD_VALUES;
+
+/** AWS WAF's largest body inspection limit for CloudFront web ACLs (KiB). */
+export const WAF_MAX_BODY_INSPECTION_KIB = 64;
+
+/**
+ * Inbound rules one security group may hold (the VPC default quota): a prefix-list reference counts as
+ * its max entries (CloudFront's origin-facing list weighs 55, so the NLB's group holds nothing else of note).
+ */
+export const SECURITY_GROUP_RULE_QUOTA = 60;
 
 const hostname = z
     .string()
@@ -58,6 +69,15 @@ export const CloudFrontConfig = z.strictObject({
     staticTtlSeconds: z.number().int().min(60).max(31_536_000).default(86400),
     /** TTL (seconds) of API responses that send no Cache-Control (0 = never cached unless the origin says so). */
     apiTtlSeconds: z.number().int().min(0).max(300).default(0),
+    /**
+     * Largest request body (KiB) the WAF lets through on API paths (`/api/*`), instead of the common rule
+     * set's 8 KB `SizeRestrictions_BODY`. AWS WAF inspects at most the first 16, 32, 48 or 64 KB of a
+     * CloudFront request body (the web ACL's body inspection limit, set to the smallest that covers this):
+     * a larger limit could not be enforced.
+     */
+    apiMaxBodyKiB: z.number().int().min(1).max(WAF_MAX_BODY_INSPECTION_KIB, { message: `must be at most ${WAF_MAX_BODY_INSPECTION_KIB}: AWS WAF inspects at most the first 64 KB of a CloudFront request body (limits 16, 32, 48 or 64 KB), so a larger body limit could not be enforced` }).default(16),
+    /** Days the WAF logs (CloudWatch Logs, KMS-encrypted) are kept. */
+    wafLogRetentionDays: LogRetentionDays.default(365),
 });
 
 export const CloudflareConfig = z.strictObject({
@@ -106,6 +126,21 @@ export type CloudflareConfig = z.output<typeof CloudflareConfig>;
  */
 export const CloudflareApiToken = z.string().min(1, { message: "must be a Cloudflare API token" }).optional();
 
+/**
+ * Problems with the Cloudflare ranges the origin admits when Cloudflare is the last hop: malformed or
+ * stale data, or more ranges than the NLB's security group can hold.
+ */
+export function cloudflareRangeProblems(data: { ranges: CloudflareRanges; problems: string[] }, today: Date): string[] {
+    const out = [...data.problems];
+    if (data.problems.length === 0) {
+        const age = ageInDays(data.ranges.recordedOn, today);
+        if (age > CLOUDFLARE_RANGES_MAX_AGE_DAYS) out.push(`Cloudflare's ranges were recorded on ${data.ranges.recordedOn}, ${age} days ago (more than ${CLOUDFLARE_RANGES_MAX_AGE_DAYS}): refresh catalog/cloudflareIpRanges.ts from https://www.cloudflare.com/ips/`);
+        if (age < -1) out.push(`recordedOn ${data.ranges.recordedOn} is in the future`);
+        if (data.ranges.ipv4.length > SECURITY_GROUP_RULE_QUOTA) out.push(`${data.ranges.ipv4.length} IPv4 ranges exceed the ${SECURITY_GROUP_RULE_QUOTA} rules one security group holds`);
+    }
+    return out;
+}
+
 export const usesCloudFront = (e: EdgeConfig) => e.mode === "cloudfront" || e.mode === "both";
 export const usesCloudflare = (e: EdgeConfig) => e.mode === "cloudflare" || e.mode === "both";
 
@@ -120,8 +155,9 @@ export function cloudflareRuleCounts(cf: CloudflareConfig, mode: EdgeMode, recov
         http_ratelimit: [cf.authRateLimit, cf.apiRateLimit].filter((l) => l.enabled).length,
         // health-check skip, geo/ASN block when any is listed, admin challenge
         http_request_firewall_custom: 2 + (cf.blockedCountries.length + cf.blockedAsns.length > 0 ? 1 : 0),
-        // the origin header, when Cloudflare is the hop in front of the ingress, or a primary's standby origin needs it
-        http_request_late_transform: mode === "cloudflare" || recoveryRole === "primary" ? 1 : 0,
+        // the origin header, when Cloudflare is the hop in front of the gateway or a primary's standby origin needs
+        // it; and with CloudFront behind Cloudflare, the header CloudFront's WAF requires
+        http_request_late_transform: (mode === "cloudflare" || recoveryRole === "primary" ? 1 : 0) + (mode === "both" ? 1 : 0),
     };
 }
 
@@ -165,6 +201,12 @@ export const edgeChecks: ConfigCheck[] = [
             if (edge.mode === "cloudfront" && edge.cloudfront && !edge.cloudfront.route53ZoneId) {
                 problems.push({ key: `${KEY}.cloudfront.route53ZoneId`, value: undefined, message: "is required in mode \"cloudfront\": the certificate's DNS validation records and the alias record go to this hosted zone" });
             }
+            // The last hop in front of the origin must be one the NLB can admit alone.
+            if (edge.mode === "cloudflare") {
+                for (const message of cloudflareRangeProblems(CLOUDFLARE_RANGES, new Date())) {
+                    problems.push({ key: `${KEY}.mode`, value: edge.mode, message: `Cloudflare is the hop in front of the origin, but its address ranges (catalog/cloudflareIpRanges.ts) cannot lock the origin down: ${message}` });
+                }
+            }
             const cf = edge.cloudflare;
             // The recovery role, when that domain parsed (a secondary makes no rulesets; a primary adds the origin header).
             if (cf) problems.push(...cloudflarePlanProblems(cf, edge.mode, (c as { recovery?: { role: "primary" | "secondary" } }).recovery?.role));
@@ -173,6 +215,13 @@ export const edgeChecks: ConfigCheck[] = [
             }
             return problems;
         },
+    },
+    {
+        // A disaster-recovery standby has no CloudFront of its own: Cloudflare's load balancer reaches its origin.
+        needs: ["edge", "recovery"],
+        check: ({ edge, recovery }) => recovery?.role === "secondary" && edge.mode !== "cloudflare" && usesCloudflare(edge)
+            ? cloudflareRangeProblems(CLOUDFLARE_RANGES, new Date()).map((message) => ({ key: `${KEY}.mode`, value: edge.mode, message: `Cloudflare's load balancer is the hop in front of this standby's origin, but its address ranges (catalog/cloudflareIpRanges.ts) cannot lock the origin down: ${message}` }))
+            : [],
     },
     {
         needs: ["edge", "cloudflareApiToken"],

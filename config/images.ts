@@ -9,6 +9,7 @@ import type { ConfigCheck, StackConfig } from "./index";
 import type { ConfigProblem } from "./errors";
 import { isPrivateEcr, parseImageRef, PLATFORM_IMAGES, UPSTREAM_REGISTRIES, upstreamsOf } from "../catalog/images";
 import { CLUSTER_AUTOSCALER_RELEASES } from "../catalog/kubernetesReleases";
+import { AWS_LOAD_BALANCER_CONTROLLER_RELEASE } from "../catalog/awsLoadBalancerController";
 
 const username = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, { message: "must be a registry user name" });
 
@@ -30,7 +31,8 @@ export function deployedImages(c: Pick<StackConfig, "cluster" | "services">): st
         PLATFORM_IMAGES.pgbouncer, PLATFORM_IMAGES.pgbouncerExporter, autoscaler, PLATFORM_IMAGES.vpaRecommender,
         ...(c.cluster.vpa.updater ? [PLATFORM_IMAGES.vpaUpdater] : []),
         ...(c.cluster.vpa.admissionController ? [PLATFORM_IMAGES.vpaAdmissionController] : []),
-        PLATFORM_IMAGES.ingressNginxController, PLATFORM_IMAGES.ingressNginxCertgen,
+        PLATFORM_IMAGES.envoyGateway, PLATFORM_IMAGES.envoyProxy,
+        `${AWS_LOAD_BALANCER_CONTROLLER_RELEASE.image.repository}:${AWS_LOAD_BALANCER_CONTROLLER_RELEASE.image.tag}@${AWS_LOAD_BALANCER_CONTROLLER_RELEASE.image.digest}`,
         PLATFORM_IMAGES.externalSecrets, PLATFORM_IMAGES.psql,
         PLATFORM_IMAGES.certManagerController, PLATFORM_IMAGES.certManagerWebhook, PLATFORM_IMAGES.certManagerCainjector, PLATFORM_IMAGES.certManagerStartupapicheck,
         ...c.services.map((s) => s.image),

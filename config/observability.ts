@@ -35,8 +35,8 @@ export const ObservabilityConfig = z.strictObject({
      * @default "amp"
      */
     pipeline: z.enum(["amp"], { message: "must be amp (Amazon Managed Service for Prometheus); no other pipeline is implemented" }).default("amp"),
-    /** The request path's data plane: which metric names the latency and 5xx rules read (sizing/requestMetrics.ts). @default "ingress-nginx" */
-    requestMetrics: z.enum(DATA_PLANES, { message: `must be one of ${DATA_PLANES.join(", ")}` }).default("ingress-nginx"),
+    /** The request path's data plane: which metric names the latency and 5xx rules read (catalog/requestMetrics.ts). @default "envoy-gateway" (the Gateway's proxies) */
+    requestMetrics: z.enum(DATA_PLANES, { message: `must be one of ${DATA_PLANES.join(", ")}` }).default("envoy-gateway"),
     /** Alert thresholds the sizing model does not know. */
     thresholds: z.strictObject({
         /** 5xx share of requests that pages (1%: the usual request-path target), independent of the SLO burn rate. @default 0.01 */

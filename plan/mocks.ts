@@ -44,6 +44,7 @@ const EC2_ID_PREFIX: Record<string, string> = {
     "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
     "aws:ec2/flowLog:FlowLog": "fl",
     "aws:ec2/launchTemplate:LaunchTemplate": "lt",
+    "aws:ec2/managedPrefixList:ManagedPrefixList": "pl",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
 };
@@ -100,6 +101,11 @@ export const INVOKES: Record<string, (inputs: Inputs, ctx: MockContext) => Input
     "aws:index/getCallerIdentity:getCallerIdentity": (_i, ctx) => ({ accountId: ctx.accountId, arn: `arn:aws:iam::${ctx.accountId}:user/offline-plan`, userId: "AIDAOFFLINEPLAN", id: ctx.accountId }),
     "aws:index/getRegion:getRegion": (_i, ctx) => ({ name: ctx.region, region: ctx.region, id: ctx.region }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
+    // AWS-managed prefix lists by name (CloudFront's origin-facing list: 55 entries in every region).
+    "aws:ec2/getManagedPrefixList:getManagedPrefixList": (inputs, ctx) => {
+        const id = `pl-${digest("prefix-list", String(inputs.name ?? inputs.id), ctx.region).slice(0, 8)}`;
+        return { id, name: inputs.name, addressFamily: "IPv4", maxEntries: 55, ownerId: "AWS", arn: `arn:aws:ec2:${ctx.region}:aws:prefix-list/${id}`, entries: [], tags: {}, version: 1 };
+    },
     // A replicated secret read in its replica region: a stand-in of the JSON the primary writes (the password is a mock).
     "aws:secretsmanager/getSecretVersion:getSecretVersion": (i, ctx) => ({
         id: `${i.secretId}|AWSCURRENT`,

@@ -61,7 +61,7 @@ export function profilesTable(sized: Array<{ profile: Profile; topology: Topolog
         ["database reads / writes per s", (x) => `${n(x.topology.demand.dbReadQps)} / ${n(x.topology.demand.dbWriteQps)}`],
         ...[...new Set(sized.flatMap((x) => x.topology.services.map((s) => s.name)))].map((name) =>
             [`service ${name} HPA min-max`, (x: (typeof sized)[number]) => { const s = x.topology.services.find((v) => v.name === name); return s ? mm(s.replicas) : "-"; }] as [string, (x: (typeof sized)[number]) => string]),
-        ["ingress-nginx replicas", (x) => mm(x.topology.ingress)],
+        ["Envoy proxy replicas", (x) => mm(x.topology.ingress)],
         ...[...new Set(sized.flatMap((x) => x.topology.nodeGroups.map((g) => g.name)))].map((name) =>
             [`node group ${name}`, (x: (typeof sized)[number]) => { const g = x.topology.nodeGroups.find((v) => v.name === name); return g ? `${mm(g.size)} x ${g.instanceTypes[0]}` : "-"; }] as [string, (x: (typeof sized)[number]) => string]),
         ["Aurora writer", (x) => x.topology.aurora.instanceClass],

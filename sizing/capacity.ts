@@ -7,8 +7,8 @@
  * every node runs. Each replica must also fit on one node. A group with several instance types is
  * planned with its smallest (the autoscaler may launch any of them).
  *
- * {@link stackWorkloads} lists every workload of a stack (services, ingress controller, PgBouncer, system
- * add-ons); a caller that adds its own passes the longer list to {@link capacityReport}.
+ * {@link stackWorkloads} lists every workload of a stack (services, the Gateway's Envoy proxies, PgBouncer,
+ * system add-ons); a caller that adds its own passes the longer list to {@link capacityReport}.
  */
 import type { StackConfig } from "../config";
 import type { ConfigProblem } from "../config/errors";
@@ -99,7 +99,7 @@ export function groupNodeAllocatable(types: readonly string[], prefixDelegation:
 
 /** One workload's peak demand on a node group. */
 export interface WorkloadDemand {
-    /** What it is, as the error names it: `service "api"`, `ingress-nginx`, `PgBouncer`. */
+    /** What it is, as the error names it: `service "api"`, `Envoy proxies (gateway)`, `PgBouncer`. */
     name: string;
     /** Config key the demand comes from (blamed when it does not fit), e.g. `scaling-topology:services[0].replicas.max`. */
     key: string;
@@ -127,6 +127,8 @@ export function systemWorkloads(c: StackConfig): WorkloadDemand[] {
         w("vpa-recommender", 1, VPA_RESOURCES.recommender.cpuMillis, VPA_RESOURCES.recommender.memoryMiB, "scaling-topology:cluster.vpa"),
         ...(c.cluster.vpa.updater ? [w("vpa-updater", 1, VPA_RESOURCES.updater.cpuMillis, VPA_RESOURCES.updater.memoryMiB, "scaling-topology:cluster.vpa.updater")] : []),
         ...(c.cluster.vpa.admissionController ? [w("vpa-admission-controller", 2, VPA_RESOURCES.admissionController.cpuMillis, VPA_RESOURCES.admissionController.memoryMiB, "scaling-topology:cluster.vpa.admissionController")] : []),
+        w("envoy-gateway (controller)", GATEWAY_CONTROLLER_RESOURCES.replicas, GATEWAY_CONTROLLER_RESOURCES.cpuMillis, GATEWAY_CONTROLLER_RESOURCES.memoryMiB, "scaling-topology:ingress"),
+        w("aws-load-balancer-controller", LOAD_BALANCER_CONTROLLER_RESOURCES.replicas, LOAD_BALANCER_CONTROLLER_RESOURCES.cpuMillis, LOAD_BALANCER_CONTROLLER_RESOURCES.memoryMiB, "scaling-topology:ingress"),
         ...Object.entries(EXTERNAL_SECRETS_RESOURCES).map(([part, r]) => w(`external-secrets ${part}`, r.replicas, r.cpuMillis, r.memoryMiB)),
         w("database-roles Job", 1, DATABASE_ROLES_JOB_RESOURCES.cpuMillis, DATABASE_ROLES_JOB_RESOURCES.memoryMiB),
     ];
@@ -144,6 +146,10 @@ export const DATABASE_ROLES_JOB_RESOURCES = { cpuMillis: 50, memoryMiB: 64 } as 
 
 /** Requests the ClusterAutoscaler component sets (one place, shared with the check). */
 export const AUTOSCALER_RESOURCES = { cpuMillis: 100, memoryMiB: 600, memoryLimitMiB: 600 } as const;
+/** The Envoy Gateway controller (the chart's requests; the Gateway component sets them). */
+export const GATEWAY_CONTROLLER_RESOURCES = { replicas: 2, cpuMillis: 100, memoryMiB: 256 } as const;
+/** The AWS Load Balancer Controller (provisions the origin NLB). */
+export const LOAD_BALANCER_CONTROLLER_RESOURCES = { replicas: 2, cpuMillis: 100, memoryMiB: 256 } as const;
 /** Requests the VerticalPodAutoscaler component sets. */
 export const VPA_RESOURCES = {
     recommender: { cpuMillis: 50, memoryMiB: 500 },
@@ -162,12 +168,12 @@ export function monitoringNodeGroup(c: Pick<StackConfig, "cluster">): string | u
     return c.cluster.nodeGroups.find((g) => g.role === "application")?.name;
 }
 
-/** Every workload the stack's node groups carry: services, the ingress controller, PgBouncer, Grafana, system add-ons. */
+/** Every workload the stack's node groups carry: services, the Gateway's Envoy proxies, PgBouncer, Grafana, system add-ons. */
 export function stackWorkloads(c: StackConfig): WorkloadDemand[] {
     const monitoring = monitoringNodeGroup(c);
     return [
         ...c.services.map((s, i) => ({ name: `service "${s.name}"`, key: `scaling-topology:services[${i}].replicas.max`, nodeGroup: s.nodeGroup, replicas: s.replicas.max, cpuMillis: s.resources.cpuMillis, memoryMiB: s.resources.memoryMiB })),
-        { name: "ingress-nginx", key: "scaling-topology:ingress.replicas.max", nodeGroup: c.ingress.nodeGroup, replicas: c.ingress.replicas.max, cpuMillis: c.ingress.resources.cpuMillis, memoryMiB: c.ingress.resources.memoryMiB },
+        { name: "Envoy proxies (gateway)", key: "scaling-topology:ingress.replicas.max", nodeGroup: c.ingress.nodeGroup, replicas: c.ingress.replicas.max, cpuMillis: c.ingress.resources.cpuMillis, memoryMiB: c.ingress.resources.memoryMiB },
         ...pgbouncerWorkloads(c),
         ...(monitoring ? [{ name: "grafana", key: "scaling-topology:observability", nodeGroup: monitoring, replicas: 1, cpuMillis: GRAFANA_RESOURCES.grafana.cpuMillis + GRAFANA_RESOURCES.sidecar.cpuMillis, memoryMiB: GRAFANA_RESOURCES.grafana.memoryMiB + GRAFANA_RESOURCES.sidecar.memoryMiB }] : []),
         ...systemWorkloads(c),

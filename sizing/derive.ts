@@ -60,7 +60,7 @@ export interface ServiceSpec {
     nodeGroup?: string;
 }
 
-/** The ingress controller (from the compute config). */
+/** The Gateway's Envoy proxies, the cluster's ingress (from the compute config). */
 export interface IngressSpec {
     cpuMillicores?: number;
     memoryMiB?: number;
@@ -178,7 +178,7 @@ export interface PoolSizing {
 export interface Topology {
     demand: Demand;
     services: ServiceSizing[];
-    /** ingress-nginx controller replicas. */
+    /** Envoy proxy replicas of the Gateway. */
     ingress: MinMax;
     /** ... and what one replica requests. */
     ingressRequests: { cpuMillicores: number; memoryMiB: number };
@@ -205,6 +205,8 @@ export const SYSTEM_WORKLOADS: Workload[] = [
     { name: "ebs-csi-controller", role: "system", cpuMillicores: 60, memoryMiB: 240, replicas: { min: 2, max: 2 } },
     { name: "cluster-autoscaler", role: "system", cpuMillicores: 100, memoryMiB: 600, replicas: { min: 2, max: 2 } },
     { name: "vpa-recommender", role: "system", cpuMillicores: 50, memoryMiB: 500, replicas: { min: 1, max: 1 } },
+    { name: "envoy-gateway", role: "system", cpuMillicores: 100, memoryMiB: 256, replicas: { min: 2, max: 2 } },
+    { name: "aws-load-balancer-controller", role: "system", cpuMillicores: 100, memoryMiB: 256, replicas: { min: 2, max: 2 } },
 ];
 export const DEFAULT_NODE_GROUPS: NodeGroupSpec[] = [
     { name: "system", role: "system", instanceTypes: ["m7g.large"] },
@@ -417,7 +419,7 @@ export function deriveTopology(input: SizingInput): Topology {
     const workloads: Workload[] = [
         ...(input.systemWorkloads ?? SYSTEM_WORKLOADS),
         ...services.map((s) => ({ name: s.name, role: "application" as const, nodeGroup: s.nodeGroup, cpuMillicores: s.cpuMillicores, memoryMiB: s.memoryMiB, replicas: s.replicas })),
-        { name: "ingress-nginx", role: "application", nodeGroup: input.ingress?.nodeGroup, ...ingressRequests, replicas: ingressReplicas },
+        { name: "envoy-proxy", role: "application", nodeGroup: input.ingress?.nodeGroup, ...ingressRequests, replicas: ingressReplicas },
         { name: "pgbouncer-rw", role: "application", ...pgbRequests, replicas: readWrite.replicas },
         { name: "pgbouncer-ro", role: "application", ...pgbRequests, replicas: readOnly.replicas },
     ];

@@ -96,7 +96,7 @@ export function reportOf(input: ReportInput, t: Topology = deriveTopology(input)
     }
     const ingressRps = t.ingress.max * load.ingressRpsPerPod;
     workloadRps.push(peakRpsFor.origin(load, ingressRps));
-    add({ component: "ingress-nginx (HPA)", count: t.ingress, unit: `pod (${t.ingressRequests.cpuMillicores}m, ${t.ingressRequests.memoryMiB} MiB)`, capacity: `${fmt(ingressRps)} rps`, capacityPeakRps: peakRpsFor.origin(load, ingressRps), monthlyCostUsd: 0, monthlyCostUsdAtMin: 0 });
+    add({ component: "Envoy proxies of the Gateway (HPA)", count: t.ingress, unit: `pod (${t.ingressRequests.cpuMillicores}m, ${t.ingressRequests.memoryMiB} MiB)`, capacity: `${fmt(ingressRps)} rps`, capacityPeakRps: peakRpsFor.origin(load, ingressRps), monthlyCostUsd: 0, monthlyCostUsdAtMin: 0 });
     add({ component: "network load balancer", count: { min: 1, max: 1 }, unit: "NLB", capacity: "scales by AWS", monthlyCostUsd: cost(FIXED_PRICES.networkLoadBalancer, 1), monthlyCostUsdAtMin: cost(FIXED_PRICES.networkLoadBalancer, 1), priceEstimate: true });
 
     for (const g of t.nodeGroups) {

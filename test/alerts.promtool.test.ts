@@ -12,6 +12,7 @@ import { stringify } from "yaml";
 import { resolveStackConfig } from "../sizing/stackConfig";
 import { readStackFiles } from "../plan/stackFiles";
 import { AlertRule, alertsOf, alertThresholds, stackAlertRules } from "../sizing/alerts";
+import { leLabel, REQUEST_METRICS } from "../catalog/requestMetrics";
 import { execFile } from "child_process";
 import { ensureServers } from "./realServersHarness";
 
@@ -37,17 +38,26 @@ interface Case { series: Series[]; evalTime: string; labels: Record<string, stri
 
 const LONG = 73 * 60 + 30; // minutes: the 3-day SLO window plus the slow burn's hour of `for`
 
+/** The prod stack's request metric adapter: the series below carry its metric names. */
+const PLANE = REQUEST_METRICS[resolveStackConfig("prod", readStackFiles(REPO, "prod").config).observability.requestMetrics];
+/** A 2xx and a 5xx series of the data plane's request counter. */
+const STATUS_SERIES: Record<string, { ok: string; error: string }> = {
+    nginx_ingress_controller_requests: { ok: 'nginx_ingress_controller_requests{status="200"}', error: 'nginx_ingress_controller_requests{status="503"}' },
+    envoy_http_downstream_rq_xx: { ok: 'envoy_http_downstream_rq_xx{envoy_response_code_class="2"}', error: 'envoy_http_downstream_rq_xx{envoy_response_code_class="5"}' },
+};
+
 function requests(okPerSecond: number, errorsPerSecond: number, minutes: number, step = 1): Series[] {
+    const s = STATUS_SERIES[PLANE.requests];
     return [
-        { series: 'nginx_ingress_controller_requests{status="200"}', values: counter(okPerSecond, minutes, step) },
-        { series: 'nginx_ingress_controller_requests{status="503"}', values: counter(errorsPerSecond, minutes, step) },
+        { series: s.ok, values: counter(okPerSecond, minutes, step) },
+        { series: s.error, values: counter(errorsPerSecond, minutes, step) },
     ];
 }
 /** Requests per second within 0.5 s out of 1000/s, and the other buckets around it. */
 function latency(fastPerSecond: number, minutes: number, under250 = 0, step = 1): Series[] {
-    const b = (le: string, v: number) => ({ series: `nginx_ingress_controller_request_duration_seconds_bucket{le="${le}"}`, values: counter(v, minutes, step) });
-    return [b("0.25", under250), b("0.5", fastPerSecond), b("1", 1000), b("+Inf", 1000),
-        { series: "nginx_ingress_controller_request_duration_seconds_count", values: counter(1000, minutes, step) }];
+    const b = (le: string, v: number) => ({ series: `${PLANE.durationBucket}{le="${le}"}`, values: counter(v, minutes, step) });
+    return [b(leLabel(PLANE, 250), under250), b(leLabel(PLANE, 500), fastPerSecond), b(leLabel(PLANE, 1000), 1000), b("+Inf", 1000),
+        { series: PLANE.durationCount, values: counter(1000, minutes, step) }];
 }
 
 /** For every alert: a case where it fires (with the labels it fires with) and one where it stays quiet. */
@@ -119,7 +129,10 @@ function promtoolTestFile(rulesFile: string, alerts: AlertRule[], all: ReturnTyp
             }],
         };
     }));
-    return { rule_files: [rulesFile], evaluation_interval: `${step}m`, tests } as { tests: unknown[] };
+    // Rule groups evaluate concurrently, and an alert reads a recording rule's last sample within the 5-minute
+    // lookback: evaluating less than 5 minutes apart keeps that sample visible whichever group runs first
+    // (at 10 minutes, an alert evaluated before the recording group saw no series and lost its `for`).
+    return { rule_files: [rulesFile], evaluation_interval: `${Math.min(step, 4)}m`, tests } as { tests: unknown[] };
 }
 
 describe("alert rules under promtool", function () {
@@ -143,7 +156,7 @@ describe("alert rules under promtool", function () {
 
     it("covers p95 latency, 5xx ratio, long and short burn windows, pool exhaustion and cache hit ratio", () => {
         const { yaml } = stackRules("prod");
-        for (const needle of ["histogram_quantile(0.95", 'status=~"5.."', "slo:request_errors:ratio_rate3d", "slo:request_errors:ratio_rate5m", "pgbouncer_pools_client_maxwait_seconds", "redis_keyspace_misses_total"]) {
+        for (const needle of ["histogram_quantile(0.95", PLANE.errors5xx, "slo:request_errors:ratio_rate3d", "slo:request_errors:ratio_rate5m", "pgbouncer_pools_client_maxwait_seconds", "redis_keyspace_misses_total"]) {
             assert.ok(yaml.includes(needle), `rules lack ${needle}`);
         }
     });

@@ -14,10 +14,13 @@ const ESO_SCHEMAS = require("./fixtures/crds/external-secrets-v2.9.0.json") as R
 const esoAjv = new Ajv({ strict: false, allErrors: true });
 const esoValidators = { ExternalSecret: esoAjv.compile(ESO_SCHEMAS.ExternalSecret), SecretStore: esoAjv.compile(ESO_SCHEMAS.SecretStore) };
 import { autoscalerPolicy } from "../components/clusterAutoscaler";
+import { loadBalancerControllerPolicy } from "../components/loadBalancerController";
+import { AWS_LOAD_BALANCER_CONTROLLER_IAM_POLICY } from "../catalog/awsLoadBalancerController";
 import { vpaHpaConflict } from "../components/scalableService";
 import { nodeTemplateTags } from "../components/nodeGroup";
 import type { StackConfig } from "../config";
 import { ClusterConfig, IngressConfig, ServicesConfig } from "../config/compute";
+import { gatewayCrdProblems, GATEWAY_CRD_TYPES } from "./gatewayCrds";
 
 const FIXTURE = path.join(__dirname, "fixtures", "compute");
 const fixturePlan = new Map<boolean, Promise<Plan>>();
@@ -122,6 +125,10 @@ function kubernetesSchemaProblems(plan: Plan): { checked: number; crds: number; 
         } else if (r.type === "kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler") {
             crds++;
             problems.push(...vpaProblems(withoutMarkers(r.props)).map((p) => `${r.name}: ${p}`));
+        } else if (GATEWAY_CRD_TYPES.includes(r.type)) {
+            // Gateway API and Envoy Gateway objects: against the CRDs of the pinned chart, unknown fields refused.
+            crds++;
+            problems.push(...gatewayCrdProblems(r.type, withoutMarkers(r.props)).map((p) => `${r.name}: ${p}`));
         } else if (r.type === "kubernetes:external-secrets.io/v1:ExternalSecret" || r.type === "kubernetes:external-secrets.io/v1:SecretStore") {
             // External Secrets' CRDs at the pinned chart version (test/fixtures/crds).
             crds++;
@@ -179,6 +186,24 @@ describe("compute: sizing/capacity (pure)", () => {
     });
 });
 
+describe("compute: the load balancer controller's IAM policy", () => {
+    it("keeps the documented policy but scopes every write it left on * without a condition, and drops the ALB-only WAF/Shield/rule actions", () => {
+        const narrowed = loadBalancerControllerPolicy("vpc-0123456789abcdef0").Statement;
+        const actions = (st: { Action: string | string[] }) => ([] as string[]).concat(st.Action);
+        for (const st of narrowed.filter((x) => x.Resource === "*" && !x.Condition)) {
+            assert.deepEqual(actions(st).filter((a) => !/^[a-z0-9-]+:(Describe|Get|List)/.test(a)), [], `only reads stay on "*" unconditioned: ${JSON.stringify(st)}`);
+        }
+        const all = (sts: Array<{ Action: string | string[] }>) => new Set(sts.flatMap(actions));
+        const dropped = ["elasticloadbalancing:CreateRule", "elasticloadbalancing:DeleteRule", "elasticloadbalancing:SetWebAcl", "elasticloadbalancing:ModifyRule", "elasticloadbalancing:SetRulePriorities"];
+        const kept = all(narrowed);
+        const missing = [...all(AWS_LOAD_BALANCER_CONTROLLER_IAM_POLICY.Statement)].filter((a) => !kept.has(a) && !dropped.includes(a) && !/^(waf-regional|wafv2|waf|shield):/.test(a));
+        assert.ok(![...kept].some((a) => /^(waf-regional|wafv2|shield):/.test(a)), "no WAF or Shield access: those add-ons are off");
+        assert.deepEqual(missing, [], "everything an NLB needs is still granted");
+        const sgIngress = narrowed.find((x) => actions(x).includes("ec2:AuthorizeSecurityGroupIngress") && x.Condition?.ArnLike)!;
+        assert.equal(sgIngress.Condition!.ArnLike["ec2:Vpc"], "arn:aws:ec2:*:*:vpc/vpc-0123456789abcdef0", "security group rules only in the cluster's VPC");
+    });
+});
+
 describe("compute: config refusals (before any resource)", () => {
     it("refuses a service whose maxReplicas x requests cannot fit, naming the service and the node group", async () => {
         const services = stackConfigValue("prod", "scaling-topology:services");
@@ -231,9 +256,11 @@ describe("compute: config refusals (before any resource)", () => {
 
 describe("compute components under mocks (fixture program)", () => {
     for (const preview of [false, true]) {
-        it(`builds Cluster, NodeGroups, ClusterAutoscaler, VPA, Ingress and two ScalableServices in ${preview ? "preview" : "update"} mode`, async () => {
+        it(`builds Cluster, NodeGroups, ClusterAutoscaler, VPA, LoadBalancerController, Gateway and two ScalableServices in ${preview ? "preview" : "update"} mode`, async () => {
             const plan = await fixture(preview);
-            for (const t of ["Cluster", "ClusterAutoscaler", "VerticalPodAutoscaler", "Ingress"]) assert.equal(ofType(plan, `scaling:compute:${t}`).length, 1, t);
+            for (const t of ["Cluster", "ClusterAutoscaler", "VerticalPodAutoscaler", "LoadBalancerController", "Gateway"]) assert.equal(ofType(plan, `scaling:compute:${t}`).length, 1, t);
+            const routes = ofType(plan, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute");
+            assert.deepEqual(routes.map((r) => props(r).metadata.name), ["alpha"], "only the service with an ingressPath is routed");
             assert.equal(ofType(plan, "scaling:compute:NodeGroup").length, 2);
             assert.equal(ofType(plan, "scaling:compute:ScalableService").length, 2);
             assert.equal(ofType(plan, "kubernetes:apps/v1:Deployment").length, 2, "two instances do not collide");
@@ -252,9 +279,12 @@ describe("compute components under mocks (fixture program)", () => {
             const addons = ofType(plan, "aws:eks/addon:Addon");
             assert.equal(props(addons.find((a) => props(a).addonName === "vpc-cni")!).addonVersion, "v1.20.4-eksbuild.1", "a pinned add-on version");
             assert.equal(props(addons.find((a) => props(a).addonName === "coredns")!).addonVersion, undefined, "unpinned: EKS's default for the minor");
-            const pia = one(plan, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
-            assert.equal(props(pia).clusterName, "fx-eks");
-            assert.ok(pia.opts.dependsOn?.includes(one(plan, "aws:eks/cluster:Cluster").urn), "the autoscaler's Pod Identity association waits for the cluster");
+            const pias = ofType(plan, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
+            assert.deepEqual(pias.map((p) => props(p).serviceAccount).sort(), ["aws-load-balancer-controller", "cluster-autoscaler"]);
+            for (const pia of pias) {
+                assert.equal(props(pia).clusterName, "fx-eks");
+                assert.ok(pia.opts.dependsOn?.includes(one(plan, "aws:eks/cluster:Cluster").urn), `${props(pia).serviceAccount}'s Pod Identity association waits for the cluster`);
+            }
             if (preview) {
                 assert.equal(plan.outputs.outputs && (plan.outputs.outputs as any).hostname, "[unknown]");
                 assert.equal(props(one(plan, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")).url, "[unknown]");
@@ -413,7 +443,8 @@ describe("compute in the stack plans", () => {
                 assert.equal(props(vpa).spec.updatePolicy.updateMode, "Off", "recommend-only by default");
                 const netpol = sameNs("kubernetes:networking.k8s.io/v1:NetworkPolicy").find((n) => props(n).metadata.name === name)!;
                 assert.deepEqual(props(netpol).spec.podSelector.matchLabels, dp.spec.selector.matchLabels);
-                assert.deepEqual(props(netpol).spec.ingress[0].from.map((f: any) => f.namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] ?? "own namespace"), ["own namespace", "ingress-nginx"]);
+                // The gateway's proxies; the retired ingress-nginx for the release that moves a stack over.
+                assert.deepEqual(props(netpol).spec.ingress[0].from.map((f: any) => f.namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] ?? "own namespace"), ["own namespace", "envoy-gateway-system", "ingress-nginx"]);
             }
         });
 
@@ -422,7 +453,8 @@ describe("compute in the stack plans", () => {
             const { checked, crds, problems } = kubernetesSchemaProblems(plan);
             assert.deepEqual(problems, []);
             assert.ok(checked >= 8, `validated ${checked} objects`);
-            assert.equal(crds, ["kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler", "kubernetes:external-secrets.io/v1:ExternalSecret", "kubernetes:external-secrets.io/v1:SecretStore", "kubernetes:cert-manager.io/v1:Certificate", "kubernetes:cert-manager.io/v1:Issuer"].reduce((n, t) => n + ofType(plan, t).length, 0));
+            assert.equal(crds, ["kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler", "kubernetes:external-secrets.io/v1:ExternalSecret", "kubernetes:external-secrets.io/v1:SecretStore", "kubernetes:cert-manager.io/v1:Certificate", "kubernetes:cert-manager.io/v1:Issuer", ...GATEWAY_CRD_TYPES].reduce((n, t) => n + ofType(plan, t).length, 0));
+            assert.ok(GATEWAY_CRD_TYPES.reduce((n, t) => n + ofType(plan, t).length, 0) >= 6, "the Gateway API and Envoy Gateway objects are checked");
         });
     }
 
@@ -433,26 +465,68 @@ describe("compute in the stack plans", () => {
         (d.props as any).spec.replicas = "two";
         const v = broken.resources.find((r) => r.type === "kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler")!;
         (v.props as any).spec.updatePolicy.updateMode = "Sometimes";
+        // A misspelt field the API server would prune, and values the CRDs' enums refuse.
+        const route = broken.resources.find((r) => r.type === "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")!;
+        (route.props as any).spec.rules[0].backendRef = (route.props as any).spec.rules[0].backendRefs;
+        const policy = broken.resources.find((r) => r.type === "kubernetes:gateway.envoyproxy.io/v1alpha1:ClientTrafficPolicy")!;
+        (policy.props as any).spec.headers.withUnderscoresAction = "Ignore";
         const es = broken.resources.find((r) => r.type === "kubernetes:external-secrets.io/v1:ExternalSecret")!;
         (es.props as any).spec.target.creationPolicy = "Sometimes";
         const problems = kubernetesSchemaProblems(broken).problems.join("\n");
         assert.match(problems, /spec\/replicas must be integer/);
         assert.match(problems, /updateMode/);
+        assert.match(problems, /dev-svc-api-route: .*must NOT have additional properties/);
+        assert.match(problems, /withUnderscoresAction.*must be equal to one of the allowed values/);
         assert.match(problems, /\/spec\/target\/creationPolicy must be equal to one of the allowed values/);
     });
 
-    it("dev: ingress-nginx from its pinned chart behind an internet-facing NLB, in update and preview mode", async () => {
+    it("dev: Envoy Gateway from its pinned chart, the proxies autoscaled behind an internet-facing NLB, in update and preview mode", async () => {
         const plan = await stackPlan("dev");
-        const release = ofType(plan, "kubernetes:helm.sh/v3:Release").find((r) => props(r).chart === "ingress-nginx")!;
-        assert.match(props(release).version, /^4\.\d+\.\d+$/);
-        assert.equal(props(release).values.controller.autoscaling.minReplicas, stackConfigValue("dev", "scaling-topology:ingress").replicas.min);
+        assert.equal(ofType(plan, "kubernetes:networking.k8s.io/v1:Ingress").length, 0, "no Ingress objects");
+        assert.ok(!ofType(plan, "kubernetes:helm.sh/v3:Release").some((r) => /ingress-nginx/.test(props(r).chart)), "no ingress-nginx");
+        const release = ofType(plan, "kubernetes:helm.sh/v3:Release").find((r) => props(r).chart === "oci://docker.io/envoyproxy/gateway-helm")!;
+        assert.equal(props(release).version, "v1.9.2");
+        assert.match(props(release).values.deployment.envoyGateway.image.tag, /^v1\.9\.2@sha256:[0-9a-f]{64}$/, "the controller image is pinned by digest");
+        const proxy = ofType(plan, "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy")[0];
+        const k8sSpec = props(proxy).spec.provider.kubernetes;
+        const ingress = stackConfigValue("dev", "scaling-topology:ingress");
+        assert.deepEqual([k8sSpec.envoyHpa.minReplicas, k8sSpec.envoyHpa.maxReplicas], [ingress.replicas.min, ingress.replicas.max]);
+        assert.equal(k8sSpec.envoyPDB.minAvailable, 1);
+        assert.ok(k8sSpec.envoyDeployment.pod.topologySpreadConstraints.some((t: any) => t.topologyKey === "topology.kubernetes.io/zone"));
+        // Through the ECR pull-through cache (components/imageCache.ts), the published digest kept.
+        assert.match(k8sSpec.envoyDeployment.container.image, /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/docker-hub\/envoyproxy\/envoy:distroless-v1\.39\.1@sha256:[0-9a-f]{64}$/);
+        assert.equal(k8sSpec.envoyService.type, "ClusterIP", "the proxies' own Service is not a second load balancer");
+        const gatewayClass = ofType(plan, "kubernetes:gateway.networking.k8s.io/v1:GatewayClass")[0];
+        assert.equal(props(gatewayClass).spec.parametersRef.name, props(proxy).metadata.name);
+        const gateway = ofType(plan, "kubernetes:gateway.networking.k8s.io/v1:Gateway")[0];
+        assert.equal(props(gateway).spec.gatewayClassName, props(gatewayClass).metadata.name);
+        assert.deepEqual(props(gateway).spec.listeners.map((l: any) => [l.protocol, l.hostname]), [["HTTP", stackConfigValue("dev", "scaling-topology:edge").hostname]]);
+        // One HTTPRoute per routed service, attached to that Gateway from a namespace its listener admits.
+        const services = stackConfigValue("dev", "scaling-topology:services") as any[];
+        const routes = ofType(plan, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute");
+        assert.equal(routes.length, services.filter((x) => x.ingressPath).length);
+        for (const r of routes) {
+            const parent = props(r).spec.parentRefs[0];
+            assert.deepEqual([parent.kind, parent.name, parent.namespace], ["Gateway", props(gateway).metadata.name, props(gateway).metadata.namespace]);
+            const ns = ofType(plan, "kubernetes:core/v1:Namespace").find((n) => props(n).metadata.name === props(r).metadata.namespace)!;
+            const wanted = props(gateway).spec.listeners[0].allowedRoutes.namespaces.selector.matchLabels;
+            assert.ok(Object.entries(wanted).every(([k, v]) => props(ns).metadata.labels[k] === v), "the route's namespace carries the label the listener selects");
+        }
         const svc = ofType(plan, "kubernetes:core/v1:Service").find((s) => props(s).spec.type === "LoadBalancer")!;
-        assert.equal(props(svc).metadata.annotations["service.beta.kubernetes.io/aws-load-balancer-type"], "nlb");
-        assert.equal(props(svc).spec.externalTrafficPolicy, "Local");
+        assert.equal(props(svc).spec.loadBalancerClass, "service.k8s.aws/nlb", "the AWS Load Balancer Controller provisions it");
+        assert.equal(props(svc).metadata.annotations["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"], "ip");
+        assert.equal(props(svc).spec.allocateLoadBalancerNodePorts, false, "no node ports");
+        assert.deepEqual(props(svc).spec.ports.map((p: any) => p.port), [443], "HTTPS only");
+        assert.equal(props(svc).spec.ports[0].targetPort, 10080, "the proxies' listener port (80 shifted by Envoy Gateway)");
+        assert.deepEqual(props(svc).spec.selector, { "app.kubernetes.io/name": "envoy", "gateway.envoyproxy.io/owning-gateway-name": props(gateway).metadata.name, "gateway.envoyproxy.io/owning-gateway-namespace": props(gateway).metadata.namespace });
         assert.match(plan.outputs.ingressHostname as string, /^[a-z0-9]+-[0-9a-f]+\.elb\.eu-west-1\.amazonaws\.com$/);
+        const lbc = ofType(plan, "kubernetes:helm.sh/v3:Release").find((r) => props(r).chart === "aws-load-balancer-controller")!;
+        assert.equal(props(lbc).version, "3.5.0");
+        assert.match(props(lbc).values.image.tag, /^v3\.5\.0@sha256:[0-9a-f]{64}$/);
         const preview = await stackPlan("dev", true);
         assert.equal(preview.outputs.ingressHostname, "[unknown]");
         assert.equal(ofType(preview, "kubernetes:apps/v1:Deployment").length, ofType(plan, "kubernetes:apps/v1:Deployment").length);
+        assert.equal(ofType(preview, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute").length, routes.length);
         assert.ok(byName(preview, "dev-eks-k8s"), "the k8s provider is built in preview too");
     });
 });

@@ -3,7 +3,9 @@ import * as aws from "@pulumi/aws";
 import * as cloudflare from "@pulumi/cloudflare";
 import { byName, configErrorOf, ofType, planWith, stackConfigValue, stackPlan } from "./helpers";
 import { recordsOf, underMocks, valueOf } from "./edge.harness";
-import { CloudFrontEdge } from "../components/cloudfrontEdge";
+import { apiPathRegex, CloudFrontEdge, CloudFrontEdgeArgs, SIZE_RESTRICTIONS_BODY_LABEL } from "../components/cloudfrontEdge";
+import { cloudflareRangeProblems } from "../config/edge";
+import { ageInDays, CLOUDFLARE_IPS_V4, CLOUDFLARE_IPS_V6, CLOUDFLARE_IP_RANGES_RECORDED_ON, CLOUDFLARE_RANGES, CLOUDFLARE_RANGES_MAX_AGE_DAYS, parseCloudflareRanges } from "../catalog/cloudflareIpRanges";
 import { CloudflareEdge, CLOUDFLARE_ZONE_SETTINGS } from "../components/cloudflareEdge";
 import { RecordedResource } from "../plan/recorder";
 import { ConfigError } from "../config";
@@ -144,6 +146,80 @@ describe("CloudFrontEdge component", () => {
         assert.equal(recordsOf(records, DIST).length, 1);
     });
 
+    const wafOf = (records: RecordedResource[]) => recordsOf(records, "aws:wafv2/webAcl:WebAcl")[0];
+    const ruleNamed = (waf: RecordedResource, name: string) => (waf.props.rules as any[]).find((r) => r.name === name);
+    const buildWith = (extra: Partial<CloudFrontEdgeArgs>, preview = false) => underMocks(() => new CloudFrontEdge("edge", {
+        originDomainName: "origin-lb.elb.eu-west-1.amazonaws.com", hostname: "www.example.org",
+        usEast1Provider: new aws.Provider("us-east-1", { region: "us-east-1" }), dns: { route53ZoneId: "Z0123456789ABCDEFGHIJ" }, ...extra,
+    }), preview);
+
+    it("keeps API bodies up to the configured limit: SizeRestrictions_BODY counts, the 8 KB limit still blocks elsewhere, the API limit blocks above it", async () => {
+        const { records } = await buildWith({ apiMaxBodyKiB: 20, apiPaths: ["/api/*", "/v2/*"] });
+        const waf = wafOf(records);
+        const common = ruleNamed(waf, "AWSManagedRulesCommonRuleSet").statement.managedRuleGroupStatement;
+        assert.deepEqual(common.ruleActionOverrides, [{ name: "SizeRestrictions_BODY", actionToUse: { count: {} } }]);
+        const outside = ruleNamed(waf, "body-over-8kb-outside-api");
+        assert.ok(outside.action.block);
+        const [label, notApi] = outside.statement.andStatement.statements;
+        assert.equal(label.labelMatchStatement.key, SIZE_RESTRICTIONS_BODY_LABEL);
+        assert.equal(notApi.notStatement.statement.regexMatchStatement.regexString, "^(?:/api/|/v2/)");
+        const api = ruleNamed(waf, "api-body-over-20kb");
+        const [isApi, size] = api.statement.andStatement.statements;
+        assert.ok(new RegExp(isApi.regexMatchStatement.regexString).test("/api/orders") && new RegExp(isApi.regexMatchStatement.regexString).test("/v2/x"));
+        assert.ok(!new RegExp(isApi.regexMatchStatement.regexString).test("/apix") && !new RegExp(isApi.regexMatchStatement.regexString).test("/static/api/"));
+        assert.deepEqual([size.sizeConstraintStatement.comparisonOperator, size.sizeConstraintStatement.size, size.sizeConstraintStatement.fieldToMatch.body.oversizeHandling], ["GT", 20 * 1024, "MATCH"]);
+        // WAF must read at least that much of the body: 20 KiB needs the 32 KB inspection limit.
+        assert.deepEqual(waf.props.associationConfig, { requestBodies: [{ cloudfront: { defaultSizeInspectionLimit: "KB_32" } }] });
+        const priorities = (waf.props.rules as any[]).map((r) => r.priority);
+        assert.ok(ruleNamed(waf, "AWSManagedRulesCommonRuleSet").priority < outside.priority && outside.priority < api.priority, "the label exists before the rules that read it");
+        assert.equal(new Set(priorities).size, priorities.length);
+    });
+
+    it("inspects 16 KB by default and refuses a body limit WAF could not inspect", async () => {
+        const { records } = await buildWith({});
+        assert.equal((wafOf(records).props.associationConfig as any).requestBodies[0].cloudfront.defaultSizeInspectionLimit, "KB_16");
+        assert.ok(ruleNamed(wafOf(records), "api-body-over-16kb"));
+        await assert.rejects(buildWith({ apiMaxBodyKiB: 65 }), /apiMaxBodyKiB must be 1-64 \(got 65\)/);
+        assert.equal(apiPathRegex(["/a.b/*"]), "^(?:/a\\.b/)");
+    });
+
+    it("logs to a KMS-encrypted CloudWatch log group named aws-waf-logs-..., with retention, redacting the proxy's secret", async () => {
+        const { records } = await buildWith({ requiredHeader: { header: "X-Edge-Verify", value: "proxySecret123" }, clientIpHeader: "CF-Connecting-IP", wafLogRetentionDays: 400, protect: true });
+        const [logging] = recordsOf(records, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration");
+        const group = recordsOf(records, "aws:cloudwatch/logGroup:LogGroup").find((g) => /^aws-waf-logs-/.test(g.props.name as string))!;
+        assert.deepEqual(logging.props.logDestinationConfigs, [group.props.arn ?? (logging.props.logDestinationConfigs as string[])[0]]);
+        assert.match((logging.props.logDestinationConfigs as string[])[0], /^arn:aws:logs:us-east-1:\d{12}:log-group:aws-waf-logs-edge$/);
+        assert.equal(group.props.retentionInDays, 400);
+        const key = recordsOf(records, "aws:kms/key:Key").find((k) => k.name === "edge-waf-logs-key")!;
+        assert.match(group.props.kmsKeyId as string, /^arn:aws:kms:us-east-1:\d{12}:key\//, "the customer key, in the log group's region");
+        assert.equal(key.props.enableKeyRotation, true);
+        assert.equal(key.opts.protect, true);
+        const policy = JSON.parse(key.props.policy as string);
+        const logs = policy.Statement.find((st: any) => st.Principal.Service === "logs.us-east-1.amazonaws.com");
+        assert.deepEqual(logs.Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"].map((a: string) => a.replace(/^.*:log-group:/, "")), ["aws-waf-logs-edge"]);
+        for (const r of [logging, group, key]) assert.equal(providerOf({ resources: records }, r)?.props.region, "us-east-1", `${r.type} beside the CLOUDFRONT web ACL`);
+        assert.ok((logging.props.redactedFields as any[]).some((f) => f.singleHeader?.name === "x-edge-verify"));
+    });
+
+    it("behind a proxy: blocks requests without its secret header first, and counts per forwarded client IP only requests that carry it", async () => {
+        const { result, records } = await buildWith({ requiredHeader: { header: "X-Edge-Verify", value: "proxySecret123" }, clientIpHeader: "CF-Connecting-IP" });
+        const waf = wafOf(records);
+        const first = (waf.props.rules as any[]).reduce((a, r) => (r.priority < a.priority ? r : a));
+        assert.equal(first.name, "require-proxy-header");
+        assert.ok(first.action.block);
+        const match = first.statement.notStatement.statement.byteMatchStatement;
+        assert.deepEqual([match.fieldToMatch.singleHeader.name, match.positionalConstraint, match.searchString], ["x-edge-verify", "EXACTLY", "[secret]"]);
+        assert.ok(await valueOf(result.webAclArn));
+        const rate = ruleNamed(waf, "rate-limit-per-ip").statement.rateBasedStatement;
+        assert.equal(rate.aggregateKeyType, "FORWARDED_IP");
+        assert.deepEqual(rate.scopeDownStatement, first.statement.notStatement.statement, "only requests with the proxy's secret are counted by its client IP header");
+        // A direct viewer could rotate CF-Connecting-IP: the component refuses the header without the proxy's secret.
+        await assert.rejects(buildWith({ clientIpHeader: "CF-Connecting-IP" }), /clientIpHeader needs requiredHeader/);
+        // In preview the secret is unknown; the rules still plan.
+        const preview = await buildWith({ requiredHeader: { header: "X-Edge-Verify", value: "proxySecret123" }, clientIpHeader: "CF-Connecting-IP" }, true);
+        assert.ok(ruleNamed(wafOf(preview.records), "require-proxy-header"));
+    });
+
     it("refuses a path listed as both static and API", async () => {
         await assert.rejects(
             underMocks(() => new CloudFrontEdge("bad", {
@@ -224,6 +300,52 @@ describe("CloudflareEdge component", () => {
     });
 });
 
+describe("CloudflareEdge: a second secret for the proxy behind it", () => {
+    it("sets proxyVerify's header in the late-transform ruleset, alone or beside the origin header", async () => {
+        const build = (args: Partial<ConstructorParameters<typeof CloudflareEdge>[1]>) => underMocks(() => new CloudflareEdge("cf-edge", {
+            zoneId: "0123456789abcdef0123456789abcdef", plan: "business", hostname: "www.example.org", target: "d111.cloudfront.net", ...args,
+        }, { providers: { cloudflare: new cloudflare.Provider("cf", { apiToken: "t" }) } }));
+        const { result, records } = await build({ proxyVerify: { header: "X-Edge-Verify", value: "proxySecret123" } });
+        const late = recordsOf(records, RULESET).filter((r) => r.props.phase === "http_request_late_transform");
+        assert.equal(late.length, 1, "one ruleset per phase");
+        const rules = late[0].props.rules as any[];
+        assert.deepEqual(rules.map((r) => [r.ref, r.expression, r.action]), [["proxy_verify", "true", "rewrite"]]);
+        assert.equal(rules[0].actionParameters.headers["X-Edge-Verify"].value, "[secret]");
+        const resolved = (await valueOf(result.rulesets.http_request_late_transform.rules))!;
+        assert.equal((resolved[0].actionParameters!.headers as any)["X-Edge-Verify"].value, "proxySecret123");
+        const both = await build({ originVerify: true, proxyVerify: { header: "X-Edge-Verify", value: "proxySecret123" } });
+        assert.deepEqual((recordsOf(both.records, RULESET).find((r) => r.props.phase === "http_request_late_transform")!.props.rules as any[]).map((r) => r.ref), ["origin_verify", "proxy_verify"]);
+        await assert.rejects(build({ proxyVerify: { header: "X Edge", value: "v" } }), /letters, digits and dashes/);
+    });
+});
+
+describe("Cloudflare's published ranges (catalog/cloudflareIpRanges.ts)", () => {
+    it("the shipped lists parse: IPv4 and IPv6 CIDRs, aligned, no duplicates, dated", () => {
+        const { ranges, problems } = parseCloudflareRanges(CLOUDFLARE_IPS_V4, CLOUDFLARE_IPS_V6, CLOUDFLARE_IP_RANGES_RECORDED_ON);
+        assert.deepEqual(problems, []);
+        assert.ok(ranges.ipv4.length >= 10 && ranges.ipv6.length >= 5);
+        assert.ok(ranges.ipv4.includes("173.245.48.0/20") && ranges.ipv6.includes("2400:cb00::/32"));
+        assert.deepEqual(CLOUDFLARE_RANGES.ranges, ranges);
+        assert.ok(ageInDays(CLOUDFLARE_IP_RANGES_RECORDED_ON, new Date()) <= CLOUDFLARE_RANGES_MAX_AGE_DAYS, "the shipped data is fresh enough to plan");
+    });
+
+    it("reports malformed, misaligned, duplicate or empty data, and stale data", () => {
+        const bad = parseCloudflareRanges("173.245.48.0/20\n10.0.0.1/8\n999.1.1.1/24\n173.245.48.0/20\n", "2400:cb00::/32\nnot-a-range\n", "2026-13-45");
+        const text = bad.problems.join("\n");
+        assert.match(text, /"10\.0\.0\.1\/8" in the IPv4 list has host bits set/);
+        assert.match(text, /"999\.1\.1\.1\/24" in the IPv4 list is not an IPv4 CIDR/);
+        assert.match(text, /duplicate ranges: 173\.245\.48\.0\/20/);
+        assert.match(text, /"not-a-range" in the IPv6 list is not an IPv6 CIDR/);
+        assert.match(text, /recordedOn "2026-13-45" is not an ISO date/);
+        assert.match(parseCloudflareRanges("", "", "2026-01-01").problems.join(), /IPv4 list is empty/);
+        const good = parseCloudflareRanges(CLOUDFLARE_IPS_V4, CLOUDFLARE_IPS_V6, "2026-01-01");
+        assert.deepEqual(cloudflareRangeProblems(good, new Date("2026-06-01T00:00:00Z")), []);
+        assert.match(cloudflareRangeProblems(good, new Date("2027-06-01T00:00:00Z")).join(), /recorded on 2026-01-01, 516 days ago \(more than 365\): refresh/);
+        const many = parseCloudflareRanges(Array.from({ length: 61 }, (_, i) => `10.${i}.0.0/16`).join("\n"), "", "2026-01-01");
+        assert.match(cloudflareRangeProblems(many, new Date("2026-02-01T00:00:00Z")).join(), /61 IPv4 ranges exceed the 60 rules one security group holds/);
+    });
+});
+
 describe("edge in the shipped stacks", () => {
     const modes = { dev: stackConfigValue("dev", "scaling-topology:edge").mode, prod: stackConfigValue("prod", "scaling-topology:edge").mode };
 
@@ -259,16 +381,44 @@ describe("edge in the shipped stacks", () => {
                 });
             }
             if (usesCf && usesCfl) {
-                it("behind Cloudflare, CloudFront's WAF counts the real client (CF-Connecting-IP) and its certificate validates in Cloudflare", async () => {
+                it("no way around Cloudflare: its late-transform ruleset adds a second secret, CloudFront's WAF blocks requests without it, and counts CF-Connecting-IP only on those that carry it", async () => {
                     const plan = await stackPlan(stack);
-                    const rate = (ofType(plan, "aws:wafv2/webAcl:WebAcl")[0].props.rules as any[]).find((r) => r.statement.rateBasedStatement).statement.rateBasedStatement;
-                    assert.equal(rate.aggregateKeyType, "FORWARDED_IP");
-                    assert.equal(rate.forwardedIpConfig.headerName, "CF-Connecting-IP");
-                    assert.ok(ofType(plan, RECORD).some((r) => r.props.proxied === false && /acm-validations\.aws$/.test(r.props.content as string)));
+                    const waf = ofType(plan, "aws:wafv2/webAcl:WebAcl")[0];
+                    const rules = waf.props.rules as any[];
+                    const gate = rules.find((r) => r.name === "require-proxy-header");
+                    assert.equal(gate.priority, Math.min(...rules.map((r) => r.priority)), "evaluated before anything else");
+                    const match = gate.statement.notStatement.statement.byteMatchStatement;
+                    assert.equal(match.fieldToMatch.singleHeader.name, "x-edge-verify");
+                    const late = ofType(plan, RULESET).filter((r) => r.props.phase === "http_request_late_transform");
+                    assert.equal(late.length, 1);
+                    const lateRules = late[0].props.rules as any[];
                     // CloudFront adds the origin header; a disaster-recovery primary's Cloudflare adds it as well, for the
                     // standby's origin its load balancer reaches directly (same value: CloudFront overwrites it).
                     const dr = stackConfigValue(stack, "scaling-topology:recovery")?.role === "primary";
-                    assert.equal(ofType(plan, RULESET).filter((r) => r.props.phase === "http_request_late_transform").length, dr ? 1 : 0, "CloudFront adds the origin header");
+                    assert.deepEqual(lateRules.map((r) => Object.keys(r.actionParameters.headers)), [...(dr ? [["X-Origin-Verify"]] : []), ["X-Edge-Verify"]]);
+                    assert.ok(lateRules.every((r) => r.expression === "true"), "on every request");
+                    assert.ok(waf.opts.dependsOn?.includes(late[0].urn), "the WAF requires the header only once Cloudflare's rule sending it exists");
+                    // Both ends use the one generated secret (a second @pulumi/random password).
+                    assert.deepEqual(ofType(plan, "random:index/randomPassword:RandomPassword").filter((r) => /-(edge|origin)-verify$/.test(r.name)).map((r) => r.name).sort(), [`${stack}-edge-verify`, `${stack}-origin-verify`]);
+                    const rate = rules.find((r) => r.statement.rateBasedStatement).statement.rateBasedStatement;
+                    assert.equal(rate.aggregateKeyType, "FORWARDED_IP");
+                    assert.equal(rate.forwardedIpConfig.headerName, "CF-Connecting-IP");
+                    assert.deepEqual(rate.scopeDownStatement, gate.statement.notStatement.statement);
+                    assert.ok(ofType(plan, RECORD).some((r) => r.props.proxied === false && /acm-validations\.aws$/.test(r.props.content as string)));
+                });
+
+                it("WAF keeps the API working and leaves a record: SizeRestrictions_BODY overridden on API paths, logs encrypted with retention", async () => {
+                    const plan = await stackPlan(stack);
+                    const waf = ofType(plan, "aws:wafv2/webAcl:WebAcl")[0];
+                    const common = (waf.props.rules as any[]).find((r) => r.name === "AWSManagedRulesCommonRuleSet").statement.managedRuleGroupStatement;
+                    assert.deepEqual(common.ruleActionOverrides, [{ name: "SizeRestrictions_BODY", actionToUse: { count: {} } }]);
+                    const limitKiB = stackConfigValue(stack, "scaling-topology:edge").cloudfront.apiMaxBodyKiB ?? 16;
+                    assert.ok((waf.props.rules as any[]).some((r) => r.name === `api-body-over-${limitKiB}kb`));
+                    const [logging] = ofType(plan, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration");
+                    const group = ofType(plan, "aws:cloudwatch/logGroup:LogGroup").find((g) => /^aws-waf-logs-/.test(g.props.name as string))!;
+                    assert.match((logging.props.logDestinationConfigs as string[])[0], new RegExp(`log-group:${group.props.name}$`));
+                    assert.ok(group.props.kmsKeyId, "encrypted with a customer key");
+                    assert.equal(group.props.retentionInDays, stackConfigValue(stack, "scaling-topology:edge").cloudfront.wafLogRetentionDays ?? 365);
                 });
             }
             it("exports the origin header name and its value as a secret", async () => {
@@ -304,6 +454,7 @@ describe("edge in the shipped stacks", () => {
         assert.deepEqual(ofType(plan, "aws:route53/record:Record").filter((r) => r.props.aliases).map((r) => r.props.type).sort(), ["A", "AAAA"]);
         const rate = (ofType(plan, "aws:wafv2/webAcl:WebAcl")[0].props.rules as any[]).find((r) => r.statement.rateBasedStatement).statement.rateBasedStatement;
         assert.equal(rate.aggregateKeyType, "IP");
+        assert.ok(!(ofType(plan, "aws:wafv2/webAcl:WebAcl")[0].props.rules as any[]).some((r) => r.name === "require-proxy-header"), "viewers connect directly");
     });
 });
 
@@ -396,6 +547,21 @@ describe("edge config", () => {
             await assert.rejects(build({ plan: "pro", apiRateLimit: { requestsPerPeriod: 100, periodSeconds: 10, characteristic: "ip-nat" } }), /apiRateLimit\.characteristic/);
             await build({ plan: "free", authRateLimit: { requestsPerPeriod: 3, periodSeconds: 10 }, apiRateLimit: { enabled: false, requestsPerPeriod: 1, periodSeconds: 10 } });
         });
+    });
+
+    it("refuses an API body limit above what WAF can inspect, naming the key, the value and the limit", async () => {
+        const prodEdge = stackConfigValue("prod", "scaling-topology:edge");
+        const e = await configErrorOf("prod", { "scaling-topology:edge": { ...prodEdge, cloudfront: { ...prodEdge.cloudfront, apiMaxBodyKiB: 128 } } });
+        const p = e.problems.find((x) => x.key === "scaling-topology:edge.cloudfront.apiMaxBodyKiB")!;
+        assert.ok(p, e.message);
+        assert.equal(p.value, 128);
+        assert.match(p.message, /at most 64: AWS WAF inspects at most the first 64 KB/);
+    });
+
+    it("refuses the retired ingress.sourceCidrs: the load balancer's sources follow edge.mode", async () => {
+        const ingress = stackConfigValue("dev", "scaling-topology:ingress");
+        const e = await configErrorOf("dev", { "scaling-topology:ingress": { ...ingress, sourceCidrs: ["0.0.0.0/0"] } });
+        assert.ok(e.problems.some((p) => p.key === "scaling-topology:ingress.sourceCidrs" && /not a known field/.test(p.message)), e.message);
     });
 
     it("refuses an unknown edge mode, naming the key and the allowed modes", async () => {

@@ -49,9 +49,6 @@ describe("images through the ECR pull-through cache", () => {
                 assert.equal(values("-cluster-autoscaler-release").image.repository, `${registry}/k8s/autoscaling/cluster-autoscaler`);
                 assert.equal(values("-vpa-release").recommender.image.repository, `${registry}/k8s/autoscaling/vpa-recommender`);
                 assert.equal(values("-vpa-release").recommender.image.tag, "1.7.1");
-                // ingress-nginx composes <global.image.registry>/<image>:<tag>@<digest>: the chart's digests stay.
-                assert.equal(values("-ingress-release").global.image.registry, `${registry}/k8s`);
-                assert.equal(values("-ingress-release").controller.image?.digest, undefined, "the chart's pinned digest is not overridden");
                 const eso = values("-external-secrets-release");
                 for (const img of [eso.image, eso.webhook.image, eso.certController.image]) assert.equal(img.repository, `${registry}/ghcr/external-secrets/external-secrets`);
                 // cert-manager renders <imageRegistry>/jetstack/cert-manager-*.
@@ -154,8 +151,18 @@ describe("images through the ECR pull-through cache", () => {
             assert.equal(ps[0].key, "scaling-topology:services[0].image");
             assert.match(ps[0].message, /gcr\.io, which the ECR pull-through cache does not front/);
         });
-        it("ingress-nginx images carry the digests its chart 4.15.1 pins", () => {
-            for (const ref of [PLATFORM_IMAGES.ingressNginxController, PLATFORM_IMAGES.ingressNginxCertgen]) assert.match(parseImageRef(ref)!.digest!, /^sha256:[0-9a-f]{64}$/);
+        it("the gateway's and the load balancer controller's images keep their published digests through the cache", async () => {
+            const plan = await stackPlan("prod");
+            const registry = plan.outputs.imageCacheRegistry as string;
+            const values = (name: string) => (ofType(plan, "kubernetes:helm.sh/v3:Release").find((r) => r.name.endsWith(name))!.props as any).values;
+            const eg = values("-gateway-release").deployment.envoyGateway.image;
+            assert.equal(eg.repository, `${registry}/docker-hub/envoyproxy/gateway`);
+            assert.match(eg.tag, /^v[\d.]+@sha256:[0-9a-f]{64}$/);
+            const lbc = values("-lb-controller-release").image;
+            assert.equal(lbc.repository, `${registry}/ecr-public/eks/aws-load-balancer-controller`);
+            assert.match(lbc.tag, /^v[\d.]+@sha256:[0-9a-f]{64}$/);
+            const proxy = ofType(plan, "kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy")[0].props as any;
+            assert.match(proxy.spec.provider.kubernetes.envoyDeployment.container.image, new RegExp(`^${registry.replace(/\./g, "\\.")}/docker-hub/envoyproxy/envoy:[\\w.-]+@sha256:[0-9a-f]{64}$`));
         });
     });
 });

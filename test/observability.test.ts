@@ -42,13 +42,13 @@ function problemsOf(stack: string, patch: (raw: Record<string, any>) => void) {
 }
 
 describe("observability config", () => {
-    it("is optional: a stack without the key gets the defaults (99.9%, p95 < 500 ms, AMP, ingress-nginx)", () => {
+    it("is optional: a stack without the key gets the defaults (99.9%, p95 < 500 ms, AMP, the Gateway's Envoy proxies)", () => {
         const raw = shipped("dev");
         delete raw[KEY];
         const c = resolveStackConfig("dev", raw as RawConfig);
         assert.deepEqual(c.observability.slo, { availability: 0.999, latencyThresholdMs: 500, latencyObjective: 0.95 });
         assert.equal(c.observability.pipeline, "amp");
-        assert.equal(c.observability.requestMetrics, "ingress-nginx");
+        assert.equal(c.observability.requestMetrics, "envoy-gateway");
     });
 
     it("reports every bad value at once, naming the key, the value and what is allowed", () => {

@@ -23,6 +23,8 @@ const CHECKED_BUT_NOT_DECLARED = [
     "kubernetes:rbac.authorization.k8s.io/v1:Role", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
     "kubernetes:policy/v1beta1:PodSecurityPolicy",
+    // Users' own Ingresses (ingress-nginx rules): the shipped stacks route with HTTPRoutes instead.
+    "kubernetes:networking.k8s.io/v1:Ingress",
 ];
 
 describe("policy parity with Checkov, cdk-nag and kube-score", () => {

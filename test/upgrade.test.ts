@@ -17,6 +17,15 @@ const BASELINE = path.join(__dirname, "fixtures", "baseline");
  * Stateless resources an upgrade may delete or replace, by type and name pattern, and why that is safe.
  */
 export const ALLOWED_UPGRADE_CHANGES: Array<{ type: string; name: RegExp; ops: Array<"delete" | "replace">; why: string }> = [
+    // ingress-nginx is retired upstream; the Gateway (Envoy Gateway) replaces it. Pulumi creates the gateway,
+    // its NLB and HTTPRoutes and points the edge at the new NLB before it deletes these (deletes run last),
+    // and the services keep admitting the old controller's namespace meanwhile: README "Moving a running
+    // stack to the Gateway".
+    { type: "scaling:compute:Ingress", name: /-ingress$/, ops: ["delete"], why: "the retired ingress-nginx component (no state of its own)" },
+    { type: "kubernetes:helm.sh/v3:Release", name: /-ingress-release$/, ops: ["delete"], why: "the ingress-nginx release: stateless controller pods" },
+    { type: "kubernetes:core/v1:Service", name: /-ingress-nlb$/, ops: ["delete"], why: "its NLB (the in-tree controller's, open to 0.0.0.0/0), deleted after the edge points at the gateway's NLB" },
+    { type: "kubernetes:core/v1:Namespace", name: /-ingress-ns$/, ops: ["delete"], why: "the ingress-nginx namespace: only the controller and its ConfigMap (which held the origin secret in clear) live there" },
+    { type: "kubernetes:networking.k8s.io/v1:Ingress", name: /-svc-[a-z0-9-]+-ingress$/, ops: ["delete"], why: "each service's Ingress route, replaced by its HTTPRoute" },
     {
         type: "cloudflare:index/zoneSetting:ZoneSetting",
         name: /-cloudflare-setting-brotli$/,
