@@ -83,3 +83,19 @@ export function effectiveTags(r: { props: Props; provider?: { props: Props } }):
 }
 
 export type { PolicyResource };
+
+/** Addresses that mean the whole internet. */
+const WORLD = new Set(["0.0.0.0/0", "::/0"]);
+
+/**
+ * What a security group rule (inline, `SecurityGroupRule` or `SecurityGroupIngressRule`) opens to the whole
+ * internet: the world CIDRs among `cidrs` and the port range (all ports for protocol -1), else undefined.
+ */
+export function worldReach(rule: Props, cidrs: string[]): { open: string[]; from: number; to: number; allProtocols: boolean } | undefined {
+    const open = cidrs.filter((c) => WORLD.has(c));
+    if (open.length === 0) return undefined;
+    const protocol = String(rule.protocol ?? rule.ipProtocol ?? "tcp");
+    const allProtocols = protocol === "-1" || protocol === "all";
+    const from = allProtocols ? 0 : Number(rule.fromPort ?? 0);
+    return { open, from, to: allProtocols ? 65535 : Number(rule.toPort ?? from), allProtocols };
+}

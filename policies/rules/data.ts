@@ -1,7 +1,7 @@
 /**
  * Data rules: Aurora/RDS, ElastiCache, KMS and the security groups in front of them.
  */
-import { checkov, isSet, list, onType, Props, Rule } from "./common";
+import { checkov, isSet, list, onType, Props, Rule, worldReach } from "./common";
 
 const RDS_CLUSTER = "aws:rds/cluster:Cluster";
 const RDS_INSTANCE = "aws:rds/instance:Instance";
@@ -11,7 +11,6 @@ const REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
 /** Database and cache ports that must never be reachable from the whole internet. */
 export const DATA_PORTS = [5432, 3306, 6379, 6432, 11211, 27017, 9042] as const;
 
-const WORLD = new Set(["0.0.0.0/0", "::/0"]);
 
 export const dataRules: Rule[] = [
     {
@@ -200,12 +199,7 @@ export const dataRules: Rule[] = [
 ];
 
 function checkIngress(rule: Props, cidrs: string[], ports: number[], where: string, report: (m: string) => void) {
-    const open = cidrs.filter((c) => WORLD.has(c));
-    if (open.length === 0) return;
-    const protocol = String(rule.protocol ?? rule.ipProtocol ?? "tcp");
-    const all = protocol === "-1" || protocol === "all";
-    const from = all ? 0 : Number(rule.fromPort ?? 0);
-    const to = all ? 65535 : Number(rule.toPort ?? from);
-    const hit = ports.filter((p) => p >= from && p <= to);
-    if (hit.length > 0) report(`${where}: ${open.join(", ")} may reach port(s) ${hit.join(", ")}.`);
+    const reach = worldReach(rule, cidrs);
+    const hit = reach ? ports.filter((p) => p >= reach.from && p <= reach.to) : [];
+    if (reach && hit.length > 0) report(`${where}: ${reach.open.join(", ")} may reach port(s) ${hit.join(", ")}.`);
 }

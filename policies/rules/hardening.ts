@@ -3,12 +3,11 @@
  * S3 buckets, SNS topics, security groups and subnets, IAM, ACM, WAF rules, CloudFront response headers,
  * and how Aurora and EKS stay patched.
  */
-import { cdkNag, checkov, isSet, list, onType, PolicyResource, Props, Rule } from "./common";
+import { cdkNag, checkov, isSet, list, onType, PolicyResource, Props, Rule, worldReach } from "./common";
 import { refersTo } from "./logging";
 
 const BUCKET = "aws:s3/bucket:Bucket";
 const SG = "aws:ec2/securityGroup:SecurityGroup";
-const WORLD = new Set(["0.0.0.0/0", "::/0"]);
 
 /** A policy document input: JSON text (as the providers take it) or an object; undefined when unparsable. */
 export function policyDocument(value: unknown): { Statement?: Props[] | Props } | undefined {
@@ -438,12 +437,7 @@ export const hardening: Rule[] = [
 ];
 
 function worldIngress(rule: Props, cidrs: string[], allowed: number[], where: string, report: (m: string) => void) {
-    const open = cidrs.filter((c) => WORLD.has(c));
-    if (open.length === 0) return;
-    const protocol = String(rule.protocol ?? rule.ipProtocol ?? "tcp");
-    const all = protocol === "-1" || protocol === "all";
-    const from = all ? 0 : Number(rule.fromPort ?? 0);
-    const to = all ? 65535 : Number(rule.toPort ?? from);
-    if (from === to && allowed.includes(from)) return;
-    report(`${where}: ${open.join(", ")} may reach ${from === to ? `port ${from}` : `ports ${from}-${to}`}${all ? " (all protocols)" : ""}.`);
+    const reach = worldReach(rule, cidrs);
+    if (!reach || (reach.from === reach.to && allowed.includes(reach.from))) return;
+    report(`${where}: ${reach.open.join(", ")} may reach ${reach.from === reach.to ? `port ${reach.from}` : `ports ${reach.from}-${reach.to}`}${reach.allProtocols ? " (all protocols)" : ""}.`);
 }
