@@ -34,4 +34,6 @@ export const OTHER_CONFIG_NAMESPACES: readonly string[] = Object.freeze(["pulumi
 /** Keys whose values must be `secure:` in the stack file: credentials. */
 export const SECRET_CONFIG_KEYS: readonly string[] = Object.freeze([
     "cloudflare:apiToken", "cloudflare:apiKey", "cloudflare:apiUserServiceKey", "aws:secretKey", "aws:accessKey", "aws:token",
+    // the image cache's registry logins (config/images.ts)
+    "scaling-topology:dockerHubAccessToken", "scaling-topology:ghcrAccessToken",
 ]);

@@ -13,6 +13,7 @@ const USAGE = `usage: scaling-topology <command> [options]
 
 commands:
   plan    the offline plan of a stack: scaling-topology plan --stack <name> [--format text|json|markdown] [--out FILE] [--preview] [--diff BASE.json]
+  runs-on the GitHub Actions runs-on label of each stack's deploy and preview jobs (cluster.apiAccess), as JSON: scaling-topology runs-on --stack <name> [--stack <name> ...]
   audit   the policy pack over a plan or a real preview's event log: scaling-topology audit (--plan FILE | --event-log FILE | --pack-config) [--stack <name> | --pack-defaults] [--format text|json|markdown|sarif] [--out FILE] [--date YYYY-MM-DD]
   runbook the disaster-recovery runbook of a stack, from its plan: scaling-topology runbook --stack <name> [--plan PLAN.json] [--out FILE]
 
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, () => Command> = {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     audit: () => (require("../audit/cli") as typeof import("../audit/cli")).runAudit,
     // eslint-disable-next-line @typescript-eslint/no-require-imports
+    "runs-on": () => (require("./runsOn") as typeof import("./runsOn")).runRunsOn,
     runbook: () => (require("./runbook") as typeof import("./runbook")).runRunbookCommand,
 };
 

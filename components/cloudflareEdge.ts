@@ -1,21 +1,28 @@
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { CLOUDFLARE_PLAN_LIMITS, CloudflarePlan, rateLimitProblems, RATE_LIMIT_CHARACTERISTICS, RateLimitCharacteristic } from "../catalog/cloudflarePlans";
 
 /** A per-IP rate limit (Cloudflare `http_ratelimit` phase). */
 export interface CloudflareRateLimit {
-    /** Requests allowed per client IP per period. */
+    /** No rule when false. @default true */
+    enabled?: boolean;
+    /** Requests allowed per client per period. */
     requestsPerPeriod: number;
-    /** Counting period, seconds (10 on every plan; 60+ needs Business or Enterprise). */
+    /** Counting period, seconds (the plan decides which: `catalog/cloudflarePlans.ts`). */
     periodSeconds: number;
     /** Seconds a client stays blocked once it trips the limit. @default periodSeconds */
     mitigationTimeoutSeconds?: number;
+    /** `ip` or `ip-nat` (IP with NAT support, Business and up). @default "ip" */
+    characteristic?: RateLimitCharacteristic;
 }
 
 /** Arguments of {@link CloudflareEdge}. Pass the `cloudflare.Provider` through `providers` (or `provider`). */
 export interface CloudflareEdgeArgs {
     /** Cloudflare zone id of the zone holding `hostname`. */
     zoneId: pulumi.Input<string>;
+    /** The zone's plan: the rulesets must stay within what it offers (periods, timeouts, rule counts). */
+    plan: CloudflarePlan;
     /** The public hostname, e.g. `app.example.com`. */
     hostname: string;
     /** Where the proxied record points: the ingress hostname, or a CloudFront distribution's hostname. */
@@ -80,7 +87,8 @@ export const CLOUDFLARE_ZONE_SETTINGS: Record<string, string> = {
     always_use_https: "on",
     ssl: "strict", // Cloudflare -> origin over TLS with a verified certificate
     http3: "on",
-    brotli: "on",
+    // No `brotli`: its setting endpoint was retired on 2024-06-14 (Brotli is always on). Removing the old
+    // ZoneSetting from a stack only drops it from the state (the provider's delete calls no API).
 };
 
 const quote = (s: string) => JSON.stringify(s);
@@ -88,7 +96,8 @@ const anyPrefix = (prefixes: string[]) => prefixes.map((p) => `starts_with(http.
 
 /**
  * Cloudflare in front of the origin: a proxied DNS record, zone settings (TLS 1.2 minimum, always
- * HTTPS, full-strict TLS to the origin, HTTP/3, Brotli) and one zone ruleset per phase:
+ * HTTPS, full-strict TLS to the origin, HTTP/3; Brotli is always on and has no setting any more) and one
+ * zone ruleset per phase, each within what the zone's plan offers:
  * - `http_request_cache_settings`: static paths cached with edge and browser TTLs and a normalised key
  *   (query order ignored, only `?v=`); dynamic requests with a session cookie bypass the cache;
  * - `http_ratelimit`: strict per-IP limit on auth endpoints, broader limit on `/api/`;
@@ -113,14 +122,21 @@ export class CloudflareEdge extends pulumi.ComponentResource {
         const zoneId = args.zoneId;
         const staticPrefixes = args.staticPathPrefixes ?? DEFAULTS.staticPathPrefixes;
         const cookie = args.sessionCookie ?? DEFAULTS.sessionCookie;
-        const auth = args.authRateLimit ?? DEFAULTS.authRateLimit;
-        const api = args.apiRateLimit ?? DEFAULTS.apiRateLimit;
+        const auth: CloudflareRateLimit = args.authRateLimit ?? DEFAULTS.authRateLimit;
+        const api: CloudflareRateLimit = args.apiRateLimit ?? DEFAULTS.apiRateLimit;
         const countries = args.blockedCountries ?? [];
         const asns = args.blockedAsns ?? [];
         const adminPaths = args.adminPaths ?? DEFAULTS.adminPaths;
         const health = args.healthCheckPaths ?? DEFAULTS.healthCheckPaths;
         if (staticPrefixes.length === 0) throw new pulumi.ResourceError("CloudflareEdge: `staticPathPrefixes` must not be empty", this);
         if (adminPaths.length === 0) throw new pulumi.ResourceError("CloudflareEdge: `adminPaths` must not be empty", this);
+        const limits = CLOUDFLARE_PLAN_LIMITS[args.plan];
+        if (!limits) throw new pulumi.ResourceError(`CloudflareEdge: plan "${args.plan}" is not one of ${Object.keys(CLOUDFLARE_PLAN_LIMITS).join(", ")}`, this);
+        for (const [label, l] of [["authRateLimit", auth], ["apiRateLimit", api]] as const) {
+            if (l.enabled === false) continue;
+            const bad = rateLimitProblems(args.plan, { periodSeconds: l.periodSeconds, mitigationTimeoutSeconds: l.mitigationTimeoutSeconds ?? l.periodSeconds, characteristic: l.characteristic ?? "ip" });
+            if (bad.length) throw new pulumi.ResourceError(`CloudflareEdge: ${label}.${bad[0].field} ${bad[0].message}`, this);
+        }
 
         this.record = new cloudflare.DnsRecord(`${name}-record`, {
             zoneId,
@@ -137,8 +153,10 @@ export class CloudflareEdge extends pulumi.ComponentResource {
         }
 
         const staticExpr = `(${anyPrefix(staticPrefixes)})`;
-        const ruleset = (phase: string, description: string, rules: cloudflare.types.input.RulesetRule[]) =>
-            new cloudflare.Ruleset(`${name}-${phase.replace(/_/g, "-")}`, { zoneId, kind: "zone", phase, name: `${name} ${phase}`, description, rules }, { parent: this });
+        const ruleset = (phase: keyof typeof limits.rules, description: string, rules: cloudflare.types.input.RulesetRule[]) => {
+            if (rules.length > limits.rules[phase]) throw new pulumi.ResourceError(`CloudflareEdge: ${rules.length} ${phase} rules, the ${args.plan} plan allows ${limits.rules[phase]}`, this);
+            return new cloudflare.Ruleset(`${name}-${phase.replace(/_/g, "-")}`, { zoneId, kind: "zone", phase, name: `${name} ${phase}`, description, rules }, { parent: this });
+        };
 
         this.rulesets = {};
         this.rulesets.http_request_cache_settings = ruleset("http_request_cache_settings", "Cache static paths; bypass for sessions", [
@@ -173,17 +191,18 @@ export class CloudflareEdge extends pulumi.ComponentResource {
             expression,
             action: "block",
             ratelimit: {
-                characteristics: ["ip.src", "cf.colo.id"],
+                // cf.colo.id is mandatory: counters are per data center.
+                characteristics: [RATE_LIMIT_CHARACTERISTICS[l.characteristic ?? "ip"], "cf.colo.id"],
                 period: l.periodSeconds,
                 requestsPerPeriod: l.requestsPerPeriod,
                 mitigationTimeout: l.mitigationTimeoutSeconds ?? l.periodSeconds,
             },
         });
         this.rulesets.http_ratelimit = ruleset("http_ratelimit", "Per-IP rate limits", [
-            limit("ratelimit_auth", `Auth endpoints: ${auth.requestsPerPeriod} requests per ${auth.periodSeconds} s per IP`,
-                `(starts_with(http.request.uri.path, "/auth/") or http.request.uri.path eq "/login")`, auth),
-            limit("ratelimit_api", `API: ${api.requestsPerPeriod} requests per ${api.periodSeconds} s per IP`,
-                `(starts_with(http.request.uri.path, "/api/"))`, api),
+            ...(auth.enabled === false ? [] : [limit("ratelimit_auth", `Auth endpoints: ${auth.requestsPerPeriod} requests per ${auth.periodSeconds} s per IP`,
+                `(starts_with(http.request.uri.path, "/auth/") or http.request.uri.path eq "/login")`, auth)]),
+            ...(api.enabled === false ? [] : [limit("ratelimit_api", `API: ${api.requestsPerPeriod} requests per ${api.periodSeconds} s per IP`,
+                `(starts_with(http.request.uri.path, "/api/"))`, api)]),
         ]);
 
         const blockParts = [

@@ -28,6 +28,19 @@ export interface ClusterNodeGroupArgs {
     labels?: Record<string, string>;
 }
 
+/** An EKS access entry for an IAM role of the cluster's account. */
+export interface ClusterAccessEntry {
+    roleName: string;
+    /** `admin`: AmazonEKSClusterAdminPolicy; `view`: AmazonEKSViewPolicy (no Secrets). */
+    access: "admin" | "view";
+}
+
+/** Access policies of {@link ClusterAccessEntry.access}. */
+export const ACCESS_POLICIES = {
+    admin: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+    view: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+} as const;
+
 /** Arguments of {@link Cluster}. */
 export interface ClusterArgs {
     /** EKS cluster name (also in the subnets' `kubernetes.io/cluster/<name>` tags). */
@@ -45,6 +58,17 @@ export interface ClusterArgs {
     endpointPublicAccessCidrs?: string[];
     /** IAM role names of this account given cluster-admin by an EKS access entry. @default [] */
     adminRoleNames?: string[];
+    /**
+     * More access entries, by IAM role name of this account: `admin` (AmazonEKSClusterAdminPolicy) or `view`
+     * (AmazonEKSViewPolicy), cluster-wide. The identity that runs `pulumi up` must be one of the admins: the
+     * cluster no longer makes its creator an admin behind the scenes. @default []
+     */
+    accessEntries?: ClusterAccessEntry[];
+    /**
+     * The role that created an existing cluster while EKS still bootstrapped the creator's admin: its
+     * access entry (which no config showed) is imported and managed like any other. Leave out on new clusters.
+     */
+    existingClusterCreatorArn?: string;
     /** Control-plane log retention, days. @default 90 */
     logRetentionDays?: number;
     /** VPC CNI prefix delegation (110 pods per node). @default true */
@@ -86,7 +110,8 @@ export const POD_IDENTITY_TRUST = assumeRole("pods.eks.amazonaws.com", ["sts:Ass
 /**
  * An EKS cluster from raw `@pulumi/aws` resources:
  * - pinned Kubernetes version, standard support only (no extended-support surcharge);
- * - private API endpoint (public only for configured CIDRs);
+ * - private API endpoint, public only for configured CIDRs;
+ * - access entries only, each one declared (no admin bootstrapped for the creator);
  * - all five control-plane log types to a retained log group;
  * - Kubernetes secrets envelope-encrypted with a customer KMS key (rotation on);
  * - API authentication mode: access entries, no aws-auth ConfigMap;
@@ -121,6 +146,8 @@ export class Cluster extends pulumi.ComponentResource {
     /** Managed add-ons by name. */
     public readonly addons: Record<string, aws.eks.Addon>;
     public readonly kubernetesVersion: string;
+    /** Access policy associations of every access entry (the k8s provider waits for them). */
+    public readonly accessPolicyAssociations: aws.eks.AccessPolicyAssociation[];
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("scaling:compute:Cluster", name, {}, opts);
@@ -184,16 +211,21 @@ export class Cluster extends pulumi.ComponentResource {
             },
             enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
             encryptionConfig: { provider: { keyArn: this.secretsKey.arn }, resources: ["secrets"] },
-            // Access entries only (no aws-auth ConfigMap). The identity running `pulumi up` administers the
-            // cluster (it applies the in-cluster resources); people get access entries below.
-            accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
+            // Access entries only (no aws-auth ConfigMap), every one of them visible below: the creator gets no
+            // hidden admin. The deploy role applies the in-cluster resources through its own entry.
+            accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
             // vpc-cni, kube-proxy and CoreDNS come as managed add-ons below, not as unmanaged defaults.
             bootstrapSelfManagedAddons: false,
             kubernetesNetworkConfig: { ipFamily: "ipv4" },
             upgradePolicy: { supportType: "STANDARD" },
             deletionProtection: protect,
             tags: nameTag("cluster"),
-        }, { parent: this, protect, dependsOn: [logGroup, clusterPolicy, clusterKms] });
+        }, {
+            parent: this, protect, dependsOn: [logGroup, clusterPolicy, clusterKms],
+            // Changing it replaces the cluster: clusters created with `true` keep it (their creator's entry is
+            // imported below instead); new clusters are created with `false`.
+            ignoreChanges: ["accessConfig.bootstrapClusterCreatorAdminPermissions"],
+        });
 
         this.name = this.cluster.name;
         this.endpoint = this.cluster.endpoint;
@@ -208,15 +240,30 @@ export class Cluster extends pulumi.ComponentResource {
         }, { parent: this });
         this.oidcProviderArn = oidc.arn;
 
-        for (const roleName of args.adminRoleNames ?? []) {
-            const principalArn = pulumi.interpolate`arn:aws:iam::${accountId}:role/${roleName}`;
-            const entry = new aws.eks.AccessEntry(`${name}-access-${roleName}`, { clusterName: this.cluster.name, principalArn, type: "STANDARD", tags: nameTag(`access-${roleName}`) }, { parent: this });
-            new aws.eks.AccessPolicyAssociation(`${name}-access-${roleName}-admin`, {
+        // Access entries: people (adminRoleNames) and the workflows' roles; an existing cluster's creator
+        // entry is imported (EKS made it at creation) rather than created a second time.
+        const creator = args.existingClusterCreatorArn;
+        const creatorRole = creator?.slice(creator.lastIndexOf("/") + 1);
+        const entries: ClusterAccessEntry[] = [...(args.adminRoleNames ?? []).map((roleName) => ({ roleName, access: "admin" as const })), ...(args.accessEntries ?? [])];
+        if (creatorRole && !entries.some((e) => e.roleName === creatorRole)) entries.push({ roleName: creatorRole, access: "admin" });
+        const seen = new Set<string>();
+        this.accessPolicyAssociations = [];
+        for (const e of entries) {
+            if (seen.has(e.roleName)) throw new pulumi.ResourceError(`role ${e.roleName} has two access entries (adminRoleNames and accessEntries)`, this);
+            seen.add(e.roleName);
+            const imported = e.roleName === creatorRole;
+            const principalArn = imported ? pulumi.output(creator!) : pulumi.interpolate`arn:aws:iam::${accountId}:role/${e.roleName}`;
+            const entry = new aws.eks.AccessEntry(`${name}-access-${e.roleName}`, { clusterName: this.cluster.name, principalArn, type: "STANDARD", tags: nameTag(`access-${e.roleName}`) }, {
+                parent: this,
+                ...(imported ? { import: `${args.clusterName}:${creator}`, ignoreChanges: ["tags", "tagsAll"] } : {}),
+            });
+            // The old name of the admin association stays (`-admin`): existing stacks keep theirs.
+            this.accessPolicyAssociations.push(new aws.eks.AccessPolicyAssociation(`${name}-access-${e.roleName}-${e.access}`, {
                 clusterName: this.cluster.name,
                 principalArn: entry.principalArn,
-                policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                policyArn: ACCESS_POLICIES[e.access],
                 accessScope: { type: "cluster" },
-            }, { parent: this });
+            }, { parent: this }));
         }
 
         // Nodes: worker, CNI (aws-node runs on the host network) and ECR pull; SSM instead of SSH.
@@ -285,7 +332,8 @@ export class Cluster extends pulumi.ComponentResource {
         this.k8sProvider = new k8s.Provider(`${name}-k8s`, {
             kubeconfig: this.kubeconfig,
             enableServerSideApply: true,
-        }, { parent: this, dependsOn: nodes });
+        // The deploying identity reaches the API only once its access entry is associated.
+        }, { parent: this, dependsOn: [...nodes, ...this.accessPolicyAssociations] });
 
         this.registerOutputs({
             name: this.name,

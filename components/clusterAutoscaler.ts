@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { PLATFORM_IMAGES } from "../catalog/images";
 import { POD_IDENTITY_TRUST } from "./cluster";
 import { AutoscalerKubernetesVersion, CLUSTER_AUTOSCALER_RELEASES, CLUSTER_AUTOSCALER_REPO } from "../catalog/kubernetesReleases";
 
@@ -19,6 +20,8 @@ export interface ClusterAutoscalerArgs {
     region: string;
     /** Kubernetes minor of the cluster: picks the chart and image. */
     kubernetesVersion: AutoscalerKubernetesVersion;
+    /** Image repository (without tag), e.g. through the ECR pull-through cache. @default PLATFORM_IMAGES.clusterAutoscaler */
+    imageRepository?: pulumi.Input<string>;
     /** @default "least-waste" */
     expander?: "least-waste" | "random" | "most-pods" | "price";
     /** @default 0.5 */
@@ -124,7 +127,7 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
                 cloudProvider: "aws",
                 awsRegion: args.region,
                 autoDiscovery: { clusterName: args.clusterName },
-                image: { repository: "registry.k8s.io/autoscaling/cluster-autoscaler", tag: release.image },
+                image: { repository: args.imageRepository ?? PLATFORM_IMAGES.clusterAutoscaler, tag: release.image },
                 rbac: { create: true, serviceAccount: { create: true, name: SERVICE_ACCOUNT } },
                 replicaCount: replicas,
                 priorityClassName: "system-cluster-critical",

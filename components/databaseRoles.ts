@@ -2,6 +2,7 @@ import * as crypto from "crypto";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { PLATFORM_IMAGES } from "../catalog/images";
 import * as random from "@pulumi/random";
 import { AppDatabaseRole, cloneRoleName, DATABASE_ROLES_SQL_VERSION, renderDatabaseRolesSql, roleCredentialKeys } from "./databaseRolesSql";
 import { externalSecret, ExternalSecretKey, namespaceSecretStore } from "./externalSecrets";
@@ -32,7 +33,7 @@ export interface DatabaseRolesArgs {
     /** Namespace of the Job (nothing else runs there). @default "database-roles" */
     namespace?: string;
     /** Image with `psql` (PostgreSQL 16 client). @default PSQL_IMAGE */
-    image?: string;
+    image?: pulumi.Input<string>;
     /** Node selector and tolerations of the Job's pod. */
     nodeSelector?: Record<string, string>;
     tolerations?: k8s.types.input.core.v1.Toleration[];
@@ -46,7 +47,7 @@ export interface DatabaseRolesArgs {
 }
 
 /** psql from the Docker official image, through ECR Public (no Docker Hub anonymous pull limit). */
-export const PSQL_IMAGE = "public.ecr.aws/docker/library/postgres:16.6-alpine";
+export const PSQL_IMAGE = PLATFORM_IMAGES.psql;
 const SQL_DIR = "/etc/database-roles/sql";
 const CREDENTIALS_DIR = "/etc/database-roles/credentials";
 const CA_DIR = "/etc/database-roles/ca";

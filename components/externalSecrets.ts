@@ -23,6 +23,8 @@ export interface ExternalSecretsOperatorArgs {
     nodeSelector?: Record<string, string>;
     /** Tolerations of the operator's pods (the system group's taint). @default [] */
     tolerations?: k8s.types.input.core.v1.Toleration[];
+    /** Image repository of the controller, webhook and cert controller (the chart's tag), e.g. through the ECR pull-through cache. @default the chart's */
+    imageRepository?: pulumi.Input<string>;
 }
 
 /**
@@ -42,6 +44,7 @@ export class ExternalSecretsOperator extends pulumi.ComponentResource {
         }, { parent: this });
         const res = (r: { cpuMillis: number; memoryMiB: number }) => ({ requests: { cpu: `${r.cpuMillis}m`, memory: `${r.memoryMiB}Mi` }, limits: { memory: `${2 * r.memoryMiB}Mi` } });
         const r = EXTERNAL_SECRETS_RESOURCES;
+        const image = args.imageRepository ? { image: { repository: args.imageRepository } } : {};
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
             name: "external-secrets",
             namespace: ns.metadata.name,
@@ -57,8 +60,9 @@ export class ExternalSecretsOperator extends pulumi.ComponentResource {
                 leaderElect: true,
                 podDisruptionBudget: { enabled: true, minAvailable: 1 },
                 resources: res(r.controller),
-                webhook: { replicaCount: r.webhook.replicas, resources: res(r.webhook), podDisruptionBudget: { enabled: true, minAvailable: 1 } },
-                certController: { replicaCount: r.certController.replicas, resources: res(r.certController) },
+                webhook: { replicaCount: r.webhook.replicas, resources: res(r.webhook), podDisruptionBudget: { enabled: true, minAvailable: 1 }, ...image },
+                certController: { replicaCount: r.certController.replicas, resources: res(r.certController), ...image },
+                ...image,
                 // The controller requests tokens of the namespaces' ServiceAccounts (IRSA through serviceAccountRef).
                 rbac: { serviceAccountTokenCreate: true },
             },

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerImage, imageReference } from "./containerImage";
+import { chartImage, ContainerImage, imageReference, pullReference } from "./containerImage";
 
 /**
  * The pinned Envoy Gateway release (envoyproxy/gateway v1.9.2, a patch of the 1.9 line released
@@ -82,6 +82,8 @@ export interface GatewayArgs {
     controllerImage?: ContainerImage;
     /** Proxy image. @default {@link ENVOY_GATEWAY_RELEASE}.proxyImage */
     proxyImage?: ContainerImage;
+    /** ECR pull-through cache registry host (`ImageCache.registry`): both images are pulled through it. @default their upstreams */
+    imageRegistry?: pulumi.Input<string>;
     /** Tags for the AWS resources (the NLB's security group). */
     tags?: Record<string, string>;
 }
@@ -168,7 +170,7 @@ export class Gateway extends pulumi.ComponentResource {
                 deployment: {
                     // The chart writes `repository:tag` (the shutdown-manager sidecar of every proxy uses the same image).
                     envoyGateway: {
-                        image: { repository: controllerImage.repository, tag: controllerRef.slice(controllerImage.repository.length + 1) },
+                        image: chartImage(pullReference(controllerRef, args.imageRegistry)),
                         imagePullPolicy: "IfNotPresent",
                         resources: { requests: { cpu: `${args.controllerCpuMillis ?? DEFAULTS.controllerCpuMillis}m`, memory: `${controllerMemory}Mi` }, limits: { memory: `${Math.max(controllerMemory, 1024)}Mi` } },
                     },
@@ -201,7 +203,7 @@ export class Gateway extends pulumi.ComponentResource {
                         envoyDeployment: {
                             strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
                             container: {
-                                image: imageReference(proxyImage),
+                                image: pullReference(imageReference(proxyImage), args.imageRegistry),
                                 resources: {
                                     requests: { cpu: `${args.cpuMillis}m`, memory: `${args.memoryMiB}Mi` },
                                     limits: { memory: `${args.memoryLimitMiB ?? args.memoryMiB}Mi` },

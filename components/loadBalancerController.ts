@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { POD_IDENTITY_TRUST } from "./cluster";
-import { ContainerImage, imageReference } from "./containerImage";
+import { chartImage, ContainerImage, imageReference, pullReference } from "./containerImage";
 import { AWS_LOAD_BALANCER_CONTROLLER_IAM_POLICY, AWS_LOAD_BALANCER_CONTROLLER_RELEASE } from "../catalog/awsLoadBalancerController";
 
 export { AWS_LOAD_BALANCER_CONTROLLER_RELEASE };
@@ -23,6 +23,8 @@ export interface LoadBalancerControllerArgs {
     memoryMiB: number;
     /** Controller image. @default v3.5.0 pinned by digest ({@link AWS_LOAD_BALANCER_CONTROLLER_RELEASE}) */
     image?: ContainerImage;
+    /** ECR pull-through cache registry host (`ImageCache.registry`): the image is pulled through it. @default its upstream */
+    imageRegistry?: pulumi.Input<string>;
     /** Placement on the system nodes. */
     nodeSelector?: Record<string, string>;
     tolerations?: Array<Record<string, string>>;
@@ -120,7 +122,7 @@ export class LoadBalancerController extends pulumi.ComponentResource {
                 vpcId: args.vpcId,
                 replicaCount: replicas,
                 // The chart writes `repository:tag`: the digest rides on the tag.
-                image: { repository: image.repository, tag: ref.slice(image.repository.length + 1), pullPolicy: "IfNotPresent" },
+                image: { ...chartImage(pullReference(ref, args.imageRegistry)), pullPolicy: "IfNotPresent" },
                 serviceAccount: { create: true, name: SERVICE_ACCOUNT },
                 // Ingress is not used here; no IngressClass "alb" that a team could pick by accident.
                 createIngressClassResource: false,

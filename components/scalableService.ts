@@ -52,6 +52,11 @@ export interface ScalableServiceArgs {
     namespace?: string;
     /** Container image with a pinned tag or digest (`latest` is refused). */
     image: string;
+    /**
+     * The reference the pods pull `image` by, e.g. through the ECR pull-through cache (`ImageCache.image`).
+     * @default image
+     */
+    pullImage?: pulumi.Input<string>;
     /** HTTP container port. */
     port: number;
     /** Probe paths. */
@@ -251,7 +256,7 @@ export class ScalableService extends pulumi.ComponentResource {
                         securityContext: { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: "RuntimeDefault" } },
                         containers: [{
                             name: svc,
-                            image: args.image,
+                            image: args.pullImage ?? args.image,
                             imagePullPolicy: "IfNotPresent",
                             ports: [{ name: "http", containerPort: args.port, protocol: "TCP" }],
                             resources: {

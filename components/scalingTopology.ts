@@ -16,6 +16,7 @@ import { AuroraPostgres } from "./aurora";
 import { BackupPlan } from "./backupPlan";
 import { CloudflareEdge } from "./cloudflareEdge";
 import { CloudFrontEdge } from "./cloudfrontEdge";
+import { CodeBuildRunner } from "./ciRunner";
 import { Cluster } from "./cluster";
 import { ClusterAutoscaler } from "./clusterAutoscaler";
 import { CertificateDns, DnsValidatedCertificate } from "./dnsValidatedCertificate";
@@ -25,12 +26,15 @@ import { EdgeFailover } from "./edgeFailover";
 import { GlobalDataStores } from "./globalDataStores";
 import { PrimaryStack, readPrimaryStack } from "./primaryStack";
 import { globalLagAlarmMs } from "../sizing/recovery";
+import { ImageCache } from "./imageCache";
+import { CertManager } from "./certManager";
+import { cachedImageRef, PLATFORM_IMAGES, UPSTREAM_REGISTRIES } from "../catalog/images";
 import { Network } from "./network";
 import { Observability } from "./observability";
 import { PgBouncer } from "./pgbouncer";
 import { RedisCache } from "./redis";
 import { ScalableService } from "./scalableService";
-import { auroraArgs, autoscalerArgs, clusterArgs, databaseRolesArgs, gatewayArgs, loadBalancerControllerArgs, pgbouncerArgs, pgbouncerNodeGroup, redisArgs, serviceArgs, SYSTEM_NODE_PLACEMENT, vpaArgs } from "./topologyArgs";
+import { auroraArgs, autoscalerArgs, ciRunsOn, clusterArgs, databaseRolesArgs, gatewayArgs, imageCacheArgs, loadBalancerControllerArgs, pgbouncerArgs, pgbouncerNodeGroup, redisArgs, runnerArgs, serviceArgs, SYSTEM_NODE_PLACEMENT, vpaArgs } from "./topologyArgs";
 import { CLOUDFLARE_RANGES } from "../catalog/cloudflareIpRanges";
 import { DatabaseCredentialRotation } from "./credentialRotation";
 import { DatabaseRoles } from "./databaseRoles";
@@ -80,7 +84,15 @@ export class ScalingTopology extends pulumi.ComponentResource {
     public readonly awsProvider: aws.Provider;
     public readonly network: Network;
     public readonly cluster: Cluster;
+    /** The in-VPC GitHub Actions runner (private API endpoint only). */
+    public readonly ciRunner?: CodeBuildRunner;
+    /** `runs-on` of the workflow jobs that deploy and preview this stack. */
+    public readonly ciRunsOn: string;
     public readonly clusterAutoscaler: ClusterAutoscaler;
+    /** cert-manager: issues and renews the certificates pods serve. */
+    public readonly certManager: CertManager;
+    /** The ECR pull-through cache every deployed image comes through. */
+    public readonly imageCache: ImageCache;
     public readonly verticalPodAutoscaler: VerticalPodAutoscaler;
     public readonly loadBalancerController: LoadBalancerController;
     /** The Gateway (Envoy Gateway) and its proxies behind the origin NLB: the cluster's ingress. */
@@ -166,8 +178,27 @@ export class ScalingTopology extends pulumi.ComponentResource {
         const cluster = new Cluster(`${name}-eks`, clusterArgs(config, `${prefix}-eks`, network.privateSubnetIds), child({ providers }));
         this.cluster = cluster;
         const k8sProviders = { aws: awsProvider, kubernetes: cluster.k8sProvider };
-        this.clusterAutoscaler = new ClusterAutoscaler(`${name}-cluster-autoscaler`, autoscalerArgs(config, cluster.clusterName, cluster.name), child({ providers: k8sProviders }));
-        this.verticalPodAutoscaler = new VerticalPodAutoscaler(`${name}-vpa`, vpaArgs(config), child({ providers: k8sProviders }));
+        // A private API endpoint is reached by deploys and previews from a runner inside the VPC.
+        const runner = runnerArgs(config, prefix);
+        this.ciRunner = runner && new CodeBuildRunner(`${name}-ci-runner`, {
+            ...runner,
+            vpcId: network.vpcId,
+            subnetIds: network.privateSubnetIds,
+            clusterSecurityGroupId: cluster.clusterSecurityGroupId,
+        }, { parent, providers });
+        this.ciRunsOn = ciRunsOn(config, prefix);
+        // Every image through the account's ECR pull-through cache: no anonymous pulls through the NAT addresses.
+        const images = new ImageCache(`${name}-images`, { ...imageCacheArgs(config, prefix), nodeRoleName: cluster.nodeRole.name }, { parent, providers });
+        this.imageCache = images;
+        const pulls = { dependsOn: [images] };
+        this.clusterAutoscaler = new ClusterAutoscaler(`${name}-cluster-autoscaler`, {
+            ...autoscalerArgs(config, cluster.clusterName, cluster.name),
+            imageRepository: images.registry.apply((r) => cachedImageRef(PLATFORM_IMAGES.clusterAutoscaler, r)),
+        }, child({ providers: k8sProviders, ...pulls }));
+        this.verticalPodAutoscaler = new VerticalPodAutoscaler(`${name}-vpa`, {
+            ...vpaArgs(config),
+            images: { recommender: images.image(PLATFORM_IMAGES.vpaRecommender), updater: images.image(PLATFORM_IMAGES.vpaUpdater), admissionController: images.image(PLATFORM_IMAGES.vpaAdmissionController) },
+        }, child({ providers: k8sProviders, ...pulls }));
         // Origin lockdown: one secret header, generated here because both sides need it: the edge hop in
         // front of the gateway sends it, the gateway refuses requests without it (traffic that bypassed the edge).
         // A standby region shares the primary's value: the edge sends one header to both regions' origins.
@@ -199,7 +230,10 @@ export class ScalingTopology extends pulumi.ComponentResource {
                 entries: CLOUDFLARE_RANGES.ranges.ipv4.map((cidr) => ({ cidr, description: `Cloudflare, recorded ${CLOUDFLARE_RANGES.ranges.recordedOn}` })),
                 tags: { Name: `${prefix}-cloudflare-ipv4` },
             }, { parent, provider: awsProvider }).id];
-        this.loadBalancerController = new LoadBalancerController(`${name}-lb-controller`, loadBalancerControllerArgs(config, cluster.clusterName, cluster.name, network.vpcId), { parent, providers: k8sProviders });
+        this.loadBalancerController = new LoadBalancerController(`${name}-lb-controller`, {
+            ...loadBalancerControllerArgs(config, cluster.clusterName, cluster.name, network.vpcId),
+            imageRegistry: images.registry,
+        }, { parent, providers: k8sProviders, ...pulls });
         // The Gateway's proxies behind an internet-facing NLB; the edge points at gateway.hostname.
         const gateway = new Gateway(`${name}-gateway`, {
             ...gatewayArgs(config),
@@ -211,7 +245,8 @@ export class ScalingTopology extends pulumi.ComponentResource {
             sourcePrefixListIds,
             loadBalancerClass: this.loadBalancerController.loadBalancerClass,
             loadBalancerDependsOn: [this.loadBalancerController.release],
-        }, { parent, providers: k8sProviders, dependsOn: [this.loadBalancerController.release] });
+            imageRegistry: images.registry,
+        }, { parent, providers: k8sProviders, dependsOn: [this.loadBalancerController.release, images] });
         this.gateway = gateway;
         // ---- data: Aurora, PgBouncer, Redis ----
         // Aurora and Redis in the isolated subnets; their security groups admit the EKS cluster security group
@@ -282,7 +317,15 @@ export class ScalingTopology extends pulumi.ComponentResource {
         // ---- credentials: External Secrets, database roles, rotation ----
         // Secrets Manager is the source of every credential pods use; External Secrets syncs each namespace's
         // own into Kubernetes Secrets (README "Credentials and rotation").
-        this.externalSecrets = new ExternalSecretsOperator(`${name}-external-secrets`, { ...SYSTEM_NODE_PLACEMENT }, child({ providers: k8sProviders }));
+        // Certificates pods serve (PgBouncer's) are issued and renewed in the cluster.
+        this.certManager = new CertManager(`${name}-cert-manager`, {
+            ...SYSTEM_NODE_PLACEMENT,
+            imageRegistry: pulumi.interpolate`${images.registry}/${UPSTREAM_REGISTRIES["quay.io"].prefix}`,
+        }, { parent, providers: k8sProviders, dependsOn: [images] });
+        this.externalSecrets = new ExternalSecretsOperator(`${name}-external-secrets`, {
+            ...SYSTEM_NODE_PLACEMENT,
+            imageRepository: images.registry.apply((r) => cachedImageRef(PLATFORM_IMAGES.externalSecrets, r)),
+        }, child({ providers: k8sProviders, ...pulls }));
         const eso = [this.externalSecrets.release];
         const irsa = { region: config.region, oidcProviderArn: cluster.oidcProviderArn, oidcIssuerUrl: cluster.oidcIssuerUrl };
         // A standby creates no roles and rotates nothing: the roles replicate with the database, their secrets
@@ -295,6 +338,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
         this.databaseRoles = primary ? undefined : new DatabaseRoles(`${name}-db-roles`, {
             ...databaseRolesArgs(config),
             secretNamePrefix: `${prefix}-aurora`,
+            image: images.image(PLATFORM_IMAGES.psql),
             writerEndpoint: aurora.writerEndpoint,
             port: aurora.port,
             masterSecretArn: aurora.secretArn,
@@ -304,7 +348,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
             ...SYSTEM_NODE_PLACEMENT,
             protect,
             secretReplicaRegions: isPrimary ? secretReplicaRegions : undefined,
-        }, child({ providers: k8sProviders, dependsOn: [aurora] }));
+        }, child({ providers: k8sProviders, dependsOn: [aurora, images] }));
         if (this.databaseRoles) Object.assign(roleSecretArns, this.databaseRoles.roleSecretArns);
         const rolesJob = this.databaseRoles ? [this.databaseRoles.job] : [];
         const rotation = config.aurora.credentialRotation;
@@ -338,7 +382,10 @@ export class ScalingTopology extends pulumi.ComponentResource {
             // The AMP managed scraper (Observability) scrapes the exporters from its ENIs in the private subnets.
             metricsSourceCidrs: planSubnets(config.network)!.private.map((s) => s.cidr),
             nodeSelector: { "node-role": "application", "eks.amazonaws.com/nodegroup": pgbouncerNodeGroup(config)! },
-        }, child({ providers: k8sProviders, dependsOn: [aurora] }));
+            certManager: { dependsOn: [this.certManager.release] },
+            image: images.image(PLATFORM_IMAGES.pgbouncer),
+            exporterImage: images.image(PLATFORM_IMAGES.pgbouncerExporter),
+        }, child({ providers: k8sProviders, dependsOn: [aurora, images] }));
 
         // ---- services: each reads its connection Secret (its own role, PgBouncer hosts, Redis endpoint and token) ----
         this.services = config.services.map((s) => new ScalableService(
@@ -352,6 +399,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
                     // NetworkPolicies change earlier (README "Moving a running stack to the Gateway").
                     allowFromNamespaces: [gateway.proxyNamespace, LEGACY_INGRESS_NAMESPACE],
                 }),
+                pullImage: images.image(s.image),
                 connection: {
                     ...irsa,
                     externalSecretsDependsOn: eso,
@@ -368,7 +416,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
                     redis: { secretArn: this.redis.authTokenSecretArn, kmsKeyArn: this.redis.kmsKey.arn },
                 },
             },
-            child({ providers: k8sProviders, dependsOn: [gateway.release, gateway.gateway, this.clusterAutoscaler] }),
+            child({ providers: k8sProviders, dependsOn: [gateway.release, gateway.gateway, this.clusterAutoscaler, images] }),
         ));
 
         // ---- edge: CloudFront, Cloudflare ----
@@ -500,7 +548,10 @@ export class ScalingTopology extends pulumi.ComponentResource {
             clusterName: cluster.name,
             clusterEndpoint: cluster.endpoint,
             clusterSecurityGroupId: cluster.clusterSecurityGroupId,
+            ciRunsOn: this.ciRunsOn,
+            ciRunnerProject: this.ciRunner ? this.ciRunner.project.name : null,
             oidcProviderArn: cluster.oidcProviderArn,
+            imageCacheRegistry: images.registry,
             ingressHostname: gateway.hostname,
             originLoadBalancerSecurityGroupId: gateway.securityGroup.id,
             serviceHosts: Object.fromEntries(config.services.map((s, i) => [s.name, this.services[i].serviceHost])),

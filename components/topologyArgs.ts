@@ -2,7 +2,10 @@
  * Stack config -> component args: the one place where the validated (and sized) stack config becomes each
  * component's typed args. Small pure functions (no resources), so tests can check the mapping alone.
  */
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
+import { upstreamsOf } from "../catalog/images";
+import { deployedImages } from "../config/images";
+import type { ImageCacheArgs } from "./imageCache";
 import type { StackConfig } from "../config";
 import type { ServiceConfig } from "../config/compute";
 import type { AuroraConfig, PgBouncerConfig, PgBouncerPoolConfig, RedisConfig } from "../config/data";
@@ -13,6 +16,7 @@ import type { PgBouncerArgs } from "./pgbouncer";
 import type { DatabaseRolesArgs } from "./databaseRoles";
 import type { RedisCacheArgs } from "./redis";
 import type { ClusterArgs } from "./cluster";
+import { codebuildRunsOn, type CodeBuildRunnerArgs } from "./ciRunner";
 import type { ClusterAutoscalerArgs } from "./clusterAutoscaler";
 import type { GatewayArgs } from "./gateway";
 import type { LoadBalancerControllerArgs } from "./loadBalancerController";
@@ -32,8 +36,13 @@ export function clusterArgs(c: StackConfig, clusterName: string, subnetIds: pulu
         region: c.region,
         kubernetesVersion: c.cluster.kubernetesVersion,
         subnetIds,
-        endpointPublicAccessCidrs: c.cluster.endpointPublicAccessCidrs,
+        endpointPublicAccessCidrs: c.cluster.apiAccess.endpoint === "public" ? c.cluster.apiAccess.publicAccessCidrs : [],
         adminRoleNames: c.cluster.adminRoleNames,
+        accessEntries: [
+            { roleName: c.cluster.apiAccess.deployRoleName, access: "admin" as const },
+            ...(c.cluster.apiAccess.previewRoleName ? [{ roleName: c.cluster.apiAccess.previewRoleName, access: "view" as const }] : []),
+        ].filter((e) => !c.cluster.adminRoleNames.includes(e.roleName)),
+        existingClusterCreatorArn: c.cluster.apiAccess.existingClusterCreatorArn,
         logRetentionDays: c.cluster.logRetentionDays,
         prefixDelegation: c.cluster.prefixDelegation,
         corednsReplicas: c.cluster.corednsReplicas,
@@ -49,6 +58,47 @@ export function clusterArgs(c: StackConfig, clusterName: string, subnetIds: pulu
             diskSizeGiB: g.diskSizeGiB,
             labels: g.labels,
         })),
+        protect: c.environment === "prod",
+    };
+}
+
+/** CodeBuild project name of the in-VPC runner (`cluster.apiAccess.runner.projectName`, else `<prefix>-gha-runner`). */
+export function runnerProjectName(c: StackConfig, prefix: string): string | undefined {
+    const r = c.cluster.apiAccess.endpoint === "private" ? c.cluster.apiAccess.runner : undefined;
+    return r && (r.projectName ?? `${prefix}-gha-runner`);
+}
+
+/** The GitHub Actions `runs-on` label of the jobs that deploy and preview this stack. */
+export function ciRunsOn(c: StackConfig, prefix: string): string {
+    const project = runnerProjectName(c, prefix);
+    return project ? codebuildRunsOn(project) : c.cluster.apiAccess.runsOn ?? "ubuntu-24.04";
+}
+
+/** The in-VPC runner's args (without the network placement), or undefined with a public endpoint. */
+export function runnerArgs(c: StackConfig, prefix: string): Omit<CodeBuildRunnerArgs, "vpcId" | "subnetIds" | "clusterSecurityGroupId"> | undefined {
+    const r = c.cluster.apiAccess.endpoint === "private" ? c.cluster.apiAccess.runner : undefined;
+    if (!r) return undefined;
+    return {
+        projectName: runnerProjectName(c, prefix)!,
+        githubRepository: r.githubRepository,
+        connectionArn: r.connectionArn,
+        computeType: r.computeType,
+        timeoutMinutes: r.timeoutMinutes,
+        logRetentionDays: c.cluster.logRetentionDays,
+        protect: c.environment === "prod",
+    };
+}
+
+/** The pull-through cache's upstreams and logins: every registry the deployed images come from. */
+export function imageCacheArgs(c: StackConfig, namePrefix: string): Omit<ImageCacheArgs, "nodeRoleName"> {
+    return {
+        region: c.region,
+        namePrefix,
+        upstreams: upstreamsOf(deployedImages(c)),
+        credentials: {
+            ...(c.images.dockerHubUsername && c.dockerHubAccessToken ? { "docker-hub": { username: c.images.dockerHubUsername, accessToken: pulumi.secret(c.dockerHubAccessToken) } } : {}),
+            ...(c.images.ghcrUsername && c.ghcrAccessToken ? { ghcr: { username: c.images.ghcrUsername, accessToken: pulumi.secret(c.ghcrAccessToken) } } : {}),
+        },
         protect: c.environment === "prod",
     };
 }

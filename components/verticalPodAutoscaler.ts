@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { PLATFORM_IMAGES } from "../catalog/images";
 
 /** The pinned VPA chart (FairwindsOps/charts `stable/vpa` 5.0.0 = VPA 1.7.1, Kubernetes >= 1.28). */
 export const VPA_CHART = { chart: "vpa", version: "5.0.0", repo: "https://charts.fairwinds.com/stable" } as const;
@@ -22,7 +23,12 @@ export interface VerticalPodAutoscalerArgs {
     tolerations?: Array<Record<string, string>>;
     /** Namespace to create. @default "vpa" */
     namespace?: string;
+    /** Image references (`repository:tag[@digest]`), e.g. through the ECR pull-through cache. @default PLATFORM_IMAGES.vpa* */
+    images?: { recommender?: pulumi.Input<string>; updater?: pulumi.Input<string>; admissionController?: pulumi.Input<string> };
 }
+
+export { chartImage } from "./containerImage";
+import { chartImage } from "./containerImage";
 
 const resources = (r: ComponentResources) => ({ requests: { cpu: `${r.cpuMillis}m`, memory: `${r.memoryMiB}Mi` }, limits: { memory: `${r.memoryMiB}Mi` } });
 
@@ -48,9 +54,9 @@ export class VerticalPodAutoscaler extends pulumi.ComponentResource {
             atomic: true,
             cleanupOnFail: true,
             values: {
-                recommender: { enabled: true, resources: resources(args.recommender), ...placement },
-                updater: { enabled: args.updater !== undefined, ...(args.updater ? { resources: resources(args.updater) } : {}), ...placement },
-                admissionController: { enabled: args.admissionController !== undefined, ...(args.admissionController ? { resources: resources(args.admissionController), replicaCount: 2 } : {}), ...placement },
+                recommender: { enabled: true, image: chartImage(args.images?.recommender ?? PLATFORM_IMAGES.vpaRecommender), resources: resources(args.recommender), ...placement },
+                updater: { enabled: args.updater !== undefined, image: chartImage(args.images?.updater ?? PLATFORM_IMAGES.vpaUpdater), ...(args.updater ? { resources: resources(args.updater) } : {}), ...placement },
+                admissionController: { enabled: args.admissionController !== undefined, image: chartImage(args.images?.admissionController ?? PLATFORM_IMAGES.vpaAdmissionController), ...(args.admissionController ? { resources: resources(args.admissionController), replicaCount: 2 } : {}), ...placement },
                 "metrics-server": { enabled: false },
             },
         }, { parent: this });

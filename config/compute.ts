@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { ConfigCheck } from "./index";
+import type { ConfigProblem } from "./errors";
 import { cidrSchema, LogRetentionDays } from "./network";
 import { INSTANCE_TYPE_NAMES, INSTANCE_TYPES, INSTANCE_TYPES_RECORDED, isInstanceTypeName } from "../catalog/instances";
 import { AutoscalerKubernetesVersion, CLUSTER_AUTOSCALER_RELEASES } from "../catalog/kubernetesReleases";
@@ -32,6 +33,59 @@ const NodeLabels = z.record(
     labelKey.refine((k) => ASG_LABEL_TAG_PREFIX.length + k.length <= 128, { message: `must be at most ${128 - ASG_LABEL_TAG_PREFIX.length} characters: it becomes the ASG tag key ${ASG_LABEL_TAG_PREFIX}<key> (AWS tag keys: 128)` }),
     labelValue,
 ).refine((l) => Object.keys(l).length <= 40, { message: "at most 40 labels: each becomes a tag of the node group's auto scaling group (AWS: 50 tags, 8 taken by EKS and this component)" });
+
+const roleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, { message: "must be an IAM role name (1-64 of letters, digits and +=,.@_-; no path)" });
+
+/** CodeBuild compute types a GitHub Actions runner project may use (Linux containers). */
+export const RUNNER_COMPUTE_TYPES = ["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE", "BUILD_GENERAL1_XLARGE"] as const;
+
+/**
+ * A CodeBuild-hosted GitHub Actions runner in the private subnets: CodeBuild starts one build per queued
+ * workflow job (webhook event WORKFLOW_JOB_QUEUED) whose `runs-on` is `codebuild-<project>-<run id>-<attempt>`.
+ */
+export const CodeBuildRunnerConfig = z.strictObject({
+    type: z.literal("codebuild"),
+    /** The GitHub repository (`owner/name`) whose workflow jobs the runner takes. */
+    githubRepository: z.string().regex(/^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9_.-]{1,100}$/, { message: "must be a GitHub repository as owner/name" }),
+    /**
+     * ARN of an AWS CodeConnections connection to GitHub, created once in the console (the GitHub App
+     * handshake needs a person; README "Bootstrap from an empty account").
+     */
+    connectionArn: z.string().regex(/^arn:aws[\w-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/, { message: "must be a CodeConnections connection ARN such as arn:aws:codeconnections:eu-west-1:123456789012:connection/<uuid>" }),
+    /** CodeBuild project name (also in the workflows' `runs-on` label). @default `<cluster name>-gha-runner` */
+    projectName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,100}$/, { message: "must be a CodeBuild project name (2-101 of letters, digits, - and _)" }).optional(),
+    /** CodeBuild compute type of each job. @default "BUILD_GENERAL1_MEDIUM" (4 vCPU, 7 GiB) */
+    computeType: z.enum(RUNNER_COMPUTE_TYPES).default("BUILD_GENERAL1_MEDIUM"),
+    /** Job timeout in minutes (a prod `pulumi up` can take an hour). @default 120 */
+    timeoutMinutes: z.number().int().min(5).max(480).default(120),
+});
+export type CodeBuildRunnerConfig = z.output<typeof CodeBuildRunnerConfig>;
+
+/**
+ * `cluster.apiAccess`: `public` (the API endpoint answers the listed CIDRs only: the egress addresses of the
+ * runners that deploy) or `private` (no public endpoint; deploys and previews run on a runner inside the VPC).
+ */
+export const ApiAccess = z.strictObject({
+    /** `public`: public endpoint limited to `publicAccessCidrs`; `private`: VPC only, through `runner`. */
+    endpoint: z.enum(["public", "private"], { message: "must be public (CIDR allow-list) or private (in-VPC runner)" }),
+    /** CIDRs allowed to reach the public endpoint (the deploying runners' egress); `public` only, at least one. */
+    publicAccessCidrs: z.array(cidrSchema(0, 32)).optional(),
+    /** GitHub Actions `runs-on` label of the jobs that deploy and preview, `public` only. @default "ubuntu-24.04" */
+    runsOn: z.string().regex(/^[\w.-]{1,100}$/, { message: "must be a runner label" }).optional(),
+    /** The in-VPC runner, `private` only (required there). */
+    runner: CodeBuildRunnerConfig.optional(),
+    /** IAM role the deploy workflow assumes (`vars.AWS_DEPLOY_ROLE_ARN`): cluster-admin access entry. */
+    deployRoleName: roleName,
+    /** IAM role the pull-request preview assumes (`vars.AWS_PREVIEW_ROLE_ARN`): view access entry. */
+    previewRoleName: roleName.optional(),
+    /**
+     * Clusters created before the creator's admin stopped being bootstrapped only: the ARN of the IAM role
+     * that created the cluster. Its hidden bootstrap access entry is imported (and so shown and managed);
+     * leave out on new clusters (there is nothing to import).
+     */
+    existingClusterCreatorArn: z.string().regex(/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@-]{1,64}$/, { message: "must be an IAM role ARN without a path, e.g. arn:aws:iam::123456789012:role/deploy" }).optional(),
+});
+export type ApiAccess = z.output<typeof ApiAccess>;
 
 export const NodeGroupConfig = z.strictObject({
     /** Managed node group name (unique in the cluster). */
@@ -62,12 +116,14 @@ export const ClusterConfig = z.strictObject({
     /** Kubernetes minor, pinned (upgrades are deliberate, one minor at a time). */
     kubernetesVersion: z.enum(KUBERNETES_VERSIONS as [AutoscalerKubernetesVersion, ...AutoscalerKubernetesVersion[]]),
     /**
-     * CIDRs allowed to reach the public API endpoint; empty (the default) turns the public endpoint off
-     * and the API is reachable from inside the VPC only.
+     * Replaced by `apiAccess` (kept only to name the replacement in the error: an empty list meant a private
+     * endpoint that the shipped workflows could not reach).
      */
-    endpointPublicAccessCidrs: z.array(cidrSchema(8, 32)).default([]),
+    endpointPublicAccessCidrs: z.unknown().optional(),
+    /** How deploys, previews and people reach the Kubernetes API (README "Cluster access"). */
+    apiAccess: ApiAccess,
     /** IAM role names (in the stack's account) given cluster-admin through an EKS access entry. */
-    adminRoleNames: z.array(z.string().regex(/^[\w+=,.@-]{1,64}$/)).default([]),
+    adminRoleNames: z.array(roleName).default([]),
     /** Control-plane log retention in CloudWatch Logs (days). @default 90 */
     logRetentionDays: LogRetentionDays.default(90),
     /**
@@ -240,8 +296,46 @@ export const ServicesConfig = z.array(ServiceConfig).min(1)
     .refine((ss) => new Set(ss.map((s) => s.name)).size === ss.length, { message: "service names must be unique" });
 export type ServicesConfig = z.output<typeof ServicesConfig>;
 
+const ACCESS_KEY = "scaling-topology:cluster.apiAccess";
+
+/** Why an API access model cannot work: each problem names its key, the value and what is allowed. */
+export function apiAccessProblems(a: ApiAccess, environment: string, legacyCidrs: unknown, region?: string): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    if (legacyCidrs !== undefined) {
+        problems.push({ key: "scaling-topology:cluster.endpointPublicAccessCidrs", value: legacyCidrs, message: "was replaced by cluster.apiAccess: { endpoint: public, publicAccessCidrs: [...] } or { endpoint: private, runner: {...} } (README \"Cluster access\"); remove it" });
+    }
+    if (a.endpoint === "public") {
+        if (!a.publicAccessCidrs || a.publicAccessCidrs.length === 0) {
+            problems.push({ key: `${ACCESS_KEY}.publicAccessCidrs`, value: a.publicAccessCidrs, message: "must list at least one CIDR (the deploying runners' egress addresses) when endpoint is public: an empty list would open the API to the whole internet" });
+        }
+        const open = (a.publicAccessCidrs ?? []).filter((c) => c.endsWith("/0"));
+        if (open.length > 0 && environment === "prod") {
+            problems.push({ key: `${ACCESS_KEY}.publicAccessCidrs`, value: open, message: "must not contain 0.0.0.0/0 in prod: list the runners' egress CIDRs, or use endpoint: private with a runner" });
+        }
+        if (a.runner) problems.push({ key: `${ACCESS_KEY}.runner`, value: a.runner, message: "is only used with endpoint: private; remove it, or make the endpoint private" });
+    } else {
+        if (!a.runner) {
+            problems.push({ key: `${ACCESS_KEY}.runner`, value: undefined, message: "is required when endpoint is private: nothing outside the VPC can reach the API, so deploys and previews need a runner inside it ({ type: codebuild, githubRepository, connectionArn })" });
+        }
+        const connectionRegion = a.runner?.connectionArn.split(":")[3];
+        if (region && connectionRegion && connectionRegion !== region) {
+            problems.push({ key: `${ACCESS_KEY}.runner.connectionArn`, value: a.runner!.connectionArn, message: `is a connection in ${connectionRegion}; CodeBuild in aws:region ${region} can only use a connection of its own region (create one there)` });
+        }
+        if (a.publicAccessCidrs !== undefined) problems.push({ key: `${ACCESS_KEY}.publicAccessCidrs`, value: a.publicAccessCidrs, message: "is only used with endpoint: public; remove it" });
+        if (a.runsOn !== undefined) problems.push({ key: `${ACCESS_KEY}.runsOn`, value: a.runsOn, message: "is derived from the runner's project name with endpoint: private; remove it" });
+    }
+    if (a.previewRoleName !== undefined && a.previewRoleName === a.deployRoleName) {
+        problems.push({ key: `${ACCESS_KEY}.previewRoleName`, value: a.previewRoleName, message: "must differ from deployRoleName: previews get view access, deploys cluster-admin" });
+    }
+    return problems;
+}
+
 /** Cross-key checks: every workload names an application node group (the capacity check is sizing's). */
 export const computeChecks: ConfigCheck[] = [
+    {
+        needs: ["cluster", "environment", "region"],
+        check: (c) => apiAccessProblems(c.cluster.apiAccess, c.environment, c.cluster.endpointPublicAccessCidrs, c.region),
+    },
     {
         needs: ["cluster", "services", "ingress"],
         check: (c) => {

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { ConfigCheck } from "./index";
 import type { ConfigProblem } from "./errors";
+import { CLOUDFLARE_PERIOD_VALUES, CLOUDFLARE_PLAN_LIMITS, CLOUDFLARE_PLANS, rateLimitProblems, RATE_LIMIT_CHARACTERISTICS, RateLimitCharacteristic } from "../catalog/cloudflarePlans";
 import { LogRetentionDays } from "./network";
 import { ageInDays, CLOUDFLARE_RANGES, CLOUDFLARE_RANGES_MAX_AGE_DAYS, CloudflareRanges } from "../catalog/cloudflareIpRanges";
 
@@ -15,8 +16,8 @@ export type EdgeMode = (typeof EDGE_MODES)[number];
 /** CloudFront price classes (which edge locations serve the distribution). */
 export const PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_All"] as const;
 
-/** Rate-limit periods (seconds) the Cloudflare ruleset engine accepts (10 s on every plan; longer ones need Business/Enterprise). */
-export const CLOUDFLARE_RATELIMIT_PERIODS = [10, 60, 120, 300, 600, 3600] as const;
+/** Period values (seconds) the Cloudflare ruleset engine accepts; which ones a zone may use depends on its plan. */
+export const CLOUDFLARE_RATELIMIT_PERIODS = CLOUDFLARE_PERIOD_VALUES;
 
 /** AWS WAF's largest body inspection limit for CloudFront web ACLs (KiB). */
 export const WAF_MAX_BODY_INSPECTION_KIB = 64;
@@ -34,16 +35,22 @@ const hostname = z
 const rateLimit = (requests: number, period: number) =>
     z
         .strictObject({
+            /** Off: no rule (the Free plan has one rate-limit rule). @default true */
+            enabled: z.boolean().default(true),
             /** Requests allowed per client IP per period. */
-            requestsPerPeriod: z.number().int().min(1),
+            requestsPerPeriod: z.number().int().min(1).default(requests),
             /** Counting period in seconds. */
             periodSeconds: z
                 .number()
                 .int()
-                .refine((p) => (CLOUDFLARE_RATELIMIT_PERIODS as readonly number[]).includes(p), { message: `must be one of ${CLOUDFLARE_RATELIMIT_PERIODS.join(", ")} (seconds)` }),
-            /** How long a client that tripped the limit stays blocked, in seconds. */
-            mitigationTimeoutSeconds: z.number().int().min(0).max(86400).default(period),
+                .default(period)
+                .refine((p) => (CLOUDFLARE_PERIOD_VALUES as readonly number[]).includes(p), { message: `must be one of ${CLOUDFLARE_PERIOD_VALUES.join(", ")} (seconds; the plan decides which)` }),
+            /** How long a client that tripped the limit stays blocked, in seconds (the plan decides which values). @default periodSeconds */
+            mitigationTimeoutSeconds: z.number().int().min(0).max(86400).optional(),
+            /** What a counter counts by: `ip` (every plan) or `ip-nat` (IP with NAT support, Business and up). @default "ip" */
+            characteristic: z.enum(Object.keys(RATE_LIMIT_CHARACTERISTICS) as [RateLimitCharacteristic, ...RateLimitCharacteristic[]]).default("ip"),
         })
+        .transform((l) => ({ ...l, mitigationTimeoutSeconds: l.mitigationTimeoutSeconds ?? l.periodSeconds }))
         .prefault({ requestsPerPeriod: requests, periodSeconds: period });
 
 export const CloudFrontConfig = z.strictObject({
@@ -74,6 +81,11 @@ export const CloudFrontConfig = z.strictObject({
 });
 
 export const CloudflareConfig = z.strictObject({
+    /**
+     * The zone's Cloudflare plan: which rate-limit periods, mitigation timeouts, characteristics and how many
+     * rules per phase the rulesets may use (`catalog/cloudflarePlans.ts`). Required: nothing else knows it.
+     */
+    plan: z.enum(CLOUDFLARE_PLANS, { message: `must be the zone's Cloudflare plan: ${CLOUDFLARE_PLANS.join(", ")}` }),
     /** Cloudflare zone id of the zone that holds `edge.hostname` (32 hex characters). */
     zoneId: z.string().regex(/^[0-9a-f]{32}$/, { message: "must be a Cloudflare zone id (32 lower-case hex characters)" }),
     /** Edge TTL of static assets, seconds. */
@@ -134,11 +146,45 @@ export const usesCloudflare = (e: EdgeConfig) => e.mode === "cloudflare" || e.mo
 
 const KEY = "scaling-topology:edge";
 
+/** Rules the CloudflareEdge component creates per phase for this config (its tests hold it to this). */
+export function cloudflareRuleCounts(cf: CloudflareConfig, mode: EdgeMode, recoveryRole?: "primary" | "secondary"): Record<keyof (typeof CLOUDFLARE_PLAN_LIMITS)["free"]["rules"], number> {
+    // A disaster-recovery secondary makes no rulesets: the primary's serve the zone.
+    if (recoveryRole === "secondary") return { http_request_cache_settings: 0, http_ratelimit: 0, http_request_firewall_custom: 0, http_request_late_transform: 0 };
+    return {
+        http_request_cache_settings: 2, // static paths, session bypass
+        http_ratelimit: [cf.authRateLimit, cf.apiRateLimit].filter((l) => l.enabled).length,
+        // health-check skip, geo/ASN block when any is listed, admin challenge
+        http_request_firewall_custom: 2 + (cf.blockedCountries.length + cf.blockedAsns.length > 0 ? 1 : 0),
+        // the origin header, when Cloudflare is the hop in front of the gateway or a primary's standby origin needs
+        // it; and with CloudFront behind Cloudflare, the header CloudFront's WAF requires
+        http_request_late_transform: (mode === "cloudflare" || recoveryRole === "primary" ? 1 : 0) + (mode === "both" ? 1 : 0),
+    };
+}
+
+/** What the zone's plan does not offer: rate-limit periods, timeouts, characteristics, rule counts. */
+export function cloudflarePlanProblems(cf: CloudflareConfig, mode: EdgeMode, recoveryRole?: "primary" | "secondary"): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    for (const name of ["authRateLimit", "apiRateLimit"] as const) {
+        const l = cf[name];
+        if (!l.enabled) continue;
+        for (const p of rateLimitProblems(cf.plan, l)) problems.push({ key: `${KEY}.cloudflare.${name}.${p.field}`, value: l[p.field], message: p.message });
+    }
+    const counts = cloudflareRuleCounts(cf, mode, recoveryRole);
+    const limits = CLOUDFLARE_PLAN_LIMITS[cf.plan].rules;
+    for (const [phase, n] of Object.entries(counts) as Array<[keyof typeof limits, number]>) {
+        if (n <= limits[phase]) continue;
+        const hint = phase === "http_ratelimit" ? "; turn one off ({ enabled: false }) or move the zone to a plan with more" : "";
+        problems.push({ key: `${KEY}.cloudflare.plan`, value: cf.plan, message: `allows ${limits[phase]} ${phase} rule(s) per zone, and this config needs ${n}${hint}` });
+    }
+    return problems;
+}
+
 /** Cross-key checks of the edge config. */
 export const edgeChecks: ConfigCheck[] = [
     {
         needs: ["edge"],
-        check: ({ edge }) => {
+        check: (c) => {
+            const edge = c.edge;
             const problems: ConfigProblem[] = [];
             if (usesCloudFront(edge) && !edge.cloudfront) {
                 problems.push({ key: `${KEY}.cloudfront`, value: undefined, message: `is required when edge.mode is "${edge.mode}" (at least {} for the defaults)` });
@@ -162,7 +208,9 @@ export const edgeChecks: ConfigCheck[] = [
                 }
             }
             const cf = edge.cloudflare;
-            if (cf && cf.apiRateLimit.requestsPerPeriod / cf.apiRateLimit.periodSeconds < cf.authRateLimit.requestsPerPeriod / cf.authRateLimit.periodSeconds) {
+            // The recovery role, when that domain parsed (a secondary makes no rulesets; a primary adds the origin header).
+            if (cf) problems.push(...cloudflarePlanProblems(cf, edge.mode, (c as { recovery?: { role: "primary" | "secondary" } }).recovery?.role));
+            if (cf && cf.apiRateLimit.enabled && cf.authRateLimit.enabled && cf.apiRateLimit.requestsPerPeriod / cf.apiRateLimit.periodSeconds < cf.authRateLimit.requestsPerPeriod / cf.authRateLimit.periodSeconds) {
                 problems.push({ key: `${KEY}.cloudflare.authRateLimit`, value: cf.authRateLimit, message: "must be stricter (fewer requests per second) than cloudflare.apiRateLimit" });
             }
             return problems;

@@ -17,6 +17,7 @@ import { loadChecks, networkChecks } from "./checks";
 import { CloudflareApiToken, EdgeConfig, edgeChecks } from "./edge";
 import { BackupConfig, backupChecks } from "./backup";
 import { AuroraConfig, PgBouncerConfig, RedisConfig, dataChecks } from "./data";
+import { ImagesConfig, imageChecks, RegistryToken } from "./images";
 import { RecoveryConfig, recoveryChecks } from "./recovery";
 import { tagChecks } from "./tags";
 import { ObservabilityConfig, observabilityChecks } from "./observability";
@@ -55,6 +56,10 @@ export const CONFIG_DOMAINS = {
     edge: domain({ key: `${PROJECT}:edge`, schema: EdgeConfig }),
     backup: domain({ key: `${PROJECT}:backup`, schema: BackupConfig }),
     cloudflareApiToken: domain({ key: "cloudflare:apiToken", schema: CloudflareApiToken, optional: true }),
+    // images: pulled through the ECR pull-through cache, with registry logins
+    images: domain({ key: `${PROJECT}:images`, schema: ImagesConfig, optional: true }),
+    dockerHubAccessToken: domain({ key: `${PROJECT}:dockerHubAccessToken`, schema: RegistryToken, optional: true }),
+    ghcrAccessToken: domain({ key: `${PROJECT}:ghcrAccessToken`, schema: RegistryToken, optional: true }),
     // observability: SLOs, alert recipients, metrics pipeline (optional: defaults in config/observability.ts)
     observability: domain({ key: `${PROJECT}:observability`, schema: ObservabilityConfig, optional: true }),
     // policy waivers
@@ -91,6 +96,7 @@ export const CONFIG_CHECKS: ConfigCheck[] = [
     ...dataChecks,
     ...edgeChecks,
     ...backupChecks,
+    ...imageChecks,
     ...recoveryChecks,
     ...observabilityChecks,
 ];

@@ -26,6 +26,8 @@ export interface RecordedOptions {
     dependsOn?: string[];
     provider?: string;
     customTimeouts?: { create?: string; update?: string; delete?: string };
+    /** ID of an existing cloud resource the engine adopts instead of creating it (`import`). */
+    import?: string;
 }
 
 export interface RecordedResource {
@@ -132,6 +134,7 @@ export class RecordingMonitor extends MockMonitor {
             customTimeouts: timeouts && (timeouts.getCreate() || timeouts.getUpdate() || timeouts.getDelete())
                 ? { create: timeouts.getCreate() || undefined, update: timeouts.getUpdate() || undefined, delete: timeouts.getDelete() || undefined }
                 : undefined,
+            import: req.getImportid() || undefined,
         };
         for (const k of Object.keys(opts) as (keyof RecordedOptions)[]) if (opts[k] === undefined) delete opts[k];
         this.records.push({

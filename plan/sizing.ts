@@ -4,7 +4,7 @@
  */
 import { PROJECT } from "../config";
 import { resolveStackConfig } from "../sizing/stackConfig";
-import { sizingOf } from "../sizing/fromConfig";
+import { stackSizingReport } from "../sizing/stackReport";
 import type { SizingItem, SizingReport } from "../sizing/report";
 import { disasterRecoveryCost, DisasterRecoveryCost } from "../sizing/recovery";
 import type { PlanSection } from "./format";
@@ -20,7 +20,7 @@ export function sizingForConfig(stack: string, rawConfig: Record<string, unknown
     // The project's own namespace and the physical-name prefix depend on the project name.
     const config = resolveStackConfig(stack, rawConfig, project);
     const dr = disasterRecoveryCost(config);
-    return { ...sizingOf(config).report, ...(dr ? { disasterRecovery: { role: config.recovery!.role, ...dr } } : {}) };
+    return { ...stackSizingReport(stack, rawConfig, project, config), ...(dr ? { disasterRecovery: { role: config.recovery!.role, ...dr } } : {}) };
 }
 
 /** The plan's `sizing` key: the report, and on a multi-region stack what its standby region costs. */
@@ -44,12 +44,34 @@ export function sizingSummary(s: PlanSizing): string[] {
     ];
 }
 
+/** Warnings: explicit sizing far above the load's need, with the monthly cost of the excess. */
+export function oversizeLines(s: SizingReport): string[] {
+    if (!s.oversized?.length) return [];
+    return [
+        `warning: explicit sizing ${usd(s.oversizedMonthlyUsd ?? 0)}/month above what the load needs (derived from the load alone: ${usd(s.derivedMonthlyCostUsd ?? 0)}/month at the maxima)`,
+        ...s.oversized.map((w) => `  - ${w.message}`),
+    ];
+}
+
+const quotaRows = (s: SizingReport) => (s.quotas ?? []).map((q) => [q.service, q.code ?? "-", q.name, n(q.need), q.defaultValue === undefined ? "per account" : n(q.defaultValue), q.detail]);
+const QUOTA_HEADER = ["service", "code", "quota", "needed", "AWS default", "made of"];
+
+function table(header: string[], rows: string[][]): string[] {
+    const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+    const line = (r: string[]) => `  ${r.map((v, c) => v.padEnd(widths[c])).join("  ")}`.trimEnd();
+    return [line(header), ...rows.map(line)];
+}
+
 export function sizingText(s: PlanSizing): string {
     const header = ["component", "count", "unit", "capacity", "monthly cost"];
     const rows = s.items.map((i) => [i.component, count(i), i.unit, i.capacity, cost(i)]);
-    const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-    const line = (r: string[]) => `  ${r.map((v, c) => v.padEnd(widths[c])).join("  ")}`.trimEnd();
-    return [...sizingSummary(s).map((l) => `  ${l}`), "", line(header), ...rows.map(line)].join("\n");
+    const quotas = quotaRows(s);
+    return [
+        ...sizingSummary(s).map((l) => `  ${l}`),
+        ...oversizeLines(s).map((l) => `  ${l}`),
+        "", ...table(header, rows),
+        ...(quotas.length ? ["", "  account quotas the maxima need (check: aws service-quotas get-service-quota):", ...table(QUOTA_HEADER, quotas)] : []),
+    ].join("\n");
 }
 
 export function sizingMarkdown(s: PlanSizing): string {
@@ -60,6 +82,12 @@ export function sizingMarkdown(s: PlanSizing): string {
         "| component | count | unit | capacity | monthly cost |",
         "|---|---:|---|---|---:|",
         ...s.items.map((i) => `| ${esc(i.component)} | ${count(i)} | ${esc(i.unit)} | ${esc(i.capacity)} | ${cost(i)} |`),
+        ...(s.oversized?.length ? ["", ...oversizeLines(s).map((l) => (l.startsWith("  - ") ? l.slice(2) : `> **${l}**`))] : []),
+        ...(s.quotas?.length ? [
+            "", "Account quotas the maxima need (`aws service-quotas get-service-quota --service-code <service> --quota-code <code>`):", "",
+            `| ${QUOTA_HEADER.join(" | ")} |`, "|---|---|---|---:|---:|---|",
+            ...quotaRows(s).map((r) => `| ${r.map(esc).join(" | ")} |`),
+        ] : []),
     ].join("\n");
 }
 

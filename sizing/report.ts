@@ -7,6 +7,8 @@
  * Capacities are at the target utilization (HPA targets, the database CPU target), not at 100%.
  */
 import type { LoadConfig } from "../config/core";
+import type { QuotaNeed } from "./quotas";
+import type { OversizeWarning } from "./waste";
 import { peakRpsFor, usersForRps } from "./load";
 import { binPack, deriveTopology, fmt, LOAD_KEY, SizingInput, SizingProblem, Topology, workloadsOn } from "./derive";
 import { CACHE_RESERVED_MEMORY_SHARE } from "./catalog";
@@ -45,6 +47,14 @@ export interface SizingReport {
     monthlyCostUsdAtMin: number;
     priceRegion: string;
     items: SizingItem[];
+    /** Account quotas the maxima need (`quotas.ts`); set by `stackSizingReport`. */
+    quotas?: QuotaNeed[];
+    /** Components whose explicit sizing is far above what the load needs (`waste.ts`). */
+    oversized?: OversizeWarning[];
+    /** Their monthly cost above the need, in total. */
+    oversizedMonthlyUsd?: number;
+    /** Monthly cost at the maxima with every sizing field derived from the load. */
+    derivedMonthlyCostUsd?: number;
 }
 
 export interface ReportInput extends SizingInput {

@@ -71,6 +71,36 @@ function vpaProblems(p: any): string[] {
     return out;
 }
 /**
+ * cert-manager's Certificate and Issuer, against the constraints of their CRDs at the pinned chart (v1.21.1,
+ * deploy/crds/cert-manager.io_{certificates,issuers}.yaml) on the fields this program sets.
+ */
+function certManagerProblems(r: { type: string; props: any }): string[] {
+    const p = r.props;
+    const out: string[] = [];
+    if (p.apiVersion !== "cert-manager.io/v1") out.push("apiVersion");
+    if (typeof p.metadata?.name !== "string" || typeof p.metadata?.namespace !== "string") out.push("metadata.name and namespace");
+    const duration = (d: unknown) => d === undefined || (typeof d === "string" && /^(\d+h)?(\d+m)?(\d+s)?$/.test(d) && d !== "");
+    if (r.type.endsWith(":Certificate")) {
+        const sp = p.spec ?? {};
+        if (typeof sp.secretName !== "string") out.push("spec.secretName is required");
+        if (typeof sp.issuerRef?.name !== "string") out.push("spec.issuerRef.name is required");
+        if (sp.issuerRef?.kind && !["Issuer", "ClusterIssuer"].includes(sp.issuerRef.kind)) out.push("spec.issuerRef.kind");
+        if (!(sp.dnsNames ?? []).every((d: unknown) => typeof d === "string")) out.push("spec.dnsNames");
+        if (!duration(sp.duration) || !duration(sp.renewBefore)) out.push("spec.duration / renewBefore must be Go durations");
+        const k = sp.privateKey ?? {};
+        if (k.algorithm && !["RSA", "ECDSA", "Ed25519"].includes(k.algorithm)) out.push("spec.privateKey.algorithm");
+        if (k.algorithm === "ECDSA" && k.size !== undefined && ![256, 384, 521].includes(k.size)) out.push("spec.privateKey.size");
+        if (k.rotationPolicy && !["Never", "Always"].includes(k.rotationPolicy)) out.push("spec.privateKey.rotationPolicy");
+        const usages = ["signing", "digital signature", "content commitment", "key encipherment", "key agreement", "data encipherment", "cert sign", "crl sign", "encipher only", "decipher only", "any", "server auth", "client auth", "code signing", "email protection", "s/mime", "ipsec end system", "ipsec tunnel", "ipsec user", "timestamping", "ocsp signing", "microsoft sgc", "netscape sgc"];
+        if (!(sp.usages ?? []).every((u: string) => usages.includes(u))) out.push("spec.usages");
+    } else {
+        const types = Object.keys(p.spec ?? {}).filter((x) => ["acme", "ca", "selfSigned", "vault", "venafi"].includes(x));
+        if (types.length !== 1) out.push("an Issuer has exactly one type");
+        if (p.spec?.ca && typeof p.spec.ca.secretName !== "string") out.push("spec.ca.secretName is required");
+    }
+    return out;
+}
+/**
  * The plan records secret values as "[secret]" (and preview unknowns as "[unknown]"): their shape is not
  * in the plan, so those fields are left out of validation (the rest of the object is still checked).
  */
@@ -106,6 +136,9 @@ function kubernetesSchemaProblems(plan: Plan): { checked: number; crds: number; 
             const validate = esoValidators[kind];
             if (!validate(withoutMarkers(r.props))) problems.push(...(validate.errors ?? []).map((e) => `${r.name}: ${e.instancePath} ${e.message}`));
             problems.push(...vpaProblems(withoutMarkers(r.props)).filter((p) => /metadata/.test(p)).map((p) => `${r.name}: ${p}`));
+        } else if (r.type === "kubernetes:cert-manager.io/v1:Certificate" || r.type === "kubernetes:cert-manager.io/v1:Issuer") {
+            crds++;
+            problems.push(...certManagerProblems({ type: r.type, props: withoutMarkers(r.props) }).map((p) => `${r.name}: ${p}`));
         } else {
             problems.push(`${r.name}: no schema for ${r.type}`);
         }
@@ -288,7 +321,8 @@ describe("compute in the stack plans", () => {
         assert.equal(c.deletionProtection, true);
         assert.equal(one(plan, "aws:eks/cluster:Cluster").opts.protect, true);
         assert.ok(!plan.resources.some((r) => r.type === "kubernetes:core/v1:ConfigMap" && props(r).metadata?.name === "aws-auth"), "no aws-auth ConfigMap");
-        assert.equal(ofType(plan, "aws:eks/accessEntry:AccessEntry").length, cfg.adminRoleNames.length);
+        // People, the deploy role and the preview role.
+        assert.equal(ofType(plan, "aws:eks/accessEntry:AccessEntry").length, cfg.adminRoleNames.length + 2);
         assert.match(props(one(plan, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")).url, /^https:\/\/oidc\.eks\.eu-west-1\.amazonaws\.com\/id\//);
         assert.match(plan.outputs.oidcProviderArn as string, /^arn:aws:iam::\d{12}:oidc-provider\/oidc\.eks\.eu-west-1\.amazonaws\.com\/id\//);
         const addons = Object.fromEntries(ofType(plan, "aws:eks/addon:Addon").map((a) => [props(a).addonName, a]));
@@ -358,6 +392,7 @@ describe("compute in the stack plans", () => {
         assert.equal(props(vpa).values.updater.enabled, false);
         assert.equal(props(vpa).values["metrics-server"].enabled, false, "metrics-server comes from the EKS add-on");
         assert.ok(ofType(plan, "aws:eks/addon:Addon").some((a) => props(a).addonName === "metrics-server"));
+        // An exact version (jetstack's cert-manager chart versions carry a leading v).
         for (const r of ofType(plan, "kubernetes:helm.sh/v3:Release")) assert.match(props(r).version, /^v?\d+\.\d+\.\d+$/, `${r.name} pins its chart`);
     });
 
@@ -418,7 +453,7 @@ describe("compute in the stack plans", () => {
             const { checked, crds, problems } = kubernetesSchemaProblems(plan);
             assert.deepEqual(problems, []);
             assert.ok(checked >= 8, `validated ${checked} objects`);
-            assert.equal(crds, ["kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler", "kubernetes:external-secrets.io/v1:ExternalSecret", "kubernetes:external-secrets.io/v1:SecretStore", ...GATEWAY_CRD_TYPES].reduce((n, t) => n + ofType(plan, t).length, 0));
+            assert.equal(crds, ["kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler", "kubernetes:external-secrets.io/v1:ExternalSecret", "kubernetes:external-secrets.io/v1:SecretStore", "kubernetes:cert-manager.io/v1:Certificate", "kubernetes:cert-manager.io/v1:Issuer", ...GATEWAY_CRD_TYPES].reduce((n, t) => n + ofType(plan, t).length, 0));
             assert.ok(GATEWAY_CRD_TYPES.reduce((n, t) => n + ofType(plan, t).length, 0) >= 6, "the Gateway API and Envoy Gateway objects are checked");
         });
     }
@@ -458,7 +493,8 @@ describe("compute in the stack plans", () => {
         assert.deepEqual([k8sSpec.envoyHpa.minReplicas, k8sSpec.envoyHpa.maxReplicas], [ingress.replicas.min, ingress.replicas.max]);
         assert.equal(k8sSpec.envoyPDB.minAvailable, 1);
         assert.ok(k8sSpec.envoyDeployment.pod.topologySpreadConstraints.some((t: any) => t.topologyKey === "topology.kubernetes.io/zone"));
-        assert.match(k8sSpec.envoyDeployment.container.image, /^docker\.io\/envoyproxy\/envoy:distroless-v1\.39\.1@sha256:[0-9a-f]{64}$/);
+        // Through the ECR pull-through cache (components/imageCache.ts), the published digest kept.
+        assert.match(k8sSpec.envoyDeployment.container.image, /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/docker-hub\/envoyproxy\/envoy:distroless-v1\.39\.1@sha256:[0-9a-f]{64}$/);
         assert.equal(k8sSpec.envoyService.type, "ClusterIP", "the proxies' own Service is not a second load balancer");
         const gatewayClass = ofType(plan, "kubernetes:gateway.networking.k8s.io/v1:GatewayClass")[0];
         assert.equal(props(gatewayClass).spec.parametersRef.name, props(proxy).metadata.name);

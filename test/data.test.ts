@@ -123,10 +123,11 @@ describe("data tier (Aurora, PgBouncer, Redis) in the plans", () => {
                 }
                 const secret = byName(plan, `${stack}-pgbouncer-stats`);
                 assert.equal((secret.props as any).stringData, "[secret]");
-                const tlsSecret = byName(plan, `${stack}-pgbouncer-tls`);
-                assert.equal((tlsSecret.props as any).type, "kubernetes.io/tls");
-                assert.equal((tlsSecret.props as any).stringData, "[secret]", "the key is a secret, so the whole stringData is");
-                const cert = byName(plan, `${stack}-pgbouncer-tls-csr`).props as any;
+                // The server certificate comes from cert-manager (test/certificates.test.ts): its CA key pair is a secret.
+                const caKeyPair = byName(plan, `${stack}-pgbouncer-ca-keypair`);
+                assert.equal((caKeyPair.props as any).type, "kubernetes.io/tls");
+                assert.equal((caKeyPair.props as any).stringData, "[secret]", "the key is a secret, so the whole stringData is");
+                const cert = (byName(plan, `${stack}-pgbouncer-server-cert`).props as any).spec;
                 assert.ok(cert.dnsNames.includes(`${stack}-pgbouncer-rw.pgbouncer.svc.cluster.local`) && cert.dnsNames.includes(`${stack}-pgbouncer-ro.pgbouncer.svc`));
                 assert.match(String(plan.outputs.pgbouncerClientCaCert), /BEGIN CERTIFICATE/);
                 const ca = (byName(plan, `${stack}-pgbouncer-rds-ca`).props as any).data["rds-ca-bundle.pem"] as string;

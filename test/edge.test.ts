@@ -237,6 +237,7 @@ describe("CloudflareEdge component", () => {
             const provider = new cloudflare.Provider("cf", { apiToken: "t" });
             return new CloudflareEdge("cf-edge", {
                 zoneId: "0123456789abcdef0123456789abcdef",
+                plan: "business",
                 hostname: "www.example.org",
                 target: "origin-lb.elb.eu-west-1.amazonaws.com",
                 blockedCountries: ["KP", "XX"],
@@ -245,13 +246,14 @@ describe("CloudflareEdge component", () => {
             }, { providers: { cloudflare: provider } });
         });
 
-    it("proxies the hostname to the target and sets the zone's TLS, HTTPS, HTTP/3 and Brotli settings", async () => {
+    it("proxies the hostname to the target and sets the zone's TLS, HTTPS and HTTP/3 settings (no retired brotli setting)", async () => {
         const { records } = await build();
         const [rec] = recordsOf(records, RECORD);
         assert.deepEqual([rec.props.name, rec.props.type, rec.props.content, rec.props.proxied], ["www.example.org", "CNAME", "origin-lb.elb.eu-west-1.amazonaws.com", true]);
         const settings = Object.fromEntries(recordsOf(records, "cloudflare:index/zoneSetting:ZoneSetting").map((s) => [s.props.settingId, s.props.value]));
         assert.deepEqual(settings, CLOUDFLARE_ZONE_SETTINGS);
         assert.equal(settings.min_tls_version, "1.2");
+        assert.equal(settings.brotli, undefined, "the brotli setting endpoint was retired on 2024-06-14");
         assert.ok(records.filter((r) => r.type.startsWith("cloudflare:index/")).every((r) => r.opts.provider?.includes("pulumi:providers:cloudflare::cf")));
     });
 
@@ -301,7 +303,7 @@ describe("CloudflareEdge component", () => {
 describe("CloudflareEdge: a second secret for the proxy behind it", () => {
     it("sets proxyVerify's header in the late-transform ruleset, alone or beside the origin header", async () => {
         const build = (args: Partial<ConstructorParameters<typeof CloudflareEdge>[1]>) => underMocks(() => new CloudflareEdge("cf-edge", {
-            zoneId: "0123456789abcdef0123456789abcdef", hostname: "www.example.org", target: "d111.cloudfront.net", ...args,
+            zoneId: "0123456789abcdef0123456789abcdef", plan: "business", hostname: "www.example.org", target: "d111.cloudfront.net", ...args,
         }, { providers: { cloudflare: new cloudflare.Provider("cf", { apiToken: "t" }) } }));
         const { result, records } = await build({ proxyVerify: { header: "X-Edge-Verify", value: "proxySecret123" } });
         const late = recordsOf(records, RULESET).filter((r) => r.props.phase === "http_request_late_transform");
@@ -484,8 +486,67 @@ describe("edge config", () => {
         assert.ok(ps.some((p) => p.key === "cloudflare:apiToken" && /pulumi config set --secret cloudflare:apiToken/.test(p.message)));
         const loose = problemsWith("dev", { "scaling-topology:edge": { ...devEdge(), cloudflare: { ...devEdge().cloudflare, authRateLimit: { requestsPerPeriod: 5000, periodSeconds: 60 } } } });
         assert.ok(loose.some((p) => p.key === "scaling-topology:edge.cloudflare.authRateLimit" && /stricter/.test(p.message)));
-        const period = problemsWith("dev", { "scaling-topology:edge": { ...devEdge(), cloudflare: { ...devEdge().cloudflare, apiRateLimit: { requestsPerPeriod: 10, periodSeconds: 45 } } } });
-        assert.ok(period.some((p) => p.key === "scaling-topology:edge.cloudflare.apiRateLimit.periodSeconds" && /10, 60, 120/.test(p.message)));
+        const period = problemsWith("dev", { "scaling-topology:edge": { ...devEdge(), cloudflare: { ...devEdge().cloudflare, apiRateLimit: { requestsPerPeriod: 10, periodSeconds: 50 } } } });
+        assert.ok(period.some((p) => p.key === "scaling-topology:edge.cloudflare.apiRateLimit.periodSeconds" && /must be one of 10, 15, 20/.test(p.message)), JSON.stringify(period));
+    });
+
+    describe("the zone's Cloudflare plan", () => {
+        const withCf = (cf: Record<string, unknown>, stack = "dev") => {
+            const edge = stackConfigValue(stack, "scaling-topology:edge");
+            return problemsWith(stack, { "scaling-topology:edge": { ...edge, cloudflare: { ...edge.cloudflare, ...cf } } });
+        };
+        const keys = (ps: Array<{ key: string }>) => ps.map((p) => p.key).sort();
+
+        it("is required, and named with the plans allowed", () => {
+            const ps = withCf({ plan: undefined });
+            assert.ok(ps.some((p) => p.key === "scaling-topology:edge.cloudflare.plan" && /free, pro, business, enterprise/.test(p.message)), JSON.stringify(ps));
+        });
+
+        it("the shipped 60 s periods are refused on Free (10 s only, one rule), allowed on Pro and up", () => {
+            const free = withCf({ plan: "free" });
+            assert.deepEqual(keys(free), [
+                "scaling-topology:edge.cloudflare.apiRateLimit.mitigationTimeoutSeconds", "scaling-topology:edge.cloudflare.apiRateLimit.periodSeconds",
+                "scaling-topology:edge.cloudflare.authRateLimit.mitigationTimeoutSeconds", "scaling-topology:edge.cloudflare.authRateLimit.periodSeconds",
+                "scaling-topology:edge.cloudflare.plan",
+            ]);
+            assert.match(free.find((p) => p.key.endsWith("authRateLimit.periodSeconds"))!.message, /not a counting period the free plan offers: 10 \(seconds\)/);
+            assert.match(free.find((p) => p.key.endsWith(".plan"))!.message, /allows 1 http_ratelimit rule\(s\) per zone, and this config needs 2; turn one off/);
+            for (const plan of ["pro", "business", "enterprise"]) assert.deepEqual(withCf({ plan }), [], plan);
+        });
+
+        it("a Free zone works with one 10 s rule", () => {
+            assert.deepEqual(withCf({ plan: "free", authRateLimit: { requestsPerPeriod: 3, periodSeconds: 10 }, apiRateLimit: { enabled: false } }), []);
+        });
+
+        it("periods and timeouts above the plan's, and IP-with-NAT counting below Business, name the field and what the plan offers", () => {
+            const pro = withCf({ plan: "pro", apiRateLimit: { requestsPerPeriod: 6000, periodSeconds: 600, mitigationTimeoutSeconds: 86400, characteristic: "ip-nat" } });
+            assert.deepEqual(keys(pro), ["characteristic", "mitigationTimeoutSeconds", "periodSeconds"].map((f) => `scaling-topology:edge.cloudflare.apiRateLimit.${f}`));
+            assert.match(pro.find((p) => p.key.endsWith("mitigationTimeoutSeconds"))!.message, /pro plan offers: 10, 15, .*, 3600 \(seconds\)/);
+            assert.deepEqual(withCf({ plan: "business", apiRateLimit: { requestsPerPeriod: 6000, periodSeconds: 600, mitigationTimeoutSeconds: 86400, characteristic: "ip-nat" } }), []);
+            // Enterprise sets custom timeouts through the API; others take the listed values only.
+            assert.deepEqual(withCf({ plan: "enterprise", apiRateLimit: { requestsPerPeriod: 600, periodSeconds: 60, mitigationTimeoutSeconds: 7 } }), []);
+            assert.equal(withCf({ plan: "business", apiRateLimit: { requestsPerPeriod: 600, periodSeconds: 60, mitigationTimeoutSeconds: 7 } }).length, 1);
+        });
+
+        it("the rule counts the config checks are the ones the component creates", async () => {
+            const { cloudflareRuleCounts } = await import("../config/edge");
+            for (const stack of ["dev", "prod", "prod-dr"]) {
+                const plan = await stackPlan(stack);
+                const cfg = resolveStackConfig(stack, shipped(stack));
+                const counts = cloudflareRuleCounts(cfg.edge.cloudflare!, cfg.edge.mode, cfg.recovery?.role);
+                const actual = Object.fromEntries(ofType(plan, RULESET).map((r) => [r.props.phase, (r.props.rules as unknown[]).length]));
+                for (const [phase, n] of Object.entries(counts)) assert.equal(actual[phase] ?? 0, n, `${stack} ${phase}`);
+            }
+        });
+
+        it("the component refuses what the plan does not offer, too (for programs that build it directly)", async () => {
+            const build = (args: Partial<ConstructorParameters<typeof CloudflareEdge>[1]>) => underMocks(() => new CloudflareEdge("cf-plan", {
+                zoneId: "0123456789abcdef0123456789abcdef", plan: "business", hostname: "www.example.org", target: "o.example.net", ...args,
+            }, { providers: { cloudflare: new cloudflare.Provider("cf-plan", { apiToken: "t" }) } }));
+            await assert.rejects(build({ plan: "free" }), /free plan/);
+            await assert.rejects(build({ plan: "pro", apiRateLimit: { requestsPerPeriod: 100, periodSeconds: 10, characteristic: "ip-nat" } }), /apiRateLimit\.characteristic/);
+            await build({ plan: "free", authRateLimit: { requestsPerPeriod: 3, periodSeconds: 10 }, apiRateLimit: { enabled: false, requestsPerPeriod: 1, periodSeconds: 10 } });
+        });
     });
 
     it("refuses an API body limit above what WAF can inspect, naming the key, the value and the limit", async () => {

@@ -79,7 +79,8 @@ describe("disaster recovery: primary (prod)", () => {
 
     it("replicates every data-tier secret (master, roles, cache token) to the secondary region under a key of that region", async () => {
         const plan = await stackPlan("prod");
-        const secrets = ofType(plan, "aws:secretsmanager/secret:Secret");
+        // The image cache's registry logins are not data-tier secrets: each region's cache has its own.
+        const secrets = ofType(plan, "aws:secretsmanager/secret:Secret").filter((s) => !String(s.props.name).startsWith("ecr-pullthroughcache/"));
         assert.ok(secrets.length >= 3, secrets.map((s) => s.name).join(", "));
         for (const secret of secrets) {
             const replicas = secret.props.replicas as Array<{ region: string; kmsKeyId: string }>;
@@ -163,7 +164,8 @@ describe("disaster recovery: secondary (prod-dr, eu-central-1)", () => {
         assert.equal(ofType(plan, "aws:appautoscaling/target:Target").length, 0);
         // No database credentials of its own, no roles Job, no rotation: it reads the primary's, replicated into
         // its region (its one secret is its cache's token and endpoint, the token the global datastore's).
-        assert.deepEqual(ofType(plan, "aws:secretsmanager/secret:Secret").map((s) => s.name), ["prod-dr-redis-auth-token-secret"]);
+        // (Besides its own image cache's registry logins, which are not database credentials.)
+        assert.deepEqual(ofType(plan, "aws:secretsmanager/secret:Secret").filter((s) => !String(s.props.name).startsWith("ecr-pullthroughcache/")).map((s) => s.name), ["prod-dr-redis-auth-token-secret"]);
         assert.equal(ofType(plan, "kubernetes:batch/v1:Job").length, 0);
         assert.equal(ofType(plan, "aws:secretsmanager/secretRotation:SecretRotation").length, 0);
         assert.ok(ofType(await stackPlan("prod"), "aws:secretsmanager/secretRotation:SecretRotation").length > 0, "prod rotates (the type name is right)");
@@ -266,11 +268,18 @@ describe("disaster recovery: secondary (prod-dr, eu-central-1)", () => {
     });
 });
 
+/** prod-dr's cluster config with its CI runner's CodeConnections connection in `region` (connections are regional). */
+const runnerIn = (region: string) => {
+    const cluster = stackConfigValue("prod-dr", "scaling-topology:cluster");
+    const runner = cluster.apiAccess.runner;
+    return { ...cluster, apiAccess: { ...cluster.apiAccess, runner: { ...runner, connectionArn: runner.connectionArn.replace(/:codeconnections:[a-z0-9-]+:/, `:codeconnections:${region}:`) } } };
+};
+
 describe("disaster recovery: bad input is a config error before any resource", () => {
     it("a secondary in the primary's region", async () => {
         const network = { ...stackConfigValue("prod-dr", "scaling-topology:network"), availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"] };
         const backup = { ...stackConfigValue("prod-dr", "scaling-topology:backup"), disasterRecovery: { region: "eu-central-1" } };
-        const e = await drConfigError({ "aws:region": "eu-west-1", "scaling-topology:network": network, "scaling-topology:backup": backup });
+        const e = await drConfigError({ "aws:region": "eu-west-1", "scaling-topology:network": network, "scaling-topology:backup": backup, "scaling-topology:cluster": runnerIn("eu-west-1") });
         const p = e.problems.find((x) => x.key === "aws:region");
         assert.ok(p, JSON.stringify(e.problems));
         assert.match(p!.message, /region of the primary stack/);
@@ -295,7 +304,7 @@ describe("disaster recovery: bad input is a config error before any resource", (
 
     it("a region the primary does not list (its third would exceed the datastore's limit)", async () => {
         const network = { ...stackConfigValue("prod-dr", "scaling-topology:network"), availabilityZones: ["eu-north-1a", "eu-north-1b", "eu-north-1c"] };
-        const e = await drConfigError({ "aws:region": "eu-north-1", "scaling-topology:network": network });
+        const e = await drConfigError({ "aws:region": "eu-north-1", "scaling-topology:network": network, "scaling-topology:cluster": runnerIn("eu-north-1") });
         assert.match(e.problems.find((p) => p.key === "aws:region")!.message, /not among the secondaryRegions/);
     });
 

@@ -27,10 +27,30 @@ export const ALLOWED_UPGRADE_CHANGES: Array<{ type: string; name: RegExp; ops: A
     { type: "kubernetes:core/v1:Namespace", name: /-ingress-ns$/, ops: ["delete"], why: "the ingress-nginx namespace: only the controller and its ConfigMap (which held the origin secret in clear) live there" },
     { type: "kubernetes:networking.k8s.io/v1:Ingress", name: /-svc-[a-z0-9-]+-ingress$/, ops: ["delete"], why: "each service's Ingress route, replaced by its HTTPRoute" },
     {
+        type: "cloudflare:index/zoneSetting:ZoneSetting",
+        name: /-cloudflare-setting-brotli$/,
+        ops: ["delete"],
+        why: "Cloudflare retired the brotli setting's endpoint on 2024-06-14 (Brotli is always on); the provider's delete of a zone_setting only drops it from the state (no API call), so nothing changes at Cloudflare",
+    },
+    {
         type: "kubernetes:core/v1:Secret",
         name: /^(dev|prod)-pgbouncer-credentials$/,
         ops: ["delete"],
         why: "it held PgBouncer's user list with the Aurora master user's password; PgBouncer now authenticates the services' own roles (user list synced from Secrets Manager) and its stats user lives in <name>-stats, so the old Secret is deleted to take the master password out of the namespace. Nothing but PgBouncer's pods mounted it, and the new pods mount the new Secrets.",
+    },
+    {
+        type: "tls:index/privateKey:PrivateKey",
+        name: /^(dev|prod)-pgbouncer-tls-key$/,
+        ops: ["delete"],
+        why: "PgBouncer's server key, certificate request and certificate move to cert-manager (a CA Issuer holding the same CA, renewed in the cluster); these exist only in the state (tls resources call no API), the CA key and certificate clients verify with stay",
+    },
+    { type: "tls:index/certRequest:CertRequest", name: /^(dev|prod)-pgbouncer-tls-csr$/, ops: ["delete"], why: "as the server key above: moved to cert-manager, state only" },
+    { type: "tls:index/locallySignedCert:LocallySignedCert", name: /^(dev|prod)-pgbouncer-tls-cert$/, ops: ["delete"], why: "as the server key above: moved to cert-manager, state only" },
+    {
+        type: "kubernetes:core/v1:Secret",
+        name: /^(dev|prod)-pgbouncer-tls$/,
+        ops: ["delete"],
+        why: "held the @pulumi/tls server certificate; the pools now mount <name>-server-tls, which cert-manager writes and renews (the Deployments wait for the Certificate), and nothing else mounted it",
     },
 ];
 

@@ -161,7 +161,7 @@ describe("GitHub Actions workflows", () => {
         const j = jobs("deploy.yml");
         assert.equal(j.dev.environment, "dev");
         assert.equal(j.prod.environment, "prod");
-        assert.equal(j.prod.needs, "dev");
+        assert.deepEqual(j.prod.needs, ["test", "dev"]);
         assert.equal(j.dev.needs, "test");
         for (const stack of ["dev", "prod"]) {
             const run = j[stack].steps.map(stepText).join("\n");
