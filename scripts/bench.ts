@@ -12,7 +12,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { readStackFiles } from "../plan/stackFiles";
 import { withoutSizing } from "../sizing/fromConfig";
 
@@ -35,7 +35,7 @@ const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 /** A project folder whose stack `svc100` is dev with 100 services, sized from the load alone. */
 function hundredServiceProject(): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-svc100-"));
-    const { config } = readStackFiles(ROOT, "dev");
+    const { config, secretKeys } = readStackFiles(ROOT, "dev");
     const json = (k: string) => JSON.parse(config[`scaling-topology:${k}`]);
     const [api] = json("services");
     const load = json("load");
@@ -48,12 +48,12 @@ function hundredServiceProject(): string {
     const decoded = Object.fromEntries(Object.entries(raw).map(([k, v]) => {
         try { return [k, typeof v === "string" ? JSON.parse(v) : v]; } catch { return [k, v]; }
     }));
-    // The API token stays encrypted as in the dev stack file (the plan never decrypts it).
+    // Encrypted values stay as the dev stack file has them (the plan never decrypts them).
     const devFile = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
-    const token = /cloudflare:apiToken:\s*\n\s*secure:\s*(\S+)/.exec(devFile)?.[1];
-    if (token) decoded["cloudflare:apiToken"] = { secure: token };
+    const devDoc = parse(devFile) as { encryptionsalt?: string; config: Record<string, unknown> };
+    for (const key of secretKeys) decoded[key] = devDoc.config[key] ?? devDoc.config[key.replace(/^scaling-topology:/, "")];
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8").replace(/^main: .*$/m, `main: ${path.join(ROOT, "index.ts")}`));
-    fs.writeFileSync(path.join(dir, "Pulumi.svc100.yaml"), stringify({ ...(/^encryptionsalt:/m.test(devFile) ? { encryptionsalt: /^encryptionsalt:\s*(\S+)/m.exec(devFile)![1] } : {}), config: decoded }));
+    fs.writeFileSync(path.join(dir, "Pulumi.svc100.yaml"), stringify({ ...(devDoc.encryptionsalt ? { encryptionsalt: devDoc.encryptionsalt } : {}), config: decoded }));
     return dir;
 }
 
