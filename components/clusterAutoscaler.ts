@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PLATFORM_IMAGES } from "../catalog/images";
-import { POD_IDENTITY_TRUST } from "./cluster";
+import { podIdentityRole } from "./podIdentity";
 import { AutoscalerKubernetesVersion, CLUSTER_AUTOSCALER_RELEASES, CLUSTER_AUTOSCALER_REPO } from "../catalog/kubernetesReleases";
 
 export { AutoscalerKubernetesVersion, CLUSTER_AUTOSCALER_RELEASES, CLUSTER_AUTOSCALER_REPO };
@@ -102,18 +102,14 @@ export class ClusterAutoscaler extends pulumi.ComponentResource {
         if (!release) throw new pulumi.ResourceError(`kubernetesVersion ${args.kubernetesVersion} has no cluster-autoscaler release here; supported: ${Object.keys(CLUSTER_AUTOSCALER_RELEASES).join(", ")}`, this);
         const replicas = args.replicas ?? DEFAULTS.replicas;
 
-        this.role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: POD_IDENTITY_TRUST, tags: { Name: `${name}-role` } }, { parent: this });
-        const policy = new aws.iam.Policy(`${name}-policy`, {
-            description: `cluster-autoscaler of EKS ${args.clusterName}: scale only this cluster's node groups`,
-            policy: JSON.stringify(autoscalerPolicy(args.clusterName, args.region)),
-        }, { parent: this });
-        const attachment = new aws.iam.RolePolicyAttachment(`${name}-policy-attachment`, { role: this.role.name, policyArn: policy.arn }, { parent: this });
-        const association = new aws.eks.PodIdentityAssociation(`${name}-pod-identity`, {
+        const { role, association } = podIdentityRole(name, {
             clusterName: args.clusterNameOutput ?? args.clusterName,
             namespace: NAMESPACE,
             serviceAccount: SERVICE_ACCOUNT,
-            roleArn: this.role.arn,
-        }, { parent: this, dependsOn: [attachment] });
+            description: `cluster-autoscaler of EKS ${args.clusterName}: scale only this cluster's node groups`,
+            policy: JSON.stringify(autoscalerPolicy(args.clusterName, args.region)),
+        }, this);
+        this.role = role;
 
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
             name: "cluster-autoscaler",

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { POD_IDENTITY_TRUST } from "./cluster";
+import { podIdentityRole } from "./podIdentity";
 import { chartImage, ContainerImage, imageReference, pullReference } from "./containerImage";
 import { AWS_LOAD_BALANCER_CONTROLLER_IAM_POLICY, AWS_LOAD_BALANCER_CONTROLLER_RELEASE } from "../catalog/awsLoadBalancerController";
 
@@ -93,18 +93,14 @@ export class LoadBalancerController extends pulumi.ComponentResource {
         const replicas = args.replicas ?? 2;
         const image = args.image ?? AWS_LOAD_BALANCER_CONTROLLER_RELEASE.image;
 
-        this.role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: POD_IDENTITY_TRUST, tags: { Name: `${name}-role` } }, { parent: this });
-        const policy = new aws.iam.Policy(`${name}-policy`, {
-            description: `AWS Load Balancer Controller ${AWS_LOAD_BALANCER_CONTROLLER_RELEASE.version} of EKS ${args.clusterName}`,
-            policy: pulumi.output(args.vpcId).apply((vpcId) => JSON.stringify(loadBalancerControllerPolicy(vpcId))),
-        }, { parent: this });
-        const attachment = new aws.iam.RolePolicyAttachment(`${name}-policy-attachment`, { role: this.role.name, policyArn: policy.arn }, { parent: this });
-        const association = new aws.eks.PodIdentityAssociation(`${name}-pod-identity`, {
+        const { role, association } = podIdentityRole(name, {
             clusterName: args.clusterNameOutput ?? args.clusterName,
             namespace: NAMESPACE,
             serviceAccount: SERVICE_ACCOUNT,
-            roleArn: this.role.arn,
-        }, { parent: this, dependsOn: [attachment] });
+            description: `AWS Load Balancer Controller ${AWS_LOAD_BALANCER_CONTROLLER_RELEASE.version} of EKS ${args.clusterName}`,
+            policy: pulumi.output(args.vpcId).apply((vpcId) => JSON.stringify(loadBalancerControllerPolicy(vpcId))),
+        }, this);
+        this.role = role;
 
         const ref = imageReference(image);
         this.release = new k8s.helm.v3.Release(`${name}-release`, {
