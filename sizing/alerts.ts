@@ -294,6 +294,19 @@ export function alertRuleGroups(t: AlertThresholds, opts: RuleOptions = {}): Rul
             runbook: "kubectl describe node; the managed node group replaces unhealthy nodes: if it does not, cordon, drain and terminate the instance",
         },
         {
+            // The NLB sends traffic to the Envoy proxy pods themselves (IP targets) and health-checks them: its
+            // unhealthy hosts are the proxies that are not ready, which kube-state-metrics sees by name
+            // (CloudWatch's UnHealthyHostCount needs the load balancer's id, which only its controller knows).
+            alert: "GatewayProxiesUnavailable",
+            expr: 'sum by (namespace, deployment) (kube_deployment_status_replicas_unavailable{deployment=~"envoy-.+"}) > 0',
+            forSeconds: 300,
+            severity: "critical",
+            summary: "Envoy proxies behind the load balancer are not ready: the NLB counts them as unhealthy hosts and the edge loses capacity",
+            threshold: "unavailable proxy replicas > 0 for 5 minutes",
+            source: "kube-state-metrics for the Envoy Gateway data plane (the NLB's targets)",
+            runbook: "kubectl -n envoy-gateway-system describe the envoy-* pods: failing readiness (xDS from the controller), OOM, or no node to schedule on; the edges fail over to the other region only when all are down",
+        },
+        {
             alert: "PdbBlockingDrain",
             expr: "kube_poddisruptionbudget_status_pod_disruptions_allowed == 0 and kube_poddisruptionbudget_status_expected_pods > 0",
             forSeconds: 3600,

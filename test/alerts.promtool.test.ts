@@ -96,6 +96,9 @@ function cases(maxNodes: number): Record<string, { fire: Case; quiet: Case }> {
         NodeNotReady: pair(
             { series: [{ series: 'kube_node_status_condition{node="node-1",condition="Ready",status="true"}', values: gauge(0, 60) }], labels: { node: "node-1", condition: "Ready", status: "true" } },
             [{ series: 'kube_node_status_condition{node="node-1",condition="Ready",status="true"}', values: gauge(1, 60) }], "30m"),
+        GatewayProxiesUnavailable: pair(
+            { series: [{ series: 'kube_deployment_status_replicas_unavailable{namespace="envoy-gateway-system",deployment="envoy-gateway-system-edge-1a2b3c4d"}', values: gauge(1, 60) }], labels: { namespace: "envoy-gateway-system", deployment: "envoy-gateway-system-edge-1a2b3c4d" } },
+            [{ series: 'kube_deployment_status_replicas_unavailable{namespace="envoy-gateway-system",deployment="envoy-gateway-system-edge-1a2b3c4d"}', values: gauge(0, 60) }, { series: 'kube_deployment_status_replicas_unavailable{namespace="api",deployment="api"}', values: gauge(1, 60) }], "30m"),
         PdbBlockingDrain: pair(
             { series: [{ series: 'kube_poddisruptionbudget_status_pod_disruptions_allowed{namespace="api",poddisruptionbudget="api"}', values: gauge(0, 150) }, { series: 'kube_poddisruptionbudget_status_expected_pods{namespace="api",poddisruptionbudget="api"}', values: gauge(2, 150) }], labels: { namespace: "api", poddisruptionbudget: "api" } },
             [{ series: 'kube_poddisruptionbudget_status_pod_disruptions_allowed{namespace="api",poddisruptionbudget="api"}', values: gauge(1, 150) }, { series: 'kube_poddisruptionbudget_status_expected_pods{namespace="api",poddisruptionbudget="api"}', values: gauge(2, 150) }], "2h"),
