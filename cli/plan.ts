@@ -92,6 +92,22 @@ export interface Io {
     stderr(text: string): void;
 }
 
+/**
+ * Runs a command: bad input (stack config, stack files, arguments) is exit 1 with its message, never a
+ * stack trace; anything else is a bug and propagates (the bin makes it exit 3).
+ */
+export async function reportingInputErrors(io: Io, command: () => Promise<number>): Promise<number> {
+    try {
+        return await command();
+    } catch (e) {
+        if (ConfigError.isInstance(e) || e instanceof StackFileError || e instanceof UsageError) {
+            io.stderr(`${(e as Error).message}\n`);
+            return 1;
+        }
+        throw e;
+    }
+}
+
 /** Refuses an `--out` path whose folder is missing or which names a folder. */
 function checkWritable(file: string): void {
     const dir = path.dirname(file);
@@ -110,7 +126,7 @@ export function projectDirOf(cwd: string): string {
  * 2 a mandatory policy violation); unexpected failures throw (exit 3).
  */
 export async function runPlanCommand(argv: string[], io: Io, cwd = process.cwd()): Promise<number> {
-    try {
+    return reportingInputErrors(io, async () => {
         const args = parseCliArgs(argv);
         if (!args) {
             io.stdout(USAGE + "\n");
@@ -141,11 +157,5 @@ export async function runPlanCommand(argv: string[], io: Io, cwd = process.cwd()
         io.stderr(`plan: done in ${Number(process.hrtime.bigint() - started) / 1e6 | 0} ms\n`);
         if (policy.summary.blocking) io.stderr(`plan: ${policy.summary.mandatory} mandatory policy violation(s); see the Policy section (npm run audit)\n`);
         return policy.summary.blocking ? 2 : 0;
-    } catch (e) {
-        if (ConfigError.isInstance(e) || e instanceof StackFileError || e instanceof UsageError) {
-            io.stderr(`${(e as Error).message}\n`);
-            return 1;
-        }
-        throw e;
-    }
+    });
 }

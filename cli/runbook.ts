@@ -8,11 +8,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { ConfigError } from "../config/errors";
 import { renderRunbook } from "../plan/recovery";
 import { Plan, runPlan } from "../plan/run";
-import { StackFileError } from "../plan/stackFiles";
-import { Io, projectDirOf, UsageError } from "./plan";
+import { Io, projectDirOf, reportingInputErrors, UsageError } from "./plan";
 
 const USAGE = "usage: npm run runbook -- --stack <name> [--plan PLAN.json] [--out FILE]";
 
@@ -29,7 +27,7 @@ function readPlan(file: string, stack: string): Plan {
 }
 
 export async function runRunbookCommand(argv: string[], io: Io, cwd = process.cwd()): Promise<number> {
-    try {
+    return reportingInputErrors(io, async () => {
         let values;
         try {
             ({ values } = parseArgs({ args: argv, options: { stack: { type: "string" }, plan: { type: "string" }, out: { type: "string" }, help: { type: "boolean", default: false } }, strict: true }));
@@ -54,11 +52,5 @@ export async function runRunbookCommand(argv: string[], io: Io, cwd = process.cw
             io.stdout(text);
         }
         return 0;
-    } catch (e) {
-        if (ConfigError.isInstance(e) || e instanceof StackFileError || e instanceof UsageError) {
-            io.stderr(`${(e as Error).message}\n`);
-            return 1;
-        }
-        throw e;
-    }
+    });
 }

@@ -8,11 +8,10 @@
  * Exit codes: 0 printed; 1 invalid input (stack config, stack name, arguments).
  */
 import { parseArgs } from "util";
-import { ConfigError } from "../config/errors";
 import { ciRunsOn } from "../components/topologyArgs";
 import { resolveStackConfig } from "../sizing/stackConfig";
-import { readStackFiles, StackFileError } from "../plan/stackFiles";
-import { Io, projectDirOf, UsageError } from "./plan";
+import { readStackFiles } from "../plan/stackFiles";
+import { Io, projectDirOf, reportingInputErrors, UsageError } from "./plan";
 
 const USAGE = "usage: scaling-topology runs-on --stack <name> [--stack <name> ...]";
 
@@ -23,7 +22,7 @@ export function resolveLabel(label: string, env: Record<string, string | undefin
 }
 
 export async function runRunsOn(argv: string[], io: Io, cwd = process.cwd(), env: Record<string, string | undefined> = process.env): Promise<number> {
-    try {
+    return reportingInputErrors(io, async () => {
         let values;
         try {
             ({ values } = parseArgs({ args: argv, options: { stack: { type: "string", multiple: true }, help: { type: "boolean", default: false } }, strict: true }));
@@ -44,11 +43,5 @@ export async function runRunsOn(argv: string[], io: Io, cwd = process.cwd(), env
         }
         io.stdout(JSON.stringify(out) + "\n");
         return 0;
-    } catch (e) {
-        if (ConfigError.isInstance(e) || e instanceof StackFileError || e instanceof UsageError) {
-            io.stderr(`${(e as Error).message}\n`);
-            return 1;
-        }
-        throw e;
-    }
+    });
 }
