@@ -1,7 +1,8 @@
 /**
  * Startup of the command-line tools: `@pulumi/pulumi` loads, at import, modules that an offline plan or an
  * audit never calls: the TypeScript compiler and npm's arborist (function serialization for closures) and the
- * Automation API (which drives the Pulumi CLI). Together they are most of the SDK's load time. This hook
+ * Automation API (which drives the Pulumi CLI), and the globbing of the Kubernetes SDK's YAML module.
+ * Together they are most of the SDK's load time. This hook
  * hands out a stand-in for each instead, which loads the real module the first time anything reads from it,
  * so a program that does use them (a dynamic provider, the Automation API) still gets the real thing.
  *
@@ -14,6 +15,10 @@ const DEFERRED: Array<{ request: string; from: RegExp }> = [
     { request: "typescript", from: /[\\/]@pulumi[\\/]pulumi[\\/]/ },
     { request: "@npmcli/arborist", from: /[\\/]@pulumi[\\/]pulumi[\\/]/ },
     { request: "./automation", from: /[\\/]@pulumi[\\/]pulumi[\\/]index\.js$/ },
+    // Reading packages for closure serialization, and file globbing for `k8s.yaml.ConfigFile` patterns.
+    { request: "normalize-package-data", from: /[\\/]@pulumi[\\/]pulumi[\\/]/ },
+    { request: "fdir", from: /[\\/]@pulumi[\\/]pulumi[\\/]/ },
+    { request: "glob", from: /[\\/]@pulumi[\\/]kubernetes[\\/]/ },
 ];
 
 type Load = (request: string, parent: { filename?: string } | undefined, isMain: boolean) => unknown;
