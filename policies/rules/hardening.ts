@@ -33,6 +33,11 @@ export function statements(value: unknown): { effect: string; actions: string[];
     });
 }
 
+/** Indexes of the statements that allow any principal (`"*"`) without a condition. */
+function openStatements(value: unknown): number[] {
+    return statements(value).flatMap((s, i) => (s.effect === "Allow" && s.principals.includes("*") && !s.condition ? [i] : []));
+}
+
 /** Satellite resources of a bucket (versioning, encryption, ...): by dependency or by literal bucket name. */
 function bucketParts(resources: PolicyResource[], bucket: PolicyResource, types: string[]): PolicyResource[] {
     return resources.filter((r) => types.includes(r.type) && refersTo(r, bucket, "bucket", ["bucket", "id"]));
@@ -92,9 +97,7 @@ export const hardening: Rule[] = [
                 report(`${args.name}: no key policy (the implicit default).`);
                 return;
             }
-            statements(props.policy).forEach((s, i) => {
-                if (s.effect === "Allow" && s.principals.includes("*") && !s.condition) report(`${args.name}: statement ${i + 1} allows principal "*" without a condition.`);
-            });
+            openStatements(props.policy).forEach((i) => report(`${args.name}: statement ${i + 1} allows principal "*" without a condition.`));
         }),
     },
     {
@@ -152,7 +155,7 @@ export const hardening: Rule[] = [
                 const tlsOnly = policies.some((p) => statements(p.props.policy).some((s) => s.effect === "Deny" && String(s.raw.Condition?.Bool?.["aws:SecureTransport"]) === "false"));
                 if (!tlsOnly) say("no bucket policy denies requests without TLS (aws:SecureTransport).");
                 for (const p of policies) {
-                    if (statements(p.props.policy).some((s) => s.effect === "Allow" && s.principals.includes("*") && !s.condition)) say(`${p.name} allows any principal without a condition.`);
+                    if (openStatements(p.props.policy).length > 0) say(`${p.name} allows any principal without a condition.`);
                 }
                 const lifecycles = bucketParts(args.resources, b, ["aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"]);
                 if (!lifecycles.some((l) => list<Props>(l.props.rules).some((r) => r.status === "Enabled" && isSet(r, "abortIncompleteMultipartUpload")))) say("no enabled lifecycle rule aborts incomplete multipart uploads.");
@@ -172,9 +175,7 @@ export const hardening: Rule[] = [
                 if (!isSet(props, "kmsMasterKeyId")) report(`${args.name}: no kmsMasterKeyId.`);
             }),
             onType("aws:sns/topicPolicy:TopicPolicy", (props, args, report) => {
-                statements(props.policy).forEach((s, i) => {
-                    if (s.effect === "Allow" && s.principals.includes("*") && !s.condition) report(`${args.name}: statement ${i + 1} allows principal "*" without a condition.`);
-                });
+                openStatements(props.policy).forEach((i) => report(`${args.name}: statement ${i + 1} allows principal "*" without a condition.`));
             }),
         ],
     },
@@ -275,9 +276,7 @@ export const hardening: Rule[] = [
             onType("aws:iam/role:Role", (props, args, report) => {
                 for (const arn of list<string>(props.managedPolicyArns)) if (ADMIN_POLICIES.test(arn)) report(`${args.name}: attaches ${arn}.`);
                 for (const p of list<Props>(props.inlinePolicies)) iamFindings(p.policy, `${args.name} inline policy ${p.name}`, report);
-                statements(props.assumeRolePolicy).forEach((s, i) => {
-                    if (s.effect === "Allow" && s.principals.includes("*") && !s.condition) report(`${args.name}: trust statement ${i + 1} lets any principal assume the role.`);
-                });
+                openStatements(props.assumeRolePolicy).forEach((i) => report(`${args.name}: trust statement ${i + 1} lets any principal assume the role.`));
             }),
         ],
     },
