@@ -11,7 +11,7 @@
 import Module = require("module");
 
 /** Requests deferred, by the module that makes them (`from` matches the requiring file's path). */
-const DEFERRED: Array<{ request: string; from: RegExp }> = [
+const DEFERRED: Array<{ request: string | RegExp; from: RegExp }> = [
     { request: "typescript", from: /[\\/]@pulumi[\\/]pulumi[\\/]/ },
     { request: "@npmcli/arborist", from: /[\\/]@pulumi[\\/]pulumi[\\/]/ },
     { request: "./automation", from: /[\\/]@pulumi[\\/]pulumi[\\/]index\.js$/ },
@@ -19,7 +19,12 @@ const DEFERRED: Array<{ request: string; from: RegExp }> = [
     { request: "normalize-package-data", from: /[\\/]@pulumi[\\/]pulumi[\\/]/ },
     { request: "fdir", from: /[\\/]@pulumi[\\/]pulumi[\\/]/ },
     { request: "glob", from: /[\\/]@pulumi[\\/]kubernetes[\\/]/ },
+    // gRPC and its service stubs: the mock monitor is called in-process, nothing is dialled or served.
+    { request: "@grpc/grpc-js", from: /[\\/]@pulumi[\\/](pulumi|policy)[\\/]/ },
+    { request: /_grpc_pb(\.js)?$/, from: /[\\/]@pulumi[\\/](pulumi|policy)[\\/]/ },
 ];
+
+const matches = (d: { request: string | RegExp }, request: string) => (typeof d.request === "string" ? d.request === request : d.request.test(request));
 
 type Load = (request: string, parent: { filename?: string } | undefined, isMain: boolean) => unknown;
 
@@ -33,7 +38,7 @@ export function deferUnusedSdkModules(): void {
     const load = loader._load;
     loader._load = function (this: unknown, request, parent, isMain) {
         const from = parent?.filename ?? "";
-        if (!DEFERRED.some((d) => d.request === request && d.from.test(from))) return load.call(this, request, parent, isMain);
+        if (!DEFERRED.some((d) => matches(d, request) && d.from.test(from))) return load.call(this, request, parent, isMain);
         let real: object | undefined;
         const target = () => (real ??= load.call(this, request, parent, isMain) as object);
         return new Proxy({}, {

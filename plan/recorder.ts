@@ -7,8 +7,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const resproto = require("@pulumi/pulumi/proto/resource_pb");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const structproto = require("google-protobuf/google/protobuf/struct_pb");
 
 /** How secrets and unknowns appear in recorded props (the plan JSON contract). */
 export const SECRET = "[secret]";
@@ -96,6 +94,9 @@ export function urnFor(parentUrn: string | undefined, type: string, name: string
     return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
 }
 
+/** What the SDK reads of a protobuf Struct it deserializes. */
+const asStruct = (value: Record<string, unknown>) => ({ toJavaScript: () => value }) as unknown as Parameters<typeof pulumi.runtime.deserializeProperties>[0];
+
 const providerUrn = (ref: string) => (ref ? ref.split("::").slice(0, -1).join("::") : undefined);
 
 function nonEmpty<T>(xs: T[]): T[] | undefined {
@@ -137,30 +138,35 @@ export class RecordingMonitor extends MockMonitor {
             import: req.getImportid() || undefined,
         };
         for (const k of Object.keys(opts) as (keyof RecordedOptions)[]) if (opts[k] === undefined) delete opts[k];
+        // The inputs leave protobuf once: the record and the mock both read this.
+        const wire = (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
         this.records.push({
             urn,
             type: req.getType(),
             name: req.getName(),
             parent: req.getParent() || null,
             custom: req.getCustom(),
-            props: toPlain(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+            props: toPlain(wire) as Record<string, unknown>,
             opts,
         });
-        return this.registerAsEngine(req, callback);
+        return this.registerAsEngine(req, wire, callback);
     }
 
     /**
      * MockMonitor.registerResource, plus what the engine does and the mock does not: outputs named in
      * `additionalSecretOutputs` come back secret (e.g. a RandomPassword's `result`), so secrecy
      * propagates through the program as it does under `pulumi up`.
+     *
+     * The response is the plain object the SDK itself answers with when no engine is attached (its
+     * `getObject()` needs only `toJavaScript()`): a protobuf Struct built here would only be read back.
      */
-    private async registerAsEngine(req: any, callback: (err: any, response: any) => void): Promise<void> {
+    private async registerAsEngine(req: any, wire: Record<string, unknown>, callback: (err: any, response: any) => void): Promise<void> {
         const self = this as unknown as { mocks: pulumi.runtime.Mocks; resources: Map<string, unknown>; transformCallbacks: Map<string, unknown> };
         try {
             const result = await self.mocks.newResource({
                 type: req.getType(),
                 name: req.getName(),
-                inputs: pulumi.runtime.deserializeProperties(req.getObject()),
+                inputs: pulumi.runtime.deserializeProperties(asStruct(wire)),
                 provider: req.getProvider(),
                 custom: req.getCustom(),
                 id: req.getImportid(),
@@ -172,11 +178,13 @@ export class RecordingMonitor extends MockMonitor {
             const urn = urnFor(req.getParent(), req.getType(), req.getName());
             const serializedState = await pulumi.runtime.serializeProperties("", state);
             self.resources.set(urn, { urn, id: result.id ?? null, state: serializedState });
-            const response = new resproto.RegisterResourceResponse();
-            response.setUrn(urn);
-            response.setId(result.id || "");
-            response.setObject(structproto.Struct.fromJavaScript(serializedState));
-            callback(null, response);
+            callback(null, {
+                getUrn: () => urn,
+                getId: () => result.id || "",
+                getObject: () => asStruct(serializedState),
+                getPropertydependenciesMap: () => undefined,
+                getResult: () => resproto.Result.SUCCESS,
+            });
         } catch (err) {
             callback(err, undefined);
         }
