@@ -8,6 +8,7 @@ import { resolveStackConfig } from "../sizing/stackConfig";
 import { RecoveryReport, recoveryReport } from "../sizing/recovery";
 import type { PlanSection } from "./format";
 import type { Plan } from "./run";
+import { usd } from "../sizing/numbers";
 
 /** The recovery report for a stack's raw config, whatever the program's project name; undefined without `scaling-topology:` config. */
 export function recoveryForConfig(stack: string, rawConfig: Record<string, unknown>, project: string = PROJECT): RecoveryReport | undefined {
@@ -30,7 +31,6 @@ export function referencedStacks(rawConfig: Record<string, unknown>): string[] {
 const recoveryOf = (plan: Plan) => plan.recovery as RecoveryReport | undefined;
 const minutes = (m: number) => (Number.isFinite(m) ? `${m} min` : "not recoverable");
 const seconds = (s: number) => (!Number.isFinite(s) ? "all data" : s === 0 ? "0 s" : s >= 3600 ? `${s / 3600} h` : `${s} s`);
-const usd = (x: number) => `$${Math.round(x).toLocaleString("en-US")}`;
 
 export function recoveryText(r: RecoveryReport): string {
     const width = Math.max(...r.scenarios.map((s) => s.name.length));

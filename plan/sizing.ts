@@ -9,6 +9,7 @@ import type { SizingItem, SizingReport } from "../sizing/report";
 import { disasterRecoveryCost, DisasterRecoveryCost } from "../sizing/recovery";
 import type { PlanSection } from "./format";
 import type { Plan } from "./run";
+import { usd, wholeNumber } from "../sizing/numbers";
 
 /**
  * The sizing report for a stack's raw config (as the plan passes it to the program), whatever the program's
@@ -26,8 +27,7 @@ export function sizingForConfig(stack: string, rawConfig: Record<string, unknown
 /** The plan's `sizing` key: the report, and on a multi-region stack what its standby region costs. */
 export type PlanSizing = SizingReport & { disasterRecovery?: DisasterRecoveryCost & { role: "primary" | "secondary" } };
 
-const n = (x: number) => Math.round(x).toLocaleString("en-US");
-const usd = (x: number) => `$${x.toLocaleString("en-US", { minimumFractionDigits: 0, maximumFractionDigits: 0 })}`;
+const n = wholeNumber;
 const count = (i: SizingItem) => (i.count.min === i.count.max ? `${i.count.max}` : `${i.count.min}-${i.count.max}`);
 const cost = (i: SizingItem) => (i.monthlyCostUsd === 0 ? "(on its nodes)" : `${usd(i.monthlyCostUsd)}${i.priceEstimate ? " (est.)" : ""}`);
 

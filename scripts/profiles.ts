@@ -12,6 +12,7 @@ import { sizingOf, withoutSizing } from "../sizing/fromConfig";
 import { readStackFiles } from "../plan/stackFiles";
 import type { SizingReport } from "../sizing/report";
 import type { Topology } from "../sizing/derive";
+import { wholeNumber } from "../sizing/numbers";
 
 const ROOT = path.resolve(__dirname, "..");
 export const README = path.join(ROOT, "README.md");
@@ -48,7 +49,7 @@ export function sizeProfile(p: Profile): { topology: Topology; report: SizingRep
     return sizingOf(resolveStackConfig("prod", profileConfig(p)));
 }
 
-const n = (x: number) => Math.round(x).toLocaleString("en-US");
+const n = wholeNumber;
 const usd = (x: number) => `$${n(x)}`;
 const mm = (r: { min: number; max: number }) => (r.min === r.max ? `${r.max}` : `${r.min}-${r.max}`);
 

@@ -10,6 +10,7 @@ import { stringify } from "yaml";
 import type { StackConfig } from "../config";
 import { AWS_RESERVED_CONNECTIONS, connectionBudget, INSTANCE_CLASS_MEMORY_GIB, RESERVE_POOL_TIMEOUT_SECONDS } from "./connections";
 import { leLabel, REQUEST_METRICS, RequestMetricAdapter } from "../catalog/requestMetrics";
+import { wholeNumber } from "./numbers";
 
 /** A number, and the sentence that says where it comes from (the README catalogue prints both). */
 export interface Threshold {
@@ -46,7 +47,7 @@ export interface AlertThresholds {
 }
 
 const pct = (x: number) => `${+(x * 100).toFixed(3)}%`;
-const n = (x: number) => Math.round(x).toLocaleString("en-US");
+const n = wholeNumber;
 
 /** ElastiCache's per-node connection limit (Valkey and Redis OSS). */
 export const ELASTICACHE_MAX_CONNECTIONS = 65_000;

@@ -18,6 +18,7 @@ import {
     nodeAllocatable,
 } from "./catalog";
 import { AWS_RESERVED_CONNECTIONS } from "./connections";
+import { wholeNumber } from "./numbers";
 
 export const LOAD_KEY = "scaling-topology:load";
 
@@ -471,5 +472,5 @@ export function workloadsOn(workloads: Workload[], groups: NodeGroupSpec[], g: N
 /** Queries per second one instance of a class serves at the database CPU target. */
 export const perInstanceQps = (load: LoadConfig, c: DbClass) => c.sustainedVcpu * load.database.queriesPerVcpuPerSecond * load.database.targetUtilization;
 
-export const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "unbounded");
+export const fmt = (n: number) => (Number.isFinite(n) ? wholeNumber(n) : "unbounded");
 const pct = (x: number) => `${Math.round(x * 100)}%`;

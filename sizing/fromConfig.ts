@@ -16,6 +16,7 @@ import { LoadConfig } from "../config/core";
 import { planSizing, ReportInput, SizingReport } from "./report";
 import { deriveTopology, NodeGroupSpec, SizingInput, Topology, Workload } from "./derive";
 import { systemWorkloads } from "./capacity";
+import { wholeNumber } from "./numbers";
 
 const P = "scaling-topology";
 
@@ -84,7 +85,7 @@ export function podAddressProblems(c: StackConfig, t: Topology): ConfigProblem[]
     return [{
         key: `${P}:network.subnetPrefixLengths.private`,
         value: prefix,
-        message: `the node groups at their maxima (${t.nodeGroups.map((g) => `${g.name} ${g.size.max}`).join(", ")}, sized for load.peakConcurrentUsers ${c.load.peakConcurrentUsers}) need up to ${needed.toLocaleString("en-US")} pod and node addresses; ${c.network.availabilityZones.length} private /${prefix} subnets offer ${available.toLocaleString("en-US")}. Use a shorter private prefix (and a larger network.cidr if needed)`,
+        message: `the node groups at their maxima (${t.nodeGroups.map((g) => `${g.name} ${g.size.max}`).join(", ")}, sized for load.peakConcurrentUsers ${c.load.peakConcurrentUsers}) need up to ${wholeNumber(needed)} pod and node addresses; ${c.network.availabilityZones.length} private /${prefix} subnets offer ${wholeNumber(available)}. Use a shorter private prefix (and a larger network.cidr if needed)`,
     }];
 }
 

@@ -4,6 +4,7 @@
  * excess. Pure functions of two sizing reports.
  */
 import type { SizingItem, SizingReport } from "./report";
+import { usd, wholeNumber } from "./numbers";
 
 export interface OversizeWarning {
     /** The config key(s) to lower or remove (derived when left out). */
@@ -22,7 +23,6 @@ export const OVERSIZE_FACTOR = 2;
 export const OVERSIZE_MIN_USD = 1000;
 
 const P = "scaling-topology";
-const usd = (x: number) => `$${Math.round(x).toLocaleString("en-US")}`;
 const count = (i: SizingItem) => (i.count.min === i.count.max ? `${i.count.max}` : `${i.count.min}-${i.count.max}`);
 
 /** Config keys behind a report item (what `withoutSizing` leaves out for it). */
@@ -51,7 +51,7 @@ export function oversizeWarnings(configured: SizingReport, derived: SizingReport
         const neededText = `${count(d)} x ${d.unit} (${usd(d.monthlyCostUsd)})`;
         out.push({
             keys, component: c.component, configured: configuredText, needed: neededText, excessMonthlyUsd: Math.round(excess),
-            message: `${c.component}: configured ${configuredText}, the load (${configured.targets.peakConcurrentUsers.toLocaleString("en-US")} peak users) needs ${neededText}: ${usd(excess)}/month above the need; lower ${keys.join(", ") || "it"} or remove them so they are derived`,
+            message: `${c.component}: configured ${configuredText}, the load (${wholeNumber(configured.targets.peakConcurrentUsers)} peak users) needs ${neededText}: ${usd(excess)}/month above the need; lower ${keys.join(", ") || "it"} or remove them so they are derived`,
         });
     }
     return out;

@@ -328,6 +328,20 @@ describe("policy pack metadata", () => {
         }
     });
 
+    it("every settings schema is a valid JSON schema (the command compiles them without checking)", () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const Ajv = (require("ajv") as typeof import("ajv")).default;
+        const ajv = new Ajv({ strict: true });
+        const configured = RULES.filter((r) => r.configSchema);
+        assert.ok(configured.length > 0);
+        for (const r of configured) {
+            const schema = { type: "object", properties: r.configSchema!.properties, required: r.configSchema!.required ?? [], additionalProperties: false };
+            assert.ok(ajv.validateSchema(schema), `${r.name}: ${ajv.errorsText(ajv.errors)}`);
+            assert.doesNotThrow(() => ajv.compile(schema), r.name);
+        }
+        assert.strictEqual(ajv.validateSchema({ type: "object", properties: { n: { type: "integr" } } }), false, "a misspelt type is caught");
+    });
+
     it("only policies/index.ts constructs the PolicyPack", () => {
         const fs = require("fs") as typeof import("fs");
         const path = require("path") as typeof import("path");
