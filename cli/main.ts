@@ -6,7 +6,7 @@
  *
  * Exit codes: 0 done; 1 invalid input; 2 a mandatory policy violation; 3 unexpected failure.
  */
-import { useCompileCache } from "./compileCache";
+import { useModuleCache } from "./moduleCache";
 import { deferUnusedSdkModules } from "./lazyModules";
 import type { Io } from "./plan";
 
@@ -49,7 +49,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
 
 /** Runs the process's command line and exits with its code (after stdout drains: a pipe may lag). */
 export function main(argv = process.argv.slice(2)): void {
-    useCompileCache();
+    useModuleCache();
     deferUnusedSdkModules();
     const io: Io = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
     runCli(argv, io).then(

@@ -89,6 +89,70 @@ export async function installRecordingMocks(o: { project: string; stack: string;
     return monitor;
 }
 
+/** The SDK's promise bookkeeping (internal: `@pulumi/pulumi/runtime/debuggable` exports no types for it). */
+function promiseTracker(): { debuggablePromise: <T>(p: Promise<T>, ctx: unknown) => Promise<T> } {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("@pulumi/pulumi/runtime/debuggable");
+}
+
+/**
+ * Runs the program without the SDK's diagnostics for `pulumi up`, which a plan never reads and which cost
+ * more than the registrations themselves:
+ * - every promise the SDK makes (three per property of every resource) is tracked for a leak report at
+ *   exit, with a `new Error().stack`, three properties and two more promises each;
+ * - every resource records its source position from an unlimited stack trace.
+ * Thousands of stack captures, formatted frame by frame, and the strings and promises they leave are most
+ * of the garbage. So while the program runs stacks carry no frames (an error still says what went wrong)
+ * and promises are not tracked. PLAN_STACK_TRACE_LIMIT=50 keeps both, for debugging a failing program.
+ */
+async function withoutSdkDiagnostics(run: () => Promise<void>): Promise<void> {
+    if (process.env.PLAN_STACK_TRACE_LIMIT !== undefined) {
+        const { stackTraceLimit } = Error;
+        Error.stackTraceLimit = Number(process.env.PLAN_STACK_TRACE_LIMIT);
+        try {
+            return await run();
+        } finally {
+            Error.stackTraceLimit = stackTraceLimit;
+        }
+    }
+    const { stackTraceLimit, prepareStackTrace } = Error;
+    const tracker = promiseTracker();
+    const track = tracker.debuggablePromise;
+    Error.stackTraceLimit = 0;
+    // The SDK asks for unlimited traces of its own; they are cut here too.
+    Error.prepareStackTrace = (error: Error) => String(error);
+    tracker.debuggablePromise = (p) => p;
+    try {
+        await run();
+    } finally {
+        Error.stackTraceLimit = stackTraceLimit;
+        Error.prepareStackTrace = prepareStackTrace;
+        tracker.debuggablePromise = track;
+    }
+}
+
+/**
+ * Runs the program as the Pulumi language host does in one respect: an error nothing handles (thrown in
+ * an `apply`, a rejected promise) fails it, where it would otherwise surface after the plan was reported.
+ * Callbacks that no registration waits for run after the last one, so they are given a turn to settle.
+ */
+async function failingOnUnhandledRejections(run: () => Promise<void>): Promise<void> {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", record);
+    let failure: { error: unknown } | undefined;
+    try {
+        await run();
+    } catch (error) {
+        failure = { error };
+    }
+    // Also when the program threw: the SDK's own promises derived from what failed reject in this turn.
+    await new Promise((settled) => setImmediate(settled));
+    process.off("unhandledRejection", record);
+    if (failure) throw failure.error;
+    if (unhandled.length > 0) throw unhandled[0];
+}
+
 // One plan at a time per process: the Pulumi runtime's state is global.
 let running: Promise<unknown> = Promise.resolve();
 
@@ -135,25 +199,10 @@ async function runPlanExclusive(options: PlanOptions): Promise<Plan> {
     progress(`planning ${files.project}/${options.stack} (${preview ? "preview" : "update"} mode) from ${path.relative(process.cwd(), program) || program}`);
     // The program runs at import, so each plan imports it afresh.
     delete require.cache[require.resolve(program)];
-    // The SDK records `new Error().stack` for every promise it makes (leak diagnostics) and for every
-    // resource (source positions, read with an unlimited trace): thousands of stack captures, formatted
-    // frame by frame, and the strings they leave are a third of the garbage. The offline plan uses
-    // neither, so while the program runs stacks carry no frames: an error still says what went wrong
-    // (PLAN_STACK_TRACE_LIMIT=50 restores long stacks for debugging a failing program).
-    const frames = Number(process.env.PLAN_STACK_TRACE_LIMIT ?? 0);
-    const { stackTraceLimit, prepareStackTrace } = Error;
-    Error.stackTraceLimit = frames;
-    if (process.env.PLAN_STACK_TRACE_LIMIT === undefined) {
-        // The SDK asks for unlimited traces of its own; they are cut here too.
-        Error.prepareStackTrace = (error: Error) => String(error);
-    }
-    try {
+    await withoutSdkDiagnostics(() => failingOnUnhandledRejections(async () => {
         await pulumi.runtime.runInPulumiStack(async () => require(program));
         await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-    } finally {
-        Error.stackTraceLimit = stackTraceLimit;
-        Error.prepareStackTrace = prepareStackTrace;
-    }
+    }));
     progress(`registered ${monitor.records.length} resources`);
 
     const stackUrn = monitor.records.find((r) => r.type === "pulumi:pulumi:Stack")?.urn;

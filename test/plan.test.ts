@@ -113,6 +113,39 @@ describe("offline plan", () => {
     });
 });
 
+describe("plan runtime", () => {
+    const failing = path.join(__dirname, "fixtures", "failing");
+
+    it("fails with the program's own error thrown at the top level, and leaves the SDK's stack traces and promise tracking as they were", async () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const tracker = require("@pulumi/pulumi/runtime/debuggable");
+        const before = { limit: Error.stackTraceLimit, prepare: Error.prepareStackTrace, track: tracker.debuggablePromise };
+        // The plan claims the SDK's rejections that follow the program's error; the test runner's own handler
+        // would otherwise see them first.
+        const runners = process.listeners("unhandledRejection");
+        process.removeAllListeners("unhandledRejection");
+        try {
+            await assert.rejects(runPlan({ stack: "program", projectDir: failing }), /the program failed at the top level/);
+            await new Promise((settled) => setTimeout(settled, 50));
+        } finally {
+            for (const l of runners) process.on("unhandledRejection", l);
+        }
+        assert.deepEqual({ limit: Error.stackTraceLimit, prepare: Error.prepareStackTrace, track: tracker.debuggablePromise }, before);
+        const plan = await runPlan({ stack: "t", projectDir: fixture });
+        assert.ok(plan.resources.length > 0, "the next plan in the process runs");
+        assert.deepEqual({ limit: Error.stackTraceLimit, prepare: Error.prepareStackTrace, track: tracker.debuggablePromise }, before);
+    });
+
+    it("fails, exit 3 on one line, when the program throws in an apply that nothing waits for", () => {
+        // In a child process: the error is an unhandled rejection, which the test runner would claim too.
+        const r = spawnSync(process.execPath, ["-r", TS_NODE, path.join(__dirname, "..", "cli", "main.ts"), "plan", "--stack", "apply"], { cwd: failing, encoding: "utf8" });
+        assert.equal(r.status, 3, r.stderr);
+        assert.match(r.stderr, /unexpected failure: the program failed after creating s3/);
+        assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+        assert.equal(r.stdout, "", "no plan is reported");
+    });
+});
+
 describe("plan command errors", () => {
     it("--out into a missing folder exits 1 before planning, on one line", async () => {
         let stderr = "";

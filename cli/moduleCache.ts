@@ -1,0 +1,206 @@
+/**
+ * What a cold process would otherwise redo for each of the ~1,100 modules a plan loads (9 MB of JavaScript):
+ *
+ * - **compiled code**: V8 parses every module and compiles each function it calls. The cache keeps V8's
+ *   code from an earlier run, taken after that run (so it holds the functions the run called, not just
+ *   the top level), keyed by path and a hash of the source: an edited or upgraded module is compiled
+ *   afresh, and V8 itself refuses data from another V8 version or other flags.
+ * - **resolved paths**: `require("x")` from a folder tries several names in several `node_modules`
+ *   folders, about 2,500 times a plan. The cache keeps where each request from each folder led. It holds
+ *   only while the installed packages stay as they were: it is dropped when the nearest npm lockfile
+ *   inventory (`node_modules/.package-lock.json`, rewritten by every install) of the working directory or
+ *   of this package changes, and an entry whose file is gone is resolved again.
+ *
+ * (Node 22 has the first built in as `module.enableCompileCache()`; the engines field still allows Node 20.)
+ * One file holds both, per user, Node version and platform. It is written only by a run that found
+ * something missing, after the command finished, atomically: concurrent processes never read half a file.
+ *
+ * Installed by `cli/main.ts` only, like `lazyModules.ts`: a library must not change how its host loads code.
+ * `SCALING_TOPOLOGY_MODULE_CACHE=0` turns it off; `=<dir>` puts the file elsewhere.
+ */
+import * as crypto from "crypto";
+import * as fs from "fs";
+import Module = require("module");
+import * as os from "os";
+import * as path from "path";
+import * as vm from "vm";
+
+const SETTING = "SCALING_TOPOLOGY_MODULE_CACHE";
+
+interface CodeEntry {
+    hash: string;
+    offset: number;
+    length: number;
+}
+
+interface Index {
+    /** The installed packages the resolutions were made against (see `installStamp`). */
+    stamp: string;
+    code: Record<string, CodeEntry>;
+    /** `${folder}\0${request}` -> the file it resolved to. */
+    resolved: Record<string, string>;
+}
+
+interface Cache {
+    index: Index;
+    data: Buffer;
+}
+
+type CompileFn = (this: NodeModule, content: string, filename: string) => unknown;
+type ResolveFn = (request: string, parent: NodeModule | undefined, isMain: boolean, options?: unknown) => string;
+type ModuleInternals = typeof Module & {
+    wrap(content: string): string;
+    _resolveFilename: ResolveFn;
+    _resolveLookupPaths(request: string, parent: NodeModule): string[] | null;
+    _extensions: NodeJS.RequireExtensions;
+    _cache: NodeJS.Dict<NodeModule>;
+    prototype: { _compile: CompileFn };
+};
+
+/** Where the cache lives unless the environment says otherwise: per user, per Node version and platform. */
+export function defaultCacheFile(): string {
+    const setting = process.env[SETTING];
+    const dir = setting && setting !== "1" ? setting : path.join(os.tmpdir(), `scaling-topology-modules-${process.getuid?.() ?? "user"}`);
+    return path.join(dir, `modules-${process.version}-${process.arch}.bin`);
+}
+
+/** The npm inventory nearest to `dir` (npm rewrites it on every install), as "path size mtime"; "" if none. */
+function inventoryOf(dir: string): string {
+    for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+        const file = path.join(d, "node_modules", ".package-lock.json");
+        try {
+            const s = fs.statSync(file);
+            return `${file} ${s.size} ${s.mtimeMs}`;
+        } catch {
+            if (path.dirname(d) === d) return "";
+        }
+    }
+}
+
+/** What resolutions depend on besides the files themselves: the installs around the project and this package, and the extensions hooked. */
+function installStamp(): string {
+    const M = Module as ModuleInternals;
+    return [inventoryOf(process.cwd()), inventoryOf(__dirname), Object.keys(M._extensions).join(",")].join("\n");
+}
+
+/** Reads the cache file. A missing or torn file is an empty cache; another install's resolutions are dropped. */
+function readCache(file: string, stamp: string): Cache {
+    const empty: Cache = { index: { stamp, code: {}, resolved: {} }, data: Buffer.alloc(0) };
+    try {
+        const bytes = fs.readFileSync(file);
+        const indexLength = bytes.readUInt32LE(0);
+        const index = JSON.parse(bytes.subarray(4, 4 + indexLength).toString("utf8")) as Index;
+        if (index.stamp !== stamp) index.resolved = {};
+        index.stamp = stamp;
+        return { index, data: bytes.subarray(4 + indexLength) };
+    } catch {
+        return empty;
+    }
+}
+
+function writeCache(file: string, old: Cache, compiled: Map<string, { hash: string; script: vm.Script }>, resolved: Record<string, string>): void {
+    const code: Record<string, CodeEntry> = {};
+    const chunks: Buffer[] = [];
+    let offset = 0;
+    const add = (filename: string, hash: string, bytes: Buffer) => {
+        code[filename] = { hash, offset, length: bytes.length };
+        chunks.push(bytes);
+        offset += bytes.length;
+    };
+    for (const [filename, c] of compiled) add(filename, c.hash, c.script.createCachedData());
+    // Modules other commands load stay cached.
+    for (const [filename, e] of Object.entries(old.index.code)) {
+        if (!compiled.has(filename)) add(filename, e.hash, old.data.subarray(e.offset, e.offset + e.length));
+    }
+    const header = Buffer.from(JSON.stringify({ stamp: old.index.stamp, code, resolved } satisfies Index), "utf8");
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(header.length);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    const fd = fs.openSync(tmp, "w");
+    try {
+        for (const b of [length, header, ...chunks]) fs.writeSync(fd, new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+    } finally {
+        fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+}
+
+/** The `require` Node gives a module: resolution relative to it, and the usual properties. */
+function requireFor(mod: NodeModule): NodeJS.Require {
+    const M = Module as ModuleInternals;
+    const require = ((id: string) => mod.require(id)) as NodeJS.Require;
+    const resolve = ((request: string, options?: { paths?: string[] }) => M._resolveFilename(request, mod, false, options)) as NodeJS.RequireResolve;
+    resolve.paths = (request: string) => M._resolveLookupPaths(request, mod);
+    require.resolve = resolve;
+    require.main = process.mainModule;
+    require.extensions = M._extensions;
+    require.cache = M._cache;
+    return require;
+}
+
+let installed = false;
+
+/** Loads CommonJS modules through the cache for the rest of the process. Idempotent. */
+export function useModuleCache(file = defaultCacheFile()): void {
+    if (installed || process.env[SETTING] === "0") return;
+    installed = true;
+    const M = Module as ModuleInternals;
+    const cache = readCache(file, installStamp());
+    const compiled = new Map<string, { hash: string; script: vm.Script }>();
+    const resolved: Record<string, string> = { ...cache.index.resolved };
+    const exists = new Map<string, boolean>();
+    let stale = false;
+
+    const resolveFilename = M._resolveFilename;
+    M._resolveFilename = function (request, parent, isMain, options) {
+        // Only plain requires from a module file; built-ins answer at once anyway.
+        const from = parent?.filename;
+        if (isMain || options !== undefined || !from || Module.isBuiltin(request)) return resolveFilename.call(this, request, parent, isMain, options);
+        const key = `${path.dirname(from)}\0${request}`;
+        const hit = resolved[key];
+        if (hit !== undefined) {
+            let found = exists.get(hit);
+            if (found === undefined) exists.set(hit, (found = fs.existsSync(hit)));
+            if (found) return hit;
+        }
+        const filename = resolveFilename.call(this, request, parent, isMain, options);
+        resolved[key] = filename;
+        stale = true;
+        return filename;
+    };
+
+    const compile = M.prototype._compile;
+    M.prototype._compile = function (this: NodeModule, content: string, filename: string) {
+        const hash = crypto.createHash("sha1").update(content).digest("base64");
+        const entry = cache.index.code[filename];
+        const cachedData = entry?.hash === hash ? cache.data.subarray(entry.offset, entry.offset + entry.length) : undefined;
+        let script: vm.Script;
+        try {
+            // A shebang line is valid at the start of a file, not inside the function wrapper.
+            const source = content.startsWith("#!") ? `//${content}` : content;
+            script = new vm.Script(M.wrap(source), {
+                filename,
+                cachedData,
+                // `import()` inside a module behaves as it does without the cache (the types predate the option).
+                importModuleDynamically: (vm as unknown as { constants: { USE_MAIN_CONTEXT_DEFAULT_LOADER: symbol } }).constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+            } as unknown as vm.ScriptOptions);
+        } catch {
+            // Whatever Node makes of this source (an ES module, a syntax error), it says so itself.
+            return compile.call(this, content, filename);
+        }
+        if (cachedData === undefined || script.cachedDataRejected) stale = true;
+        compiled.set(filename, { hash, script });
+        const wrapper = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
+        return wrapper.call(this.exports, this.exports, requireFor(this), this, filename, path.dirname(filename));
+    };
+
+    process.once("exit", () => {
+        if (!stale) return;
+        try {
+            writeCache(file, cache, compiled, resolved);
+        } catch {
+            // A read-only or full disk only costs the next run its speed.
+        }
+    });
+}
