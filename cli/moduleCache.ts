@@ -6,10 +6,11 @@
  *   the top level), keyed by path and a hash of the source: an edited or upgraded module is compiled
  *   afresh, and V8 itself refuses data from another V8 version or other flags.
  * - **resolved paths**: `require("x")` from a folder tries several names in several `node_modules`
- *   folders, about 2,500 times a plan. The cache keeps where each request from each folder led. It holds
- *   only while the installed packages stay as they were: it is dropped when the nearest npm lockfile
- *   inventory (`node_modules/.package-lock.json`, rewritten by every install) of the working directory or
- *   of this package changes, and an entry whose file is gone is resolved again.
+ *   folders, about 2,500 times a plan. The cache keeps where each request from each folder led, for the
+ *   installed packages as they were: the nearest npm inventory (`node_modules/.package-lock.json`,
+ *   rewritten by every install) of the working directory and of this package name the set an entry
+ *   belongs to, so an install starts a new set (the last four are kept), and an entry whose file is gone
+ *   is resolved again.
  *
  * (Node 22 has the first built in as `module.enableCompileCache()`; the engines field still allows Node 20.)
  * One file holds both, per user, Node version and platform. It is written only by a run that found
@@ -33,18 +34,22 @@ interface CodeEntry {
     length: number;
 }
 
+/** `${folder}\0${request}` -> the file it resolved to. */
+type Resolutions = Record<string, string>;
+
 interface Index {
-    /** The installed packages the resolutions were made against (see `installStamp`). */
-    stamp: string;
     code: Record<string, CodeEntry>;
-    /** `${folder}\0${request}` -> the file it resolved to. */
-    resolved: Record<string, string>;
+    /** Resolutions by the installed packages they were made against (see `installStamp`), latest first. */
+    resolved: Array<{ stamp: string; paths: Resolutions }>;
 }
 
 interface Cache {
     index: Index;
     data: Buffer;
 }
+
+/** Projects (working directories) whose resolutions are kept: one file serves a user's few projects. */
+const KEPT_INSTALLS = 4;
 
 type CompileFn = (this: NodeModule, content: string, filename: string) => unknown;
 type ResolveFn = (request: string, parent: NodeModule | undefined, isMain: boolean, options?: unknown) => string;
@@ -83,22 +88,20 @@ function installStamp(): string {
     return [inventoryOf(process.cwd()), inventoryOf(__dirname), Object.keys(M._extensions).join(",")].join("\n");
 }
 
-/** Reads the cache file. A missing or torn file is an empty cache; another install's resolutions are dropped. */
-function readCache(file: string, stamp: string): Cache {
-    const empty: Cache = { index: { stamp, code: {}, resolved: {} }, data: Buffer.alloc(0) };
+/** Reads the cache file. A missing or torn file is an empty cache. */
+function readCache(file: string): Cache {
     try {
         const bytes = fs.readFileSync(file);
         const indexLength = bytes.readUInt32LE(0);
         const index = JSON.parse(bytes.subarray(4, 4 + indexLength).toString("utf8")) as Index;
-        if (index.stamp !== stamp) index.resolved = {};
-        index.stamp = stamp;
+        if (!Array.isArray(index.resolved) || typeof index.code !== "object") throw new Error("another layout");
         return { index, data: bytes.subarray(4 + indexLength) };
     } catch {
-        return empty;
+        return { index: { code: {}, resolved: [] }, data: Buffer.alloc(0) };
     }
 }
 
-function writeCache(file: string, old: Cache, compiled: Map<string, { hash: string; script: vm.Script }>, resolved: Record<string, string>): void {
+function writeCache(file: string, old: Cache, compiled: Map<string, { hash: string; script: vm.Script }>, stamp: string, paths: Resolutions): void {
     const code: Record<string, CodeEntry> = {};
     const chunks: Buffer[] = [];
     let offset = 0;
@@ -112,7 +115,8 @@ function writeCache(file: string, old: Cache, compiled: Map<string, { hash: stri
     for (const [filename, e] of Object.entries(old.index.code)) {
         if (!compiled.has(filename)) add(filename, e.hash, old.data.subarray(e.offset, e.offset + e.length));
     }
-    const header = Buffer.from(JSON.stringify({ stamp: old.index.stamp, code, resolved } satisfies Index), "utf8");
+    const resolved = [{ stamp, paths }, ...old.index.resolved.filter((r) => r.stamp !== stamp)].slice(0, KEPT_INSTALLS);
+    const header = Buffer.from(JSON.stringify({ code, resolved } satisfies Index), "utf8");
     const length = Buffer.alloc(4);
     length.writeUInt32LE(header.length);
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -146,9 +150,10 @@ export function useModuleCache(file = defaultCacheFile()): void {
     if (installed || process.env[SETTING] === "0") return;
     installed = true;
     const M = Module as ModuleInternals;
-    const cache = readCache(file, installStamp());
+    const cache = readCache(file);
+    const stamp = installStamp();
     const compiled = new Map<string, { hash: string; script: vm.Script }>();
-    const resolved: Record<string, string> = { ...cache.index.resolved };
+    const resolved: Resolutions = { ...cache.index.resolved.find((r) => r.stamp === stamp)?.paths };
     const exists = new Map<string, boolean>();
     let stale = false;
 
@@ -198,7 +203,7 @@ export function useModuleCache(file = defaultCacheFile()): void {
     process.once("exit", () => {
         if (!stale) return;
         try {
-            writeCache(file, cache, compiled, resolved);
+            writeCache(file, cache, compiled, stamp, resolved);
         } catch {
             // A read-only or full disk only costs the next run its speed.
         }
