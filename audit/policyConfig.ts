@@ -3,21 +3,23 @@
  * `--policy-pack-config` file: enforcement level per policy (policy config, else `all`, else the
  * policy's own, else the pack's) and per-policy settings (schema defaults, then the stack's values).
  */
-import Ajv from "ajv";
+import type Ajv from "ajv";
+import type { ValidateFunction } from "ajv";
 import { EnforcementLevel } from "@pulumi/policy";
 import { PolicyConfig } from "../config/policy";
 import { PACK_ENFORCEMENT_LEVEL, Rule, RULES } from "../policies/rules";
 
-// The rules' own schemas are checked against the JSON Schema meta-schema by the tests, not on every
-// command: compiling that meta-schema was most of the cost of checking a stack's policy settings.
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, validateSchema: false });
-
-const validators = new WeakMap<Rule, ReturnType<typeof ajv.compile>>();
+let ajv: Ajv | undefined;
+const validators = new WeakMap<Rule, ValidateFunction>();
 
 /** The rule's settings validator (compiled once per rule); it also fills in schema defaults. */
-function validatorOf(rule: Rule) {
+function validatorOf(rule: Rule): ValidateFunction {
     let v = validators.get(rule);
     if (!v) {
+        // Loaded on first use: a stack that sets no policy settings needs no validator. The rules' own
+        // schemas are checked against the JSON Schema meta-schema by the tests, not on every command.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        ajv ??= new (require("ajv") as typeof import("ajv")).default({ allErrors: true, useDefaults: true, strict: false, validateSchema: false });
         v = ajv.compile({ type: "object", properties: rule.configSchema?.properties ?? {}, required: rule.configSchema?.required ?? [], additionalProperties: false });
         validators.set(rule, v);
     }
@@ -31,7 +33,13 @@ export function enforcementLevelOf(rule: Rule, config: PolicyConfig): Enforcemen
 
 /** What `args.getConfig()` returns: the schema's defaults overlaid with the stack's settings. */
 export function settingsOf(rule: Rule, config: PolicyConfig): Record<string, unknown> {
-    const settings = structuredClone(config.config[rule.name] ?? {});
+    const given = config.config[rule.name];
+    if (given === undefined) {
+        // Nothing set: the schema's top-level defaults, all the validator would fill in on an empty object.
+        const defaults = Object.entries(rule.configSchema?.properties ?? {}).filter(([, p]) => (p as { default?: unknown }).default !== undefined);
+        return Object.fromEntries(defaults.map(([name, p]) => [name, structuredClone((p as { default: unknown }).default)]));
+    }
+    const settings = structuredClone(given);
     // Fills defaults (problems are reported when config is parsed); a rule without settings has none.
     if (rule.configSchema) validatorOf(rule)(settings);
     return settings;

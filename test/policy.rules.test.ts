@@ -7,6 +7,7 @@ import * as assert from "assert";
 import { DEFAULT_POLICY_CONFIG, PolicyConfig } from "../config/policy";
 import { AuditResource, evaluatePolicies, Violation } from "../audit/evaluate";
 import { RULES } from "../policies/rules";
+import { settingsOf } from "../audit/policyConfig";
 
 import { Case, CF, CLUSTER, deployment, DEP, EKS, goodContainer, goodDistribution, hpa, HPA, INSTANCE, LT, pdb, r, RG, RULESET, U, vpa } from "./policyFixtures";
 import { PARITY_CASES } from "./policy.parity.cases";
@@ -338,6 +339,10 @@ describe("policy pack metadata", () => {
             const schema = { type: "object", properties: r.configSchema!.properties, required: r.configSchema!.required ?? [], additionalProperties: false };
             assert.ok(ajv.validateSchema(schema), `${r.name}: ${ajv.errorsText(ajv.errors)}`);
             assert.doesNotThrow(() => ajv.compile(schema), r.name);
+            // With nothing set, the defaults are read off the schema without a validator: the same as it fills in.
+            const filled = {};
+            new Ajv({ useDefaults: true, strict: false }).compile(schema)(filled);
+            assert.deepStrictEqual(settingsOf(r, DEFAULT_POLICY_CONFIG), filled, r.name);
         }
         assert.strictEqual(ajv.validateSchema({ type: "object", properties: { n: { type: "integr" } } }), false, "a misspelt type is caught");
     });
