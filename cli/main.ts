@@ -47,10 +47,20 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     return command()(rest, io);
 }
 
+/**
+ * A command validates a stack's config once: zod's compiled fast paths (code generated per object schema
+ * on first use) cost more than they save on a single pass. Same results; the process is the command's own.
+ */
+function validateWithoutCodeGeneration(): void {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require("zod") as typeof import("zod")).z.config({ jitless: true });
+}
+
 /** Runs the process's command line and exits with its code (after stdout drains: a pipe may lag). */
 export function main(argv = process.argv.slice(2)): void {
     useModuleCache();
     deferUnusedSdkModules();
+    validateWithoutCodeGeneration();
     const io: Io = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
     runCli(argv, io).then(
         (code) => process.stdout.write("", () => process.exit(code)),
