@@ -9,8 +9,8 @@
  *   folders, about 2,500 times a plan. The cache keeps where each request from each folder led, for the
  *   installed packages as they were: the nearest npm inventory (`node_modules/.package-lock.json`,
  *   rewritten by every install) of the working directory and of this package name the set an entry
- *   belongs to, so an install starts a new set (the last four are kept), and an entry whose file is gone
- *   is resolved again.
+ *   belongs to, so an install starts a new set (the last four are kept); and an entry is resolved again
+ *   when the folder it started from or ended in has changed (a file added, removed or renamed there).
  *
  * (Node 22 has the first built in as `module.enableCompileCache()`; the engines field still allows Node 20.)
  * One file holds both, per user, Node version and platform. It is written only by a run that found
@@ -34,13 +34,22 @@ interface CodeEntry {
     length: number;
 }
 
-/** `${folder}\0${request}` -> the file it resolved to. */
-type Resolutions = Record<string, string>;
+/**
+ * `${folder}\0${request}` -> the file it resolved to, and the mtimes of the folder it started from and
+ * of the folder it ended in when it was made.
+ */
+type Resolutions = Record<string, [file: string, fromMtime: number, toMtime: number]>;
+
+/** Resolutions made against one set of installed packages (see `installStamp`). */
+interface ResolutionSet {
+    stamp: string;
+    paths: Resolutions;
+}
 
 interface Index {
     code: Record<string, CodeEntry>;
-    /** Resolutions by the installed packages they were made against (see `installStamp`), latest first. */
-    resolved: Array<{ stamp: string; paths: Resolutions }>;
+    /** Latest first. */
+    resolved: ResolutionSet[];
 }
 
 interface Cache {
@@ -101,7 +110,7 @@ function readCache(file: string): Cache {
     }
 }
 
-function writeCache(file: string, old: Cache, compiled: Map<string, { hash: string; script: vm.Script }>, stamp: string, paths: Resolutions): void {
+function writeCache(file: string, old: Cache, compiled: Map<string, { hash: string; script: vm.Script }>, current: ResolutionSet): void {
     const code: Record<string, CodeEntry> = {};
     const chunks: Buffer[] = [];
     let offset = 0;
@@ -115,7 +124,7 @@ function writeCache(file: string, old: Cache, compiled: Map<string, { hash: stri
     for (const [filename, e] of Object.entries(old.index.code)) {
         if (!compiled.has(filename)) add(filename, e.hash, old.data.subarray(e.offset, e.offset + e.length));
     }
-    const resolved = [{ stamp, paths }, ...old.index.resolved.filter((r) => r.stamp !== stamp)].slice(0, KEPT_INSTALLS);
+    const resolved = [current, ...old.index.resolved.filter((r) => r.stamp !== current.stamp)].slice(0, KEPT_INSTALLS);
     const header = Buffer.from(JSON.stringify({ code, resolved } satisfies Index), "utf8");
     const length = Buffer.alloc(4);
     length.writeUInt32LE(header.length);
@@ -153,8 +162,23 @@ export function useModuleCache(file = defaultCacheFile()): void {
     const cache = readCache(file);
     const stamp = installStamp();
     const compiled = new Map<string, { hash: string; script: vm.Script }>();
-    const resolved: Resolutions = { ...cache.index.resolved.find((r) => r.stamp === stamp)?.paths };
-    const exists = new Map<string, boolean>();
+    const known = cache.index.resolved.find((r) => r.stamp === stamp);
+    const current: ResolutionSet = { stamp, paths: { ...known?.paths } };
+    // A folder whose entries changed (a file added, removed or renamed) since a resolution was made there
+    // invalidates that resolution; one stat per folder, not one per module.
+    const mtimes = new Map<string, number>();
+    const mtimeOf = (dir: string) => {
+        let t = mtimes.get(dir);
+        if (t === undefined) {
+            try {
+                t = fs.statSync(dir).mtimeMs;
+            } catch {
+                t = -1;
+            }
+            mtimes.set(dir, t);
+        }
+        return t;
+    };
     let stale = false;
 
     const resolveFilename = M._resolveFilename;
@@ -162,15 +186,12 @@ export function useModuleCache(file = defaultCacheFile()): void {
         // Only plain requires from a module file; built-ins answer at once anyway.
         const from = parent?.filename;
         if (isMain || options !== undefined || !from || Module.isBuiltin(request)) return resolveFilename.call(this, request, parent, isMain, options);
-        const key = `${path.dirname(from)}\0${request}`;
-        const hit = resolved[key];
-        if (hit !== undefined) {
-            let found = exists.get(hit);
-            if (found === undefined) exists.set(hit, (found = fs.existsSync(hit)));
-            if (found) return hit;
-        }
+        const folder = path.dirname(from);
+        const key = `${folder}\0${request}`;
+        const hit = current.paths[key];
+        if (hit !== undefined && hit[1] === mtimeOf(folder) && hit[2] === mtimeOf(path.dirname(hit[0]))) return hit[0];
         const filename = resolveFilename.call(this, request, parent, isMain, options);
-        resolved[key] = filename;
+        current.paths[key] = [filename, mtimeOf(folder), mtimeOf(path.dirname(filename))];
         stale = true;
         return filename;
     };
@@ -203,7 +224,7 @@ export function useModuleCache(file = defaultCacheFile()): void {
     process.once("exit", () => {
         if (!stale) return;
         try {
-            writeCache(file, cache, compiled, stamp, resolved);
+            writeCache(file, cache, compiled, current);
         } catch {
             // A read-only or full disk only costs the next run its speed.
         }

@@ -6,10 +6,22 @@ import { binPack, deriveTopology, SizingInput, Topology } from "../sizing/derive
 import { planSizing, reportOf } from "../sizing/report";
 import { AURORA_PRICES, CACHE_PRICES, ec2Price, FIXED_PRICES, Price } from "../sizing/prices";
 import { INSTANCE_TYPE_NAMES } from "../catalog/instances";
+import { usd, wholeNumber } from "../sizing/numbers";
 
 const load = (peakConcurrentUsers: number, dailyActiveUsers = peakConcurrentUsers * 20, extra: Record<string, unknown> = {}) =>
     LoadConfig.parse({ dailyActiveUsers, peakConcurrentUsers, ...extra });
 const sized = (l: LoadConfig, extra: Partial<SizingInput> = {}) => planSizing({ load: l, environment: "prod", ...extra });
+
+describe("sizing: report numbers", () => {
+    it("print as en-US whole numbers whatever the machine's locale, without Intl", () => {
+        const en = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+        for (const x of [0, 7, 999, 1000, 12_345.4, 12_345.5, 999_999.5, 10_000_000, 123_456_789_012, -1, -999, -1000, -1_234_567.6, 0.49, Infinity, -Infinity, NaN]) {
+            assert.equal(wholeNumber(x), en.format(Math.round(x)), String(x));
+        }
+        assert.equal(wholeNumber(-0.4), "0", "no negative zero");
+        assert.equal(usd(43_210.6), "$43,211");
+    });
+});
 
 describe("sizing: load model", () => {
     it("10,000 peak users at the defaults make ~10,000 requests/s, 60% of them reaching the origin", () => {

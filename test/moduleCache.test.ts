@@ -1,0 +1,91 @@
+/**
+ * The command's module cache (cli/moduleCache.ts), from outside: child processes load a small module tree
+ * through it, and what they print must be what plain Node prints, whatever changed in between.
+ */
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const REGISTER = require.resolve("../scripts/register.js");
+const MODULE_CACHE = path.resolve(__dirname, "..", "cli", "moduleCache.ts");
+
+describe("module cache of the command", () => {
+    let dir: string;
+    let cacheDir: string;
+    const cacheFile = () => {
+        const files = fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir).filter((f) => f.endsWith(".bin")) : [];
+        return files.length === 1 ? path.join(cacheDir, files[0]) : undefined;
+    };
+    /** Loads `entry` through the cache (or without it) in a fresh process; returns what it printed. */
+    const load = (entry = "./a", setting = cacheDir) => {
+        const script = `require(${JSON.stringify(MODULE_CACHE)}).useModuleCache(); console.log(JSON.stringify(require(${JSON.stringify(entry)})))`;
+        const r = spawnSync(process.execPath, ["-r", REGISTER, "-e", script], { cwd: dir, encoding: "utf8", env: { ...process.env, SCALING_TOPOLOGY_MODULE_CACHE: setting } });
+        return { status: r.status, out: r.stdout.trim(), err: r.stderr };
+    };
+    const write = (file: string, text: string) => {
+        fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        fs.writeFileSync(path.join(dir, file), text);
+    };
+
+    beforeEach(() => {
+        // The cache lives outside the modules' folder, as by default: writing it changes no folder they resolve in.
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "module-cache-"));
+        dir = path.join(root, "project");
+        cacheDir = path.join(root, "cache");
+        write("a.js", "#!/usr/bin/env node\nconst b = require('./b'); module.exports = { a: 1, b, answer: (() => b.value * 2)() };\n");
+        write("b.js", "module.exports = { value: 21 };\n");
+    });
+    afterEach(() => fs.rmSync(path.dirname(dir), { recursive: true, force: true }));
+
+    it("loads what plain Node loads, writes the cache once, and a second run finds everything in it", () => {
+        const first = load();
+        assert.equal(first.status, 0, first.err);
+        assert.equal(first.out, JSON.stringify({ a: 1, b: { value: 21 }, answer: 42 }), "a shebang line is fine");
+        const file = cacheFile();
+        assert.ok(file, "the cache file is written");
+        const written = fs.readFileSync(file!, "base64");
+        const stat = fs.statSync(file!);
+        assert.equal(load().out, first.out);
+        assert.ok(fs.readFileSync(file!, "base64") === written && fs.statSync(file!).mtimeMs === stat.mtimeMs, "nothing new: not rewritten");
+    });
+
+    it("compiles a module afresh when its source changes, even to the same length", () => {
+        load();
+        write("b.js", "module.exports = { value: 12 };\n");
+        assert.equal(load().out, JSON.stringify({ a: 1, b: { value: 12 }, answer: 24 }));
+    });
+
+    it("resolves a request again when its folder changed: a file replaced by a folder of the same name", () => {
+        write("c.js", "module.exports = require('./b');\n");
+        load();
+        load("./c");
+        fs.rmSync(path.join(dir, "b.js"));
+        write("b/index.js", "module.exports = { value: 5 };\n");
+        // Two requests from that folder: re-resolving the first must not vouch for the second.
+        assert.equal(load().out, JSON.stringify({ a: 1, b: { value: 5 }, answer: 10 }));
+        assert.equal(load("./c").out, JSON.stringify({ value: 5 }));
+    });
+
+    it("errors as plain Node does: a syntax error names the file, a missing module is MODULE_NOT_FOUND", () => {
+        write("bad.js", "module.exports = {;\n");
+        const plain = load("./bad", "0");
+        const cached = load("./bad");
+        assert.notEqual(cached.status, 0);
+        assert.match(cached.err, /bad\.js/);
+        assert.match(cached.err, /SyntaxError/);
+        assert.match(plain.err, /SyntaxError/);
+        assert.match(load("./missing").err, /MODULE_NOT_FOUND|Cannot find module/);
+    });
+
+    it("a torn cache file is an empty cache; SCALING_TOPOLOGY_MODULE_CACHE=0 writes none", () => {
+        load();
+        fs.writeFileSync(cacheFile()!, "torn");
+        assert.equal(load().out, JSON.stringify({ a: 1, b: { value: 21 }, answer: 42 }));
+        assert.ok(fs.readFileSync(cacheFile()!).length > 100, "rewritten whole");
+        fs.rmSync(cacheDir, { recursive: true });
+        assert.equal(load("./a", "0").out, JSON.stringify({ a: 1, b: { value: 21 }, answer: 42 }));
+        assert.equal(cacheFile(), undefined);
+    });
+});
