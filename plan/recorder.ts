@@ -3,6 +3,7 @@
  * parent, inputs (with secrets and unknowns marked) and resource options. That record is what the plan
  * prints, what the policy pack is evaluated over, and what the tests assert on.
  */
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -78,9 +79,11 @@ export function toPlain(value: unknown): unknown {
         default:
             return "[special]";
     }
+    // Keys in order, as the engine's protobuf maps hand them over: the plan reads the same whatever order
+    // the program wrote them in.
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(obj)) {
-        const p = toPlain(v);
+    for (const k of Object.keys(obj).sort()) {
+        const p = toPlain(obj[k]);
         if (p !== undefined) out[k] = p;
     }
     return out;
@@ -92,6 +95,45 @@ export function urnFor(parentUrn: string | undefined, type: string, name: string
     const parentType = parentUrn?.split("::")[2];
     const qualified = parentType && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$${type}` : type;
     return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
+}
+
+type Struct = { toJavaScript(): Record<string, unknown>; getFieldsMap(): unknown };
+type StructClass = { new (): Struct; fromJavaScript(value: Record<string, unknown>): Struct };
+
+/** The Struct class the SDK itself loads. */
+function sdkStructClass(): StructClass {
+    const sdk = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [sdk] })).Struct;
+}
+
+/**
+ * Runs `run` with the SDK and this monitor passing values to each other as they are: every registration
+ * would otherwise be converted to a protobuf Struct value by value, and straight back by its reader.
+ * The monitor is an object in this process, so nothing is ever encoded: a Struct made while `run` runs
+ * is an empty message that carries the JavaScript value it was made from, and builds its fields only if
+ * something reads them one by one.
+ */
+export async function withInProcessStructs(run: () => Promise<void>): Promise<void> {
+    const Struct = sdkStructClass();
+    const fromJavaScript = Struct.fromJavaScript;
+    class InProcessStruct extends Struct {
+        constructor(private readonly value: Record<string, unknown>) {
+            super();
+        }
+        override toJavaScript(): Record<string, unknown> {
+            return this.value;
+        }
+        override getFieldsMap(): unknown {
+            return fromJavaScript.call(Struct, this.value).getFieldsMap();
+        }
+    }
+    Struct.fromJavaScript = (value) => new InProcessStruct(value);
+    try {
+        await run();
+    } finally {
+        Struct.fromJavaScript = fromJavaScript;
+    }
 }
 
 /** What the SDK reads of a protobuf Struct it deserializes. */

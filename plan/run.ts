@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { createMocks, MOCK_ACCOUNT_ID, StackReferenceOutputs } from "./mocks";
-import { RecordedResource, RecordingMonitor } from "./recorder";
+import { RecordedResource, RecordingMonitor, withInProcessStructs } from "./recorder";
 import { readStackFiles } from "./stackFiles";
 import { sizingForConfig } from "./sizing";
 import { recoveryForConfig, referencedStacks } from "./recovery";
@@ -199,10 +199,10 @@ async function runPlanExclusive(options: PlanOptions): Promise<Plan> {
     progress(`planning ${files.project}/${options.stack} (${preview ? "preview" : "update"} mode) from ${path.relative(process.cwd(), program) || program}`);
     // The program runs at import, so each plan imports it afresh.
     delete require.cache[require.resolve(program)];
-    await withoutSdkDiagnostics(() => failingOnUnhandledRejections(async () => {
+    await withoutSdkDiagnostics(() => withInProcessStructs(() => failingOnUnhandledRejections(async () => {
         await pulumi.runtime.runInPulumiStack(async () => require(program));
         await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-    }));
+    })));
     progress(`registered ${monitor.records.length} resources`);
 
     const stackUrn = monitor.records.find((r) => r.type === "pulumi:pulumi:Stack")?.urn;
