@@ -9,7 +9,7 @@
  *   folders, about 2,500 times a plan. The cache keeps where each request from each folder led, for the
  *   installed packages as they were: the nearest npm inventory (`node_modules/.package-lock.json`,
  *   rewritten by every install) of the working directory and of this package name the set an entry
- *   belongs to, so an install starts a new set (the last four are kept); and an entry is resolved again
+ *   belongs to, so an install starts a new set (the last two are kept); and an entry is resolved again
  *   when the folder it started from or ended in has changed (a file added, removed or renamed there).
  *
  * (Node 22 has the first built in as `module.enableCompileCache()`; the engines field still allows Node 20.)
@@ -57,8 +57,10 @@ interface Cache {
     data: Buffer;
 }
 
-/** Projects (working directories) whose resolutions are kept: one file serves a user's few projects. */
-const KEPT_INSTALLS = 4;
+/** Installs whose resolutions are kept: a project and the one before it (the index is read on every run). */
+const KEPT_INSTALLS = 2;
+/** Compiled code kept, in bytes: a plan's own is about 7 MB, and the whole file is read on every run. */
+const CODE_BUDGET_BYTES = 24 * 1024 * 1024;
 
 type CompileFn = (this: NodeModule, content: string, filename: string) => unknown;
 type ResolveFn = (request: string, parent: NodeModule | undefined, isMain: boolean, options?: unknown) => string;
@@ -120,9 +122,11 @@ function writeCache(file: string, old: Cache, compiled: Map<string, { hash: stri
         offset += bytes.length;
     };
     for (const [filename, c] of compiled) add(filename, c.hash, c.script.createCachedData());
-    // Modules other commands load stay cached.
+    // Modules other commands load stay cached, latest first, while their files exist (a project in a
+    // temporary folder comes and goes) and the file stays within its budget.
     for (const [filename, e] of Object.entries(old.index.code)) {
-        if (!compiled.has(filename)) add(filename, e.hash, old.data.subarray(e.offset, e.offset + e.length));
+        if (offset + e.length > CODE_BUDGET_BYTES) break;
+        if (!compiled.has(filename) && fs.existsSync(filename)) add(filename, e.hash, old.data.subarray(e.offset, e.offset + e.length));
     }
     const resolved = [current, ...old.index.resolved.filter((r) => r.stamp !== current.stamp)].slice(0, KEPT_INSTALLS);
     const header = Buffer.from(JSON.stringify({ code, resolved } satisfies Index), "utf8");

@@ -79,6 +79,21 @@ describe("module cache of the command", () => {
         assert.match(load("./missing").err, /MODULE_NOT_FOUND|Cannot find module/);
     });
 
+    it("keeps the code of modules other runs loaded, but not of files that are gone", () => {
+        write("gone.js", "module.exports = 1;\n");
+        load("./gone");
+        load("./a");
+        const cached = () => {
+            const bytes = fs.readFileSync(cacheFile()!);
+            return Object.keys(JSON.parse(bytes.subarray(4, 4 + bytes.readUInt32LE(0)).toString("utf8")).code).map((f) => path.basename(f)).sort();
+        };
+        assert.deepEqual(cached(), ["a.js", "b.js", "gone.js"]);
+        fs.rmSync(path.join(dir, "gone.js"));
+        write("c.js", "module.exports = 3;\n");
+        load("./c");
+        assert.deepEqual(cached(), ["a.js", "b.js", "c.js"]);
+    });
+
     it("a torn cache file is an empty cache; SCALING_TOPOLOGY_MODULE_CACHE=0 writes none", () => {
         load();
         fs.writeFileSync(cacheFile()!, "torn");
