@@ -13,8 +13,9 @@
  *   when the folder it started from or ended in has changed (a file added, removed or renamed there).
  *
  * (Node 22 has the first built in as `module.enableCompileCache()`; the engines field still allows Node 20.)
- * One file holds both, per user, Node version and platform. It is written only by a run that found
- * something missing, after the command finished, atomically: concurrent processes never read half a file.
+ * One file holds both, per user, Node version and platform, in a folder only that user may write to (or
+ * none is used). It is written only by a run that found something missing, after the command finished,
+ * atomically: concurrent processes never read half a file.
  *
  * Installed by `cli/main.ts` only, like `lazyModules.ts`: a library must not change how its host loads code.
  * `SCALING_TOPOLOGY_MODULE_CACHE=0` turns it off; `=<dir>` puts the file elsewhere.
@@ -99,6 +100,26 @@ function installStamp(): string {
     return [inventoryOf(process.cwd()), inventoryOf(__dirname), Object.keys(M._extensions).join(",")].join("\n");
 }
 
+/**
+ * Whether the cache folder is this user's alone: code read from it runs as this user, and the default
+ * folder has a name anyone on the machine could take first. Made if missing (owner-only); a folder or
+ * file of another owner, or one others may write to, turns the cache off.
+ */
+function privateFolder(file: string): boolean {
+    const dir = path.dirname(file);
+    try {
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        const uid = process.getuid?.();
+        for (const [p, st] of [[dir, fs.lstatSync(dir)], [file, fs.existsSync(file) ? fs.lstatSync(file) : undefined]] as const) {
+            if (!st) continue;
+            if ((p === dir ? !st.isDirectory() : !st.isFile()) || (uid !== undefined && st.uid !== uid) || (st.mode & 0o022) !== 0) return false;
+        }
+        return true;
+    } catch {
+        return false;
+    }
+}
+
 /** Reads the cache file. A missing or torn file is an empty cache. */
 function readCache(file: string): Cache {
     try {
@@ -132,9 +153,8 @@ function writeCache(file: string, old: Cache, compiled: Map<string, { hash: stri
     const header = Buffer.from(JSON.stringify({ code, resolved } satisfies Index), "utf8");
     const length = Buffer.alloc(4);
     length.writeUInt32LE(header.length);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
-    const fd = fs.openSync(tmp, "w");
+    const fd = fs.openSync(tmp, "w", 0o600);
     try {
         for (const b of [length, header, ...chunks]) fs.writeSync(fd, new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
     } finally {
@@ -166,7 +186,7 @@ let installed = false;
 
 /** Loads CommonJS modules through the cache for the rest of the process. Idempotent. */
 export function useModuleCache(file = defaultCacheFile()): void {
-    if (installed || process.env[SETTING] === "0") return;
+    if (installed || process.env[SETTING] === "0" || !privateFolder(file)) return;
     installed = true;
     const M = Module as ModuleInternals;
     const cache = readCache(file);

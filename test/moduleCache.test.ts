@@ -94,6 +94,17 @@ describe("module cache of the command", () => {
         assert.deepEqual(cached(), ["a.js", "b.js", "c.js"]);
     });
 
+    it("uses no cache in a folder others may write to (its code would run as this user)", () => {
+        fs.mkdirSync(cacheDir, { mode: 0o777 });
+        fs.chmodSync(cacheDir, 0o777);
+        assert.equal(load().out, JSON.stringify({ a: 1, b: { value: 21 }, answer: 42 }));
+        assert.equal(cacheFile(), undefined, "nothing written there");
+        fs.chmodSync(cacheDir, 0o700);
+        load();
+        assert.ok(cacheFile(), "an owner-only folder is used");
+        assert.equal(fs.statSync(cacheFile()!).mode & 0o077, 0, "the file is the owner's alone");
+    });
+
     it("a torn cache file is an empty cache; SCALING_TOPOLOGY_MODULE_CACHE=0 writes none", () => {
         load();
         fs.writeFileSync(cacheFile()!, "torn");
