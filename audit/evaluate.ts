@@ -14,7 +14,7 @@
  *
  * Waivers from the stack's policy config then mark matching findings (they stay in the report).
  */
-import { ReportViolation, Severity, unknownCheckingProxy, UnknownValueError } from "@pulumi/policy";
+import { ReportViolation, ResourceValidation, Severity, unknownCheckingProxy, UnknownValueError } from "@pulumi/policy";
 import { DEFAULT_POLICY_CONFIG, PolicyConfig, Waiver } from "../config/policy";
 import { PACK_NAME, PACK_VERSION, Rule, RULES } from "../policies/rules";
 import { enforcementLevelOf, settingsOf } from "./policyConfig";
@@ -233,21 +233,36 @@ export async function evaluatePolicies(resources: AuditResource[], options: Eval
         .filter(({ level }) => level !== "disabled")
         .map(({ p, level }) => ({ p, level: (level === "remediate" ? "mandatory" : level) as ReportedLevel, settings: settingsOf(p, config) }));
 
+    // The engine skips a single typed validation of another type up front; a typed validation in an array
+    // would only throw notApplicable for another type, so skipping it is equivalent. Worked out once per
+    // resource type: which policies have validations for it, in the pack's order.
+    const forType = new Map<string, Array<{ p: Rule; level: ReportedLevel; settings: Record<string, unknown>; validations: ResourceValidation[] }>>();
+    const policiesFor = (type: string) => {
+        let list = forType.get(type);
+        if (!list) {
+            list = enabled.flatMap(({ p, level, settings }) => {
+                if (!("validateResource" in p) || !p.validateResource) return [];
+                const validations = (Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource])
+                    .filter((v) => ((t?: string) => !t || t === type)((v as { __pulumiType?: string }).__pulumiType));
+                return validations.length > 0 ? [{ p, level, settings, validations }] : [];
+            });
+            forType.set(type, list);
+        }
+        return list;
+    };
+
     // Resource policies: one Analyze call per resource. As in the policy server, the call deserializes the
     // resource once and every policy of the pack reads the same props.
     for (const r of resources) {
-        let prepared: { props: Record<string, unknown>; provider: ReturnType<typeof providerOf>; opts: ReturnType<typeof policyOptions> } | undefined;
-        const analyzeArgs = () => (prepared ??= { props: preparedProps(r), provider: providerOf(r), opts: policyOptions(r) });
-        for (const { p, level, settings } of enabled) {
-            if (!("validateResource" in p) || !p.validateResource) continue;
-            // The engine skips a single typed validation of another type up front; a typed validation in
-            // an array would only throw notApplicable for another type, so skipping it is equivalent.
-            const validations = (Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource])
-                .filter((v) => ((t?: string) => !t || t === r.type)((v as { __pulumiType?: string }).__pulumiType));
-            let applicable = validations.length > 0;
+        const policies = policiesFor(r.type);
+        if (policies.length === 0) continue;
+        const props = preparedProps(r);
+        const provider = providerOf(r);
+        const opts = policyOptions(r);
+        for (const { p, level, settings, validations } of policies) {
+            let applicable = true;
             for (const validation of validations) {
                 try {
-                    const { props, provider, opts } = analyzeArgs();
                     const args = {
                         type: r.type, props, urn: r.urn, name: r.name, opts, stackTags: STACK_TAGS,
                         isType: (cls: unknown) => isTypeOf(r.type, cls),
@@ -256,7 +271,9 @@ export async function evaluatePolicies(resources: AuditResource[], options: Eval
                         notApplicable: throwNotApplicable,
                         ...(provider ? { provider } : {}),
                     };
-                    await Promise.resolve(validation(args as never, reporter(p, level, r.urn)));
+                    const result = validation(args as never, reporter(p, level, r.urn));
+                    // Most validations are synchronous: only a promise is waited for.
+                    if (result && typeof (result as Promise<void>).then === "function") await result;
                 } catch (e) {
                     if (e instanceof NotApplicableError) applicable = false;
                     onError(p, e, r.urn);

@@ -10,7 +10,8 @@
  *   installed packages as they were: the nearest npm inventory (`node_modules/.package-lock.json`,
  *   rewritten by every install) of the working directory and of this package name the set an entry
  *   belongs to, so an install starts a new set (the last two are kept); and an entry is resolved again
- *   when the folder it started from or ended in has changed (a file added, removed or renamed there).
+ *   when the folder it started from or ended in, outside installed packages, has changed (a file added,
+ *   removed or renamed there).
  *
  * (Node 22 has the first built in as `module.enableCompileCache()`; the engines field still allows Node 20.)
  * One file holds both, per user, Node version and platform, in a folder only that user may write to (or
@@ -182,6 +183,8 @@ function requireFor(mod: NodeModule): NodeJS.Require {
  */
 const sourceHash = (content: string) => `${(zlib as unknown as { crc32(data: string): number }).crc32(content).toString(16)}:${content.length}`;
 
+const INSTALLED = /[\\/]node_modules[\\/]/;
+
 let installed = false;
 
 /** Loads CommonJS modules through the cache for the rest of the process. Idempotent. */
@@ -195,9 +198,11 @@ export function useModuleCache(file = defaultCacheFile()): void {
     const known = cache.index.resolved.find((r) => r.stamp === stamp);
     const current: ResolutionSet = { stamp, paths: { ...known?.paths } };
     // A folder whose entries changed (a file added, removed or renamed) since a resolution was made there
-    // invalidates that resolution; one stat per folder, not one per module.
+    // invalidates that resolution; one stat per folder, not one per module. Folders of installed packages
+    // change with an install, which starts a new set anyway: they are not looked at.
     const mtimes = new Map<string, number>();
     const mtimeOf = (dir: string) => {
+        if (INSTALLED.test(dir)) return 0;
         let t = mtimes.get(dir);
         if (t === undefined) {
             try {
