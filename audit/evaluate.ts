@@ -157,7 +157,14 @@ const throwNotApplicable = (reason?: string): never => {
 export function toEngineValue(v: unknown): unknown {
     if (v === "[unknown]") return UNKNOWN_SENTINEL;
     if (Array.isArray(v)) return v.map(toEngineValue);
-    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, toEngineValue(x)]));
+    if (v !== null && typeof v === "object") {
+        const out: Record<string, unknown> = {};
+        for (const k of Object.keys(v)) {
+            const x = (v as Record<string, unknown>)[k];
+            if (x !== undefined) out[k] = toEngineValue(x);
+        }
+        return out;
+    }
     return v;
 }
 

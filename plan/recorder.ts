@@ -205,10 +205,11 @@ export class RecordingMonitor extends MockMonitor {
     private async registerAsEngine(req: any, wire: Record<string, unknown>, callback: (err: any, response: any) => void): Promise<void> {
         const self = this as unknown as { mocks: pulumi.runtime.Mocks; resources: Map<string, unknown>; transformCallbacks: Map<string, unknown> };
         try {
+            const inputs = pulumi.runtime.deserializeProperties(asStruct(wire));
             const result = await self.mocks.newResource({
                 type: req.getType(),
                 name: req.getName(),
-                inputs: pulumi.runtime.deserializeProperties(asStruct(wire)),
+                inputs,
                 provider: req.getProvider(),
                 custom: req.getCustom(),
                 id: req.getImportid(),
@@ -218,7 +219,14 @@ export class RecordingMonitor extends MockMonitor {
                 if (state[key] !== undefined) state[key] = pulumi.secret(state[key]);
             }
             const urn = urnFor(req.getParent(), req.getType(), req.getName());
-            const serializedState = await pulumi.runtime.serializeProperties("", state);
+            // What the mock handed back as it got it is on the wire already: only the rest is serialized.
+            const unchanged = (k: string) => state[k] !== undefined && state[k] === inputs[k] && k in wire;
+            const serializedRest = await pulumi.runtime.serializeProperties("", Object.fromEntries(Object.entries(state).filter(([k]) => !unchanged(k))));
+            const serializedState: Record<string, unknown> = {};
+            for (const k of Object.keys(state)) {
+                const v = unchanged(k) ? wire[k] : serializedRest[k];
+                if (v !== undefined) serializedState[k] = v;
+            }
             self.resources.set(urn, { urn, id: result.id ?? null, state: serializedState });
             callback(null, {
                 getUrn: () => urn,
