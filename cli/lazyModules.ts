@@ -19,6 +19,8 @@ const DEFERRED: Array<{ request: string | RegExp; from: RegExp }> = [
     { request: "normalize-package-data", from: /[\\/]@pulumi[\\/]pulumi[\\/]/ },
     { request: "fdir", from: /[\\/]@pulumi[\\/]pulumi[\\/]/ },
     { request: "glob", from: /[\\/]@pulumi[\\/]kubernetes[\\/]/ },
+    // zod's translations of its messages into 40-odd languages: config errors are reported in English.
+    { request: "../locales/index.cjs", from: /[\\/]zod[\\/]v4[\\/](core[\\/]index|classic[\\/]external|mini[\\/]external)\.cjs$/ },
     // gRPC and its service stubs: the mock monitor is called in-process, nothing is dialled or served.
     { request: "@grpc/grpc-js", from: /[\\/]@pulumi[\\/](pulumi|policy)[\\/]/ },
     { request: /_grpc_pb(\.js)?$/, from: /[\\/]@pulumi[\\/](pulumi|policy)[\\/]/ },
