@@ -24,6 +24,11 @@ const DEFERRED: Array<{ request: string | RegExp; from: RegExp }> = [
     // gRPC and its service stubs: the mock monitor is called in-process, nothing is dialled or served.
     { request: "@grpc/grpc-js", from: /[\\/]@pulumi[\\/](pulumi|policy)[\\/]/ },
     { request: /_grpc_pb(\.js)?$/, from: /[\\/]@pulumi[\\/](pulumi|policy)[\\/]/ },
+    // The analyzer protocol's messages: the policy pack's server speaks it to the engine; the command
+    // evaluates the pack in-process.
+    { request: "@pulumi/pulumi/proto/analyzer_pb", from: /[\\/]@pulumi[\\/]policy[\\/]/ },
+    // Trace propagation, read by a gRPC interceptor of the engine connection only.
+    { request: "@opentelemetry/api", from: /[\\/]@pulumi[\\/]pulumi[\\/]runtime[\\/]settings\.js$/ },
 ];
 
 const matches = (d: { request: string | RegExp }, request: string) => (typeof d.request === "string" ? d.request === request : d.request.test(request));
