@@ -7,9 +7,10 @@
  *   afresh, and V8 itself refuses data from another V8 version or other flags.
  * - **resolved paths**: `require("x")` from a folder tries several names in several `node_modules`
  *   folders, about 2,500 times a plan. The cache keeps where each request from each folder led, for the
- *   installed packages as they were: the nearest npm inventory (`node_modules/.package-lock.json`,
- *   rewritten by every install) of the working directory and of this package name the set an entry
- *   belongs to, so an install starts a new set (the last two are kept); and an entry is resolved again
+ *   installed packages as they were: the nearest install inventory (`node_modules/.package-lock.json`,
+ *   or pnpm's and Yarn's, rewritten by every install) of the working directory and of this package name
+ *   the set an entry belongs to, so an install starts a new set (the last two are kept; without an
+ *   inventory nothing is resolved from the cache); and an entry is resolved again
  *   when the folder it started from or ended in, outside installed packages, has changed (a file added,
  *   removed or renamed there).
  *
@@ -82,23 +83,40 @@ export function defaultCacheFile(): string {
     return path.join(dir, `modules-${process.version}-${process.arch}.bin`);
 }
 
-/** The npm inventory nearest to `dir` (npm rewrites it on every install), as "path size mtime"; "" if none. */
-function inventoryOf(dir: string): string {
+/** What each package manager rewrites in `node_modules` on every install: npm, pnpm, Yarn (node_modules linker), Yarn 1. */
+const INVENTORIES = [".package-lock.json", ".modules.yaml", ".yarn-state.yml", ".yarn-integrity"];
+
+/**
+ * The install nearest to `dir`: its inventory as "path size mtime"; "" when no folder up to the root has a
+ * `node_modules`; undefined for a `node_modules` with no inventory to tell an install by.
+ */
+function inventoryOf(dir: string): string | undefined {
     for (let d = path.resolve(dir); ; d = path.dirname(d)) {
-        const file = path.join(d, "node_modules", ".package-lock.json");
-        try {
-            const s = fs.statSync(file);
-            return `${file} ${s.size} ${s.mtimeMs}`;
-        } catch {
-            if (path.dirname(d) === d) return "";
+        const modules = path.join(d, "node_modules");
+        if (fs.existsSync(modules)) {
+            for (const name of INVENTORIES) {
+                const file = path.join(modules, name);
+                if (fs.existsSync(file)) {
+                    const s = fs.statSync(file);
+                    return `${file} ${s.size} ${s.mtimeMs}`;
+                }
+            }
+            return undefined;
         }
+        if (path.dirname(d) === d) return "";
     }
 }
 
-/** What resolutions depend on besides the files themselves: the installs around the project and this package, and the extensions hooked. */
-function installStamp(): string {
+/**
+ * What resolutions depend on besides the files themselves: the install around the working directory (if
+ * any), this package's own, and the extensions hooked. Undefined when an install cannot be told by its
+ * inventory: then nothing is resolved from the cache.
+ */
+function installStamp(): string | undefined {
     const M = Module as ModuleInternals;
-    return [inventoryOf(process.cwd()), inventoryOf(__dirname), Object.keys(M._extensions).join(",")].join("\n");
+    const project = inventoryOf(process.cwd());
+    const own = inventoryOf(__dirname);
+    return project !== undefined && own ? [project, own, Object.keys(M._extensions).join(",")].join("\n") : undefined;
 }
 
 /**
@@ -134,7 +152,7 @@ function readCache(file: string): Cache {
     }
 }
 
-function writeCache(file: string, old: Cache, compiled: Map<string, { hash: string; script: vm.Script }>, current: ResolutionSet): void {
+function writeCache(file: string, old: Cache, compiled: Map<string, { hash: string; script: vm.Script }>, current: ResolutionSet | undefined): void {
     const code: Record<string, CodeEntry> = {};
     const chunks: Buffer[] = [];
     let offset = 0;
@@ -150,7 +168,7 @@ function writeCache(file: string, old: Cache, compiled: Map<string, { hash: stri
         if (offset + e.length > CODE_BUDGET_BYTES) break;
         if (!compiled.has(filename) && fs.existsSync(filename)) add(filename, e.hash, old.data.subarray(e.offset, e.offset + e.length));
     }
-    const resolved = [current, ...old.index.resolved.filter((r) => r.stamp !== current.stamp)].slice(0, KEPT_INSTALLS);
+    const resolved = current ? [current, ...old.index.resolved.filter((r) => r.stamp !== current.stamp)].slice(0, KEPT_INSTALLS) : old.index.resolved;
     const header = Buffer.from(JSON.stringify({ code, resolved } satisfies Index), "utf8");
     const length = Buffer.alloc(4);
     length.writeUInt32LE(header.length);
@@ -196,7 +214,7 @@ export function useModuleCache(file = defaultCacheFile()): void {
     const stamp = installStamp();
     const compiled = new Map<string, { hash: string; script: vm.Script }>();
     const known = cache.index.resolved.find((r) => r.stamp === stamp);
-    const current: ResolutionSet = { stamp, paths: { ...known?.paths } };
+    const current: ResolutionSet | undefined = stamp === undefined ? undefined : { stamp, paths: { ...known?.paths } };
     // A folder whose entries changed (a file added, removed or renamed) since a resolution was made there
     // invalidates that resolution; one stat per folder, not one per module. Folders of installed packages
     // change with an install, which starts a new set anyway: they are not looked at.
@@ -220,7 +238,7 @@ export function useModuleCache(file = defaultCacheFile()): void {
     M._resolveFilename = function (request, parent, isMain, options) {
         // Only plain requires from a module file; built-ins answer at once anyway.
         const from = parent?.filename;
-        if (isMain || options !== undefined || !from || Module.isBuiltin(request)) return resolveFilename.call(this, request, parent, isMain, options);
+        if (!current || isMain || options !== undefined || !from || Module.isBuiltin(request)) return resolveFilename.call(this, request, parent, isMain, options);
         const folder = path.dirname(from);
         const key = `${folder}\0${request}`;
         const hit = current.paths[key];

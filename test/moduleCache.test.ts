@@ -94,6 +94,25 @@ describe("module cache of the command", () => {
         assert.deepEqual(cached(), ["a.js", "b.js", "c.js"]);
     });
 
+    it("resolves from the cache only for installs it can tell apart: by their inventory, a new set per install", () => {
+        const index = () => {
+            const bytes = fs.readFileSync(cacheFile()!);
+            return JSON.parse(bytes.subarray(4, 4 + bytes.readUInt32LE(0)).toString("utf8")) as { resolved: Array<{ stamp: string }> };
+        };
+        fs.mkdirSync(path.join(dir, "node_modules"));
+        load();
+        assert.equal(index().resolved.length, 0, "a node_modules without an inventory: nothing resolved from the cache");
+        write("node_modules/.package-lock.json", "{}\n");
+        load();
+        assert.equal(index().resolved.length, 1);
+        write("node_modules/.package-lock.json", '{"packages":{}}\n');
+        assert.equal(load().out, JSON.stringify({ a: 1, b: { value: 21 }, answer: 42 }));
+        assert.equal(index().resolved.length, 2, "another install: a new set, the last one kept");
+        const inventory = path.join(dir, "node_modules", ".package-lock.json");
+        const st = fs.statSync(inventory);
+        assert.equal(index().resolved[0].stamp.split("\n")[0], `${inventory} ${st.size} ${st.mtimeMs}`, "the newest first");
+    });
+
     it("uses no cache in a folder others may write to (its code would run as this user)", () => {
         fs.mkdirSync(cacheDir, { mode: 0o777 });
         fs.chmodSync(cacheDir, 0o777);
