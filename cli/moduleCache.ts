@@ -65,7 +65,8 @@ const KEPT_INSTALLS = 2;
 /** Compiled code kept, in bytes: a plan's own is about 7 MB, and the whole file is read on every run. */
 const CODE_BUDGET_BYTES = 24 * 1024 * 1024;
 
-type CompileFn = (this: NodeModule, content: string, filename: string) => unknown;
+/** `format` is what Node 20.19+ passes: "commonjs", "module" (an ES module it loads through require), or undefined. */
+type CompileFn = (this: NodeModule, content: string, filename: string, format?: string) => unknown;
 type ResolveFn = (request: string, parent: NodeModule | undefined, isMain: boolean, options?: unknown) => string;
 type ModuleInternals = typeof Module & {
     wrap(content: string): string;
@@ -250,7 +251,9 @@ export function useModuleCache(file = defaultCacheFile()): void {
     };
 
     const compile = M.prototype._compile;
-    M.prototype._compile = function (this: NodeModule, content: string, filename: string) {
+    M.prototype._compile = function (this: NodeModule, content: string, filename: string, format?: string) {
+        // ES modules, and anything but plain CommonJS, are Node's to load as it would.
+        if (format !== undefined && format !== "commonjs") return compile.call(this, content, filename, format);
         const hash = sourceHash(content);
         const entry = cache.index.code[filename];
         const cachedData = entry?.hash === hash ? cache.data.subarray(entry.offset, entry.offset + entry.length) : undefined;
@@ -265,8 +268,8 @@ export function useModuleCache(file = defaultCacheFile()): void {
                 importModuleDynamically: (vm as unknown as { constants: { USE_MAIN_CONTEXT_DEFAULT_LOADER: symbol } }).constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
             } as unknown as vm.ScriptOptions);
         } catch {
-            // Whatever Node makes of this source (an ES module, a syntax error), it says so itself.
-            return compile.call(this, content, filename);
+            // Whatever Node makes of this source (ES module syntax it detects, a syntax error), it says so itself.
+            return compile.call(this, content, filename, format);
         }
         if (cachedData === undefined || script.cachedDataRejected) stale = true;
         compiled.set(filename, { hash, script });

@@ -79,6 +79,18 @@ describe("module cache of the command", () => {
         assert.match(load("./missing").err, /MODULE_NOT_FOUND|Cannot find module/);
     });
 
+    it("loads ES modules through require as plain Node does (a module package, and module syntax it detects)", () => {
+        write("esm/package.json", '{ "type": "module" }\n');
+        write("esm/index.js", "export const x = 1;\n");
+        write("detected.js", "export const y = 2;\n");
+        for (const entry of ["./esm/index.js", "./detected.js"]) {
+            const plain = load(entry, "0");
+            assert.equal(plain.status, 0, plain.err);
+            assert.equal(load(entry).out, plain.out, entry);
+            assert.equal(load(entry).out, plain.out, `${entry}, second run`);
+        }
+    });
+
     it("keeps the code of modules other runs loaded, but not of files that are gone", () => {
         write("gone.js", "module.exports = 1;\n");
         load("./gone");
