@@ -208,9 +208,18 @@ export async function evaluatePolicies(resources: AuditResource[], options: Eval
     const config = options.config ?? DEFAULT_POLICY_CONFIG;
     const rules = options.rules ?? RULES;
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
-    const providerOf = (r: AuditResource) => {
-        const p = r.opts?.provider ? byUrn.get(r.opts.provider) : undefined;
-        return p ? { type: p.type, props: preparedProps(p), urn: p.urn, name: p.name } : undefined;
+    // What a policy reads of a resource, made once per evaluation: resource and stack policies, and every
+    // resource a provider configures, read the same (no rule writes to what it is handed).
+    type Prepared = { props: Record<string, unknown>; provider?: { type: string; props: Record<string, unknown>; urn: string; name: string }; opts: ReturnType<typeof policyOptions> };
+    const preparedOnce = new Map<AuditResource, Prepared>();
+    const prepared = (r: AuditResource): Prepared => {
+        let x = preparedOnce.get(r);
+        if (!x) {
+            const p = r.opts?.provider ? byUrn.get(r.opts.provider) : undefined;
+            x = { props: preparedProps(r), provider: p ? { type: p.type, props: prepared(p).props, urn: p.urn, name: p.name } : undefined, opts: policyOptions(r) };
+            preparedOnce.set(r, x);
+        }
+        return x;
     };
     const found: Violation[] = [];
     const checked = new Map<string, number>();
@@ -263,9 +272,7 @@ export async function evaluatePolicies(resources: AuditResource[], options: Eval
     for (const r of resources) {
         const policies = policiesFor(r.type);
         if (policies.length === 0) continue;
-        const props = preparedProps(r);
-        const provider = providerOf(r);
-        const opts = policyOptions(r);
+        const { props, provider, opts } = prepared(r);
         for (const { p, level, settings, validations } of policies) {
             let applicable = true;
             for (const validation of validations) {
@@ -294,10 +301,9 @@ export async function evaluatePolicies(resources: AuditResource[], options: Eval
     let stackResourcesOnce: Record<string, unknown>[] | undefined;
     const stackResources = () => (stackResourcesOnce ??= (() => {
         const all = resources.map((r) => {
-            const props = preparedProps(r);
-            const provider = providerOf(r);
+            const { props, provider, opts } = prepared(r);
             return {
-                type: r.type, props, urn: r.urn, name: r.name, opts: policyOptions(r),
+                type: r.type, props, urn: r.urn, name: r.name, opts,
                 dependencies: [] as unknown[], propertyDependencies: {} as Record<string, unknown[]>,
                 isType: (cls: unknown) => isTypeOf(r.type, cls),
                 asType: (cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined),

@@ -60,7 +60,8 @@ function validateWithoutCodeGeneration(): void {
 export function main(argv = process.argv.slice(2)): void {
     useModuleCache();
     deferUnusedSdkModules();
-    validateWithoutCodeGeneration();
+    // Usage and unknown commands load nothing.
+    if (Object.hasOwn(COMMANDS, argv[0] ?? "")) validateWithoutCodeGeneration();
     const io: Io = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
     runCli(argv, io).then(
         (code) => process.stdout.write("", () => process.exit(code)),

@@ -220,11 +220,11 @@ export class RecordingMonitor extends MockMonitor {
             }
             const urn = urnFor(req.getParent(), req.getType(), req.getName());
             // What the mock handed back as it got it is on the wire already: only the rest is serialized.
-            const unchanged = (k: string) => state[k] !== undefined && state[k] === inputs[k] && k in wire;
-            const serializedRest = await pulumi.runtime.serializeProperties("", Object.fromEntries(Object.entries(state).filter(([k]) => !unchanged(k))));
+            const unchanged = new Set(Object.keys(state).filter((k) => state[k] !== undefined && state[k] === inputs[k] && k in wire));
+            const serializedRest = await pulumi.runtime.serializeProperties("", Object.fromEntries(Object.entries(state).filter(([k]) => !unchanged.has(k))));
             const serializedState: Record<string, unknown> = {};
             for (const k of Object.keys(state)) {
-                const v = unchanged(k) ? wire[k] : serializedRest[k];
+                const v = unchanged.has(k) ? wire[k] : serializedRest[k];
                 if (v !== undefined) serializedState[k] = v;
             }
             self.resources.set(urn, { urn, id: result.id ?? null, state: serializedState });
