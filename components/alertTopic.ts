@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { accountAdministersKey } from "./dataKeys";
 
 /** Arguments of {@link AlertTopic}. */
 export interface AlertTopicArgs {
@@ -43,7 +44,7 @@ export class AlertTopic extends pulumi.ComponentResource {
         const keyPolicy = pulumi.all([account.accountId, partition.partition, workspaces]).apply(([acct, part, ws]) => JSON.stringify({
             Version: "2012-10-17",
             Statement: [
-                { Sid: "AccountAdministers", Effect: "Allow", Principal: { AWS: `arn:${part}:iam::${acct}:root` }, Action: "kms:*", Resource: "*" },
+                accountAdministersKey(part, acct),
                 {
                     Sid: "CloudWatchAlarmsPublish",
                     Effect: "Allow",

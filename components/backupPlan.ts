@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { BACKUP_TAG } from "./tags";
+import { accountAdministersKey } from "./dataKeys";
 
 /** A scheduled AWS Backup rule (snapshot backups). */
 export interface BackupScheduleRule {
@@ -118,13 +119,14 @@ export class BackupPlan extends pulumi.ComponentResource {
         const stateful = { parent: this, protect, retainOnDelete: protect };
 
         const account = aws.getCallerIdentityOutput({}, { parent: this });
-        const key = this.kmsKey(`${name}-key`, account.accountId, nameTag("key"), stateful);
+        const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+        const key = this.kmsKey(`${name}-key`, partition, account.accountId, nameTag("key"), stateful);
         this.vault = new aws.backup.Vault(`${name}-vault`, { kmsKeyArn: key.arn, forceDestroy: !protect, tags: nameTag("vault") }, stateful);
         if (args.vaultLock) this.lock(`${name}-vault-lock`, this.vault, args.vaultLock, { parent: this });
 
         if (args.disasterRecovery) {
             const dr = { parent: this, protect, retainOnDelete: protect, provider: args.disasterRecovery.provider };
-            const drKey = this.kmsKey(`${name}-dr-key`, account.accountId, nameTag("dr-key"), dr);
+            const drKey = this.kmsKey(`${name}-dr-key`, partition, account.accountId, nameTag("dr-key"), dr);
             this.drVault = new aws.backup.Vault(`${name}-dr-vault`, { kmsKeyArn: drKey.arn, forceDestroy: !protect, tags: nameTag("dr-vault") }, dr);
             if (args.vaultLock) this.lock(`${name}-dr-vault-lock`, this.drVault, args.vaultLock, { parent: this, provider: args.disasterRecovery.provider });
             this.drVaultArn = this.drVault.arn;
@@ -228,16 +230,15 @@ export class BackupPlan extends pulumi.ComponentResource {
     }
 
     /** A customer managed key for a vault (and the notification topic): AWS Backup may use it to publish encrypted messages. */
-    private kmsKey(resourceName: string, accountId: pulumi.Output<string>, tags: Record<string, string>, opts: pulumi.CustomResourceOptions): aws.kms.Key {
+    private kmsKey(resourceName: string, partition: pulumi.Output<string>, accountId: pulumi.Output<string>, tags: Record<string, string>, opts: pulumi.CustomResourceOptions): aws.kms.Key {
         return new aws.kms.Key(resourceName, {
             description: `AWS Backup vault and notification encryption (${resourceName})`,
             enableKeyRotation: true,
             deletionWindowInDays: 30,
-            policy: accountId.apply((id) => JSON.stringify({
+            policy: pulumi.all([partition, accountId]).apply(([part, id]) => JSON.stringify({
                 Version: "2012-10-17",
                 Statement: [
-                    // The account administers the key through IAM (the default key policy).
-                    { Sid: "AccountAdministers", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${id}:root` }, Action: "kms:*", Resource: "*" },
+                    accountAdministersKey(part, id),
                     // AWS Backup publishes to the encrypted SNS topic.
                     {
                         Sid: "AwsBackupEncryptsNotifications",

@@ -4,6 +4,7 @@ import { DnsValidatedCertificate } from "./dnsValidatedCertificate";
 import type { CertificateDns } from "./dnsValidatedCertificate";
 import * as random from "@pulumi/random";
 import { dataStoreKey } from "./dataStore";
+import { accountAdministersKey } from "./dataKeys";
 
 /** Arguments of {@link CloudFrontEdge}. */
 export interface CloudFrontEdgeArgs {
@@ -384,7 +385,7 @@ export class CloudFrontEdge extends pulumi.ComponentResource {
             policy: pulumi.all([account, partition]).apply(([acct, part]) => JSON.stringify({
                 Version: "2012-10-17",
                 Statement: [
-                    { Sid: "AccountAdministers", Effect: "Allow", Principal: { AWS: `arn:${part}:iam::${acct}:root` }, Action: "kms:*", Resource: "*" },
+                    accountAdministersKey(part, acct),
                     {
                         Sid: "CloudWatchLogsForTheWafLogGroup",
                         Effect: "Allow",

@@ -16,6 +16,14 @@ export interface KeyServiceGrant {
     actions: string[];
 }
 
+/**
+ * The statement every customer key of the topology starts with: the account administers the key (IAM
+ * policies and the AWS services acting for the account decide who uses it, as with the default key policy).
+ */
+export function accountAdministersKey(partition: string, accountId: string) {
+    return { Sid: "AccountAdministers", Effect: "Allow", Principal: { AWS: `arn:${partition}:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" };
+}
+
 export function dataKeyPolicy(parent: pulumi.Resource, logGroupNames: string[], serviceGrants: KeyServiceGrant[] = []): pulumi.Output<string> {
     const account = aws.getCallerIdentityOutput({}, { parent });
     const region = aws.getRegionOutput({}, { parent });
@@ -23,13 +31,7 @@ export function dataKeyPolicy(parent: pulumi.Resource, logGroupNames: string[], 
     return pulumi.all([account.accountId, region.region, partition.partition]).apply(([acct, reg, part]) => JSON.stringify({
         Version: "2012-10-17",
         Statement: [
-            {
-                Sid: "AccountAdministers",
-                Effect: "Allow",
-                Principal: { AWS: `arn:${part}:iam::${acct}:root` },
-                Action: "kms:*",
-                Resource: "*",
-            },
+            accountAdministersKey(part, acct),
             ...(logGroupNames.length === 0 ? [] : [{
                 Sid: "CloudWatchLogsForTheseLogGroups",
                 Effect: "Allow",

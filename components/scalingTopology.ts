@@ -40,6 +40,7 @@ import { DatabaseCredentialRotation } from "./credentialRotation";
 import { DatabaseRoles } from "./databaseRoles";
 import { ExternalSecretsOperator } from "./externalSecrets";
 import { VerticalPodAutoscaler } from "./verticalPodAutoscaler";
+import { accountAdministersKey } from "./dataKeys";
 
 /**
  * Arguments of {@link ScalingTopology}: the validated stack config (`loadStackConfig()`), plus how the
@@ -266,7 +267,7 @@ export class ScalingTopology extends pulumi.ComponentResource {
                 description: `${prefix}: replicas of the data tier's secrets in ${region}`,
                 enableKeyRotation: true,
                 deletionWindowInDays: 30,
-                policy: pulumi.interpolate`{"Version":"2012-10-17","Statement":[{"Sid":"AccountAdministers","Effect":"Allow","Principal":{"AWS":"arn:${partition.partition}:iam::${account.accountId}:root"},"Action":"kms:*","Resource":"*"}]}`,
+                policy: pulumi.all([partition.partition, account.accountId]).apply(([part, acct]) => JSON.stringify({ Version: "2012-10-17", Statement: [accountAdministersKey(part, acct)] })),
                 tags: { Name: `${name}-secrets-kms-${region}` },
             }, { parent, provider, protect, retainOnDelete: protect });
             new aws.kms.Alias(`${name}-secrets-kms-${region}-alias`, { name: `alias/${prefix}-secrets`, targetKeyId: key.keyId }, { parent, provider });
